@@ -1,0 +1,123 @@
+import { awscdk, javascript, ReleasableCommits } from 'projen';
+
+const cdkVersion = '2.276.0';
+
+const project = new awscdk.AwsCdkConstructLibrary({
+  name: 'cdk-ha-patterns',
+  description:
+    'AWS CDK L3 constructs for classic high-availability patterns: a multi-AZ web app behind an ALB, an Elastic IP that fails over, blue/green Elastic Beanstalk environments and a database that outlives them. Secure by default, cdk-nag clean.',
+  author: 'cdk-ha-patterns',
+  authorAddress: 'cdk-ha-patterns@users.noreply.github.com',
+  authorOrganization: true,
+  repositoryUrl: 'https://github.com/cdk-ha-patterns/cdk-ha-patterns',
+  homepage: 'https://github.com/cdk-ha-patterns/cdk-ha-patterns',
+  license: 'Apache-2.0',
+  copyrightOwner: 'The cdk-ha-patterns authors',
+  stability: 'experimental',
+  keywords: [
+    'cdk',
+    'awscdk',
+    'aws-cdk',
+    'cdk-construct',
+    'high-availability',
+    'multi-az',
+    'failover',
+    'elastic-ip',
+    'elastic-beanstalk',
+    'blue-green',
+    'alb',
+    'autoscaling',
+    'rds',
+    'cdk-nag',
+  ],
+  defaultReleaseBranch: 'main',
+  packageManager: javascript.NodePackageManager.NPM,
+  projenrcTs: true,
+  prettier: true,
+  prettierOptions: {
+    settings: { singleQuote: true, printWidth: 120, trailingComma: javascript.TrailingComma.ALL },
+  },
+  cdkVersion,
+  constructsVersion: '10.5.1',
+  jsiiVersion: '~6.0.0',
+  integrationTestAutoDiscover: false,
+  releasableCommits: ReleasableCommits.featuresAndFixes(),
+
+  publishToPypi: { distName: 'cdk-ha-patterns', module: 'cdk_ha_patterns' },
+  publishToMaven: {
+    javaPackage: 'io.github.cdkhapatterns',
+    mavenGroupId: 'io.github.cdk-ha-patterns',
+    mavenArtifactId: 'cdk-ha-patterns',
+  },
+  publishToNuget: { dotNetNamespace: 'CdkHaPatterns', packageId: 'CdkHaPatterns' },
+  publishToGo: { moduleName: 'github.com/cdk-ha-patterns/cdk-ha-patterns-go' },
+
+  lambdaOptions: {
+    runtime: awscdk.LambdaRuntime.NODEJS_24_X,
+    bundlingOptions: { externals: ['@aws-sdk/*'], sourcemap: false },
+  },
+
+  devDeps: [
+    'cdk-nag@^3.0.2',
+    '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
+    '@aws-cdk/integ-runner',
+    'aws-sdk-client-mock',
+    'aws-sdk-client-mock-jest',
+    '@aws-sdk/client-ec2',
+    '@aws-sdk/client-sns',
+    '@aws-sdk/client-auto-scaling',
+    '@aws-sdk/client-elastic-beanstalk',
+    '@aws-sdk/client-cloudwatch',
+    '@types/aws-lambda',
+  ],
+
+  jestOptions: {
+    jestConfig: {
+      setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+      testTimeout: 120_000,
+    },
+  },
+  tsconfigDevFile: 'tsconfig.dev.json',
+  tsconfigDev: { include: ['examples/**/*.ts', 'bench/**/*.ts'], compilerOptions: {} },
+  gitignore: ['cdk.out', 'cdk-integ.out.*', '/bench/out', '/.jsii-pacmak', '/.rosetta'],
+  npmignoreEnabled: true,
+
+});
+
+// Keep jsii quiet and offline in every task (no support look-up, no Node 20 end-of-life banner).
+project.tasks.addEnvironment('JSII_SILENCE_SUPPORT_WARNING', '1');
+project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
+
+// README and doc-comment examples must compile: rosetta extracts and type-checks them after compile.
+const rosetta = project.addTask('rosetta:extract', {
+  description: 'Compile every README and doc-comment example against rosetta/default.ts-fixture',
+  exec: 'jsii-rosetta extract --strict --directory rosetta --compile --fail',
+});
+project.postCompileTask.spawn(rosetta);
+
+// `npx projen example`: synthesize the example app offline with every check on.
+project.addTask('example', {
+  description: 'Synthesize examples/ with CloudFormation Validate and cdk-nag; print resources and findings',
+  exec: 'ts-node --project tsconfig.dev.json examples/main.ts',
+});
+
+// Integration tests: snapshot check and (offline) snapshot update.
+const integ = project.addTask('integ', {
+  description: 'Check every test/integ/integ.*.ts against its committed snapshot (no deploy)',
+  exec: 'integ-runner --language typescript --directory test/integ',
+});
+project.addTask('integ:update', {
+  description: 'Rewrite integ snapshots offline (dry run: never deploys)',
+  exec: 'integ-runner --language typescript --directory test/integ --update-on-failed --dry-run',
+});
+project.testTask.spawn(integ);
+
+// `npx projen bench`: the library versus the same architecture written by hand.
+project.addTask('bench', {
+  description: 'Synthesize HighlyAvailableWebApp and a hand-written L2 equivalent, compare CPU and lines',
+  exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
+});
+
+for (const p of ['/examples', '/bench', '/rosetta', '/.ci', 'cdk.out', '/test']) project.npmignore?.exclude(p);
+
+project.synth();

@@ -1,0 +1,496 @@
+import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { createSessionManagerRole } from '../common/instance-role';
+import { createEncryptedTopic } from '../common/notification-topic';
+import { PropsValidator } from '../common/validation';
+
+/**
+ * Properties for a {@link HighlyAvailableWebApp}.
+ */
+export interface HighlyAvailableWebAppProps {
+  /**
+   * The VPC to run in. It needs public subnets (for the load balancer) and private subnets with
+   * egress (for the instances) in at least two Availability Zones.
+   *
+   * @default - a new VPC over `maxAzs` Availability Zones with a public and a private subnet in
+   * each, `natGateways` NAT gateways and VPC flow logs to CloudWatch Logs.
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * How many Availability Zones the new VPC spans (at least 2). Only used when `vpc` is not given.
+   * In a stack without an explicit account and region, CDK can only see two zones.
+   *
+   * @default 2
+   */
+  readonly maxAzs?: number;
+
+  /**
+   * How many NAT gateways the new VPC has. One per Availability Zone keeps each zone's egress
+   * independent of the others; fewer saves money but makes one zone's NAT a shared point of
+   * failure. Must be at least 1: the instances live in private subnets and need egress to reach
+   * Systems Manager and package repositories. Only used when `vpc` is not given.
+   *
+   * @default - one per Availability Zone (`maxAzs`)
+   */
+  readonly natGateways?: number;
+
+  /**
+   * The EC2 instance type of the application servers.
+   *
+   * @default t3.micro
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * The image the application servers boot from. With an image whose root device is not
+   * `/dev/xvda`, set `rootDeviceName` so the root volume is the one encrypted.
+   *
+   * @default - the latest Amazon Linux 2023 image
+   */
+  readonly machineImage?: ec2.IMachineImage;
+
+  /**
+   * The device name of the image's root volume, which the launch template encrypts.
+   *
+   * @default '/dev/xvda' (Amazon Linux)
+   */
+  readonly rootDeviceName?: string;
+
+  /**
+   * User data that installs and starts the application on each instance. It must serve HTTP on
+   * `appPort` and answer `healthCheckPath` with a 2xx or 3xx status.
+   *
+   * @default - no user data: the instances run whatever the image starts
+   */
+  readonly userData?: ec2.UserData;
+
+  /**
+   * The fewest instances the group keeps running. At least 2 keeps the service up when an
+   * Availability Zone is lost.
+   *
+   * @default 2
+   */
+  readonly minCapacity?: number;
+
+  /**
+   * The most instances the group scales out to.
+   *
+   * @default 4
+   */
+  readonly maxCapacity?: number;
+
+  /**
+   * The number of instances the group starts with. When set, every deployment resets the group
+   * to this size; leave it unset to let scaling own it.
+   *
+   * @default - `minCapacity` (not written to the template)
+   */
+  readonly desiredCapacity?: number;
+
+  /**
+   * The port the application listens on, which the load balancer forwards to.
+   *
+   * @default 80
+   */
+  readonly appPort?: number;
+
+  /**
+   * The path the load balancer requests to decide whether an instance is healthy.
+   *
+   * @default '/'
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * How many consecutive successful health checks make an unhealthy instance healthy again
+   * (2 to 10). The same number of failures takes an instance out of service.
+   *
+   * @default 2
+   */
+  readonly healthyThresholdCount?: number;
+
+  /**
+   * The time between two health checks of one instance (5 to 300 seconds).
+   *
+   * @default Duration.seconds(10)
+   */
+  readonly healthCheckInterval?: Duration;
+
+  /**
+   * How long a new instance may take to boot and pass its first load balancer health check before
+   * the group counts a failing check against it.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * A certificate for the load balancer. With it, the load balancer serves HTTPS on 443 with the
+   * recommended TLS policy and redirects HTTP on 80 to HTTPS. Without it, it serves HTTP on 80.
+   *
+   * @default - HTTP only, on port 80
+   */
+  readonly certificate?: acm.ICertificate;
+
+  /**
+   * The average CPU utilisation (1 to 100 percent) that target-tracking scaling keeps the group at.
+   *
+   * @default 50
+   */
+  readonly targetCpuUtilizationPercent?: number;
+
+  /**
+   * The bucket the load balancer writes its access logs to. It must use SSE-S3 encryption (the
+   * load balancer cannot write with a KMS key).
+   *
+   * @default - a new bucket: SSE-S3 encrypted, SSL-only, public access blocked, retained on
+   * stack deletion, logs expired after 365 days
+   */
+  readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * The topic that receives the Auto Scaling group's launch, terminate and failure notifications.
+   *
+   * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
+   */
+  readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * A web application that keeps serving when an instance or an Availability Zone fails: an
+ * internet-facing Application Load Balancer in public subnets in front of an Auto Scaling group of
+ * EC2 instances in private subnets, spread over at least two Availability Zones, each zone with its
+ * own NAT gateway.
+ *
+ * Security groups are chained: the internet reaches only the load balancer's listener ports, the
+ * load balancer reaches only the application port of the instances, and anything the application
+ * calls (a database) is opened to the application's security group through `connections`.
+ *
+ * @example
+ * const app = new HighlyAvailableWebApp(this, 'Shop', {
+ *   userData: ec2.UserData.forLinux(),
+ *   minCapacity: 2,
+ *   maxCapacity: 6,
+ *   healthCheckPath: '/health',
+ * });
+ * new CfnOutput(this, 'Url', { value: app.url });
+ */
+export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable {
+  /** The VPC the application runs in (the given one or the new one). */
+  public readonly vpc: ec2.IVpc;
+
+  /** The internet-facing Application Load Balancer. */
+  public readonly loadBalancer: elbv2.ApplicationLoadBalancer;
+
+  /** The listener that forwards to the instances: HTTPS on 443 with a certificate, else HTTP on 80. */
+  public readonly listener: elbv2.ApplicationListener;
+
+  /** The target group of the Auto Scaling group's instances. */
+  public readonly targetGroup: elbv2.ApplicationTargetGroup;
+
+  /** The Auto Scaling group of application servers. */
+  public readonly autoScalingGroup: autoscaling.AutoScalingGroup;
+
+  /** The launch template the Auto Scaling group launches from. */
+  public readonly launchTemplate: ec2.LaunchTemplate;
+
+  /** The load balancer's security group: listener ports in from anywhere, the app port out to the app. */
+  public readonly loadBalancerSecurityGroup: ec2.SecurityGroup;
+
+  /** The application instances' security group: the app port in from the load balancer only. */
+  public readonly appSecurityGroup: ec2.SecurityGroup;
+
+  /** The topic that receives the Auto Scaling group's notifications. */
+  public readonly notificationTopic: sns.ITopic;
+
+  /**
+   * The application tier's connections (its security group, default port `appPort`). Allow the
+   * application to reach something with `database.connections.allowDefaultPortFrom(webApp)`.
+   */
+  public readonly connections: ec2.Connections;
+
+  /** The URL users reach the application at: `https://` with a certificate, else `http://`, and the load balancer's DNS name. */
+  public readonly url: string;
+
+  constructor(scope: Construct, id: string, props: HighlyAvailableWebAppProps = {}) {
+    super(scope, id);
+
+    const maxAzs = props.maxAzs ?? 2;
+    const natGateways = props.natGateways ?? maxAzs;
+    const minCapacity = props.minCapacity ?? 2;
+    const maxCapacity = props.maxCapacity ?? 4;
+    const appPort = props.appPort ?? 80;
+    const healthCheckPath = props.healthCheckPath ?? '/';
+    const healthCheckInterval = props.healthCheckInterval ?? Duration.seconds(10);
+    validate(props, {
+      maxAzs,
+      natGateways,
+      minCapacity,
+      maxCapacity,
+      appPort,
+      healthCheckPath,
+      healthCheckInterval,
+      region: Stack.of(this).region,
+    });
+
+    this.vpc = props.vpc ?? this.createVpc(maxAzs, natGateways);
+    validateVpc(this.vpc, props.vpc !== undefined);
+
+    // Security groups: internet -> load balancer (listener ports) -> app (app port) -> whatever the app is allowed to reach.
+    this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Internet-facing load balancer: listener ports in from anywhere, app port out to the app tier',
+      allowAllOutbound: false,
+    });
+    this.appSecurityGroup = new ec2.SecurityGroup(this, 'AppSecurityGroup', {
+      vpc: this.vpc,
+      description: 'Application instances: app port in from the load balancer only, HTTPS out',
+      allowAllOutbound: false,
+    });
+    // Systems Manager, package repositories and AWS APIs are reached over HTTPS through the NAT gateways.
+    this.appSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs and package repositories');
+    this.loadBalancerSecurityGroup.connections.allowTo(
+      this.appSecurityGroup,
+      ec2.Port.tcp(appPort),
+      'Load balancer to the application port',
+    );
+    this.connections = new ec2.Connections({
+      securityGroups: [this.appSecurityGroup],
+      defaultPort: ec2.Port.tcp(appPort),
+    });
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+      userData: props.userData,
+      role: createSessionManagerRole(this, 'InstanceRole', 'Application instances: Systems Manager access only'),
+      securityGroup: this.appSecurityGroup,
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      blockDevices: [
+        {
+          deviceName: props.rootDeviceName ?? '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
+        },
+      ],
+    });
+
+    this.notificationTopic =
+      props.notificationTopic ??
+      createEncryptedTopic(this, 'ScalingNotifications', {
+        purpose: 'Auto Scaling notifications',
+        serviceLinkedPublishers: [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }],
+      });
+
+    this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      launchTemplate: this.launchTemplate,
+      minCapacity,
+      maxCapacity,
+      desiredCapacity: props.desiredCapacity,
+      healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
+        additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
+        gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+      }),
+      // A new launch template version replaces the instances one at a time, keeping the rest in service.
+      updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
+        maxBatchSize: 1,
+        minInstancesInService: minInstancesInService(minCapacity, maxCapacity),
+      }),
+      notifications: [{ topic: this.notificationTopic }],
+      groupMetrics: [autoscaling.GroupMetrics.all()],
+    });
+    this.autoScalingGroup.scaleOnCpuUtilization('CpuTargetTracking', {
+      targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
+    });
+
+    this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
+      vpc: this.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PUBLIC },
+      internetFacing: true,
+      securityGroup: this.loadBalancerSecurityGroup,
+      dropInvalidHeaderFields: true,
+    });
+    const accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket();
+    this.loadBalancer.logAccessLogs(accessLogsBucket);
+
+    this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
+      vpc: this.vpc,
+      port: appPort,
+      protocol: elbv2.ApplicationProtocol.HTTP,
+      targetType: elbv2.TargetType.INSTANCE,
+      targets: [this.autoScalingGroup],
+      healthCheck: {
+        path: healthCheckPath,
+        interval: healthCheckInterval,
+        timeout: healthCheckTimeout(healthCheckInterval),
+        healthyThresholdCount: props.healthyThresholdCount ?? 2,
+        unhealthyThresholdCount: props.healthyThresholdCount ?? 2,
+        healthyHttpCodes: '200-399',
+      },
+    });
+
+    if (props.certificate) {
+      this.listener = this.loadBalancer.addListener('HttpsListener', {
+        port: 443,
+        protocol: elbv2.ApplicationProtocol.HTTPS,
+        certificates: [props.certificate],
+        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        defaultTargetGroups: [this.targetGroup],
+        open: true,
+      });
+      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      this.url = `https://${this.loadBalancer.loadBalancerDnsName}`;
+    } else {
+      this.listener = this.loadBalancer.addListener('HttpListener', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultTargetGroups: [this.targetGroup],
+        open: true,
+      });
+      this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
+    }
+
+    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+      id: 'AwsSolutions-EC23',
+      reason:
+        'This is the security group of an internet-facing load balancer: it admits the internet on the listener ports only (80, and 443 with a certificate); the instances behind it admit only this group.',
+    });
+  }
+
+  private createVpc(maxAzs: number, natGateways: number): ec2.Vpc {
+    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
+      retention: logs.RetentionDays.ONE_YEAR,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    return new ec2.Vpc(this, 'Vpc', {
+      maxAzs,
+      natGateways,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+      ],
+      restrictDefaultSecurityGroup: true,
+      flowLogs: {
+        All: {
+          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
+          trafficType: ec2.FlowLogTrafficType.ALL,
+        },
+      },
+    });
+  }
+
+  private createAccessLogsBucket(): s3.Bucket {
+    const bucket = new s3.Bucket(this, 'AccessLogs', {
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: false,
+      removalPolicy: RemovalPolicy.RETAIN,
+      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
+    });
+    Validations.of(bucket).acknowledge({
+      id: 'AwsSolutions-S1',
+      reason:
+        'This bucket is itself the destination of the load balancer access logs; logging access to it would need another bucket whose own access would need logging in turn.',
+    });
+    return bucket;
+  }
+}
+
+interface Resolved {
+  readonly maxAzs: number;
+  readonly natGateways: number;
+  readonly minCapacity: number;
+  readonly maxCapacity: number;
+  readonly appPort: number;
+  readonly healthCheckPath: string;
+  readonly healthCheckInterval: Duration;
+  readonly region: string;
+}
+
+function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
+  const check = new PropsValidator('HighlyAvailableWebApp');
+  if (props.vpc === undefined) {
+    check.integerInRange('maxAzs', v.maxAzs, 2, 16);
+    if (!Token.isUnresolved(v.natGateways) && v.natGateways < 1) {
+      check.fail(
+        'natGateways',
+        'must be at least 1: the instances run in private subnets and reach Systems Manager and package repositories through a NAT gateway',
+        v.natGateways,
+      );
+    } else {
+      check.integerInRange('natGateways', v.natGateways, 1, Token.isUnresolved(v.maxAzs) ? 16 : Math.max(v.maxAzs, 1));
+    }
+  } else {
+    if (props.maxAzs !== undefined) check.fail('maxAzs', 'is only used for a new VPC; it must not be set with vpc', props.maxAzs);
+    if (props.natGateways !== undefined) {
+      check.fail('natGateways', 'is only used for a new VPC; it must not be set with vpc', props.natGateways);
+    }
+  }
+  check.integerInRange('minCapacity', v.minCapacity, 0, 10_000);
+  check.integerInRange('maxCapacity', v.maxCapacity, 1, 10_000);
+  check.integerInRange('desiredCapacity', props.desiredCapacity, 0, 10_000);
+  check.ordered('minCapacity', v.minCapacity, 'maxCapacity', v.maxCapacity);
+  check.ordered('minCapacity', v.minCapacity, 'desiredCapacity', props.desiredCapacity);
+  check.ordered('desiredCapacity', props.desiredCapacity, 'maxCapacity', v.maxCapacity);
+  check.port('appPort', v.appPort);
+  check.integerInRange('healthyThresholdCount', props.healthyThresholdCount, 2, 10);
+  check.secondsInRange('healthCheckInterval', v.healthCheckInterval, 5, 300);
+  check.secondsInRange('healthCheckGracePeriod', props.healthCheckGracePeriod, 0, 7200);
+  check.numberInRange('targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 1, 100);
+  if (!Token.isUnresolved(v.healthCheckPath) && (!v.healthCheckPath.startsWith('/') || v.healthCheckPath.length > 1024)) {
+    check.fail('healthCheckPath', "must start with '/' and be at most 1024 characters", v.healthCheckPath);
+  }
+  if (Token.isUnresolved(v.region)) {
+    // The bucket policy that lets the load balancer deliver access logs names the region's Elastic Load Balancing account.
+    check.fail(
+      'env.region of the stack',
+      "must be a concrete region (new Stack(app, 'Web', { env: { region: 'eu-west-1' } })) so the load balancer can be granted access-log delivery",
+      'an environment-agnostic stack',
+    );
+  }
+  check.throwIfInvalid();
+}
+
+function validateVpc(vpc: ec2.IVpc, given: boolean): void {
+  if (!given) return;
+  const check = new PropsValidator('HighlyAvailableWebApp');
+  const zonesOf = (subnets: ec2.ISubnet[]) => new Set(subnets.map((s) => s.availabilityZone)).size;
+  const publicZones = zonesOf(vpc.publicSubnets);
+  const privateZones = zonesOf(vpc.privateSubnets);
+  if (publicZones < 2) {
+    check.fail('vpc', 'must have public subnets in at least 2 Availability Zones (for the load balancer)', `${publicZones} zone(s)`);
+  }
+  if (privateZones < 2) {
+    check.fail(
+      'vpc',
+      'must have private subnets with egress in at least 2 Availability Zones (for the instances)',
+      `${privateZones} zone(s)`,
+    );
+  }
+  check.throwIfInvalid();
+}
+
+/** Rolling updates keep this many instances in service; CloudFormation needs it below the group's maximum. */
+function minInstancesInService(minCapacity: number, maxCapacity: number): number | undefined {
+  if (Token.isUnresolved(minCapacity) || Token.isUnresolved(maxCapacity)) return undefined;
+  return Math.max(0, Math.min(minCapacity, maxCapacity - 1));
+}
+
+/** The load balancer needs the timeout below the interval; 5 s unless the interval is shorter. */
+function healthCheckTimeout(interval: Duration): Duration {
+  if (interval.isUnresolved()) return Duration.seconds(5);
+  return Duration.seconds(Math.max(2, Math.min(5, interval.toSeconds() - 1)));
+}

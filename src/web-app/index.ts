@@ -1,0 +1,1 @@
+export * from './highly-available-web-app';
