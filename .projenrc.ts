@@ -79,7 +79,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
   tsconfigDevFile: 'tsconfig.dev.json',
   tsconfigDev: { include: ['examples/**/*.ts', 'bench/**/*.ts'], compilerOptions: {} },
-  gitignore: ['cdk.out', 'cdk-integ.out.*', '/bench/out', '/.jsii-pacmak', '/.rosetta'],
+  gitignore: ['cdk.out', 'cdk-integ.out.*', 'test/**/*.snapshot/**/asset.*', '/bench/out', '/.jsii-pacmak', '/.rosetta', '.jsii.tabl.json'],
   npmignoreEnabled: true,
 
 });
@@ -91,7 +91,7 @@ project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '2
 // README and doc-comment examples must compile: rosetta extracts and type-checks them after compile.
 const rosetta = project.addTask('rosetta:extract', {
   description: 'Compile every README and doc-comment example against rosetta/default.ts-fixture',
-  exec: 'jsii-rosetta extract --strict --directory rosetta --compile --fail',
+  exec: 'jsii-rosetta extract --strict --compile --fail',
 });
 project.postCompileTask.spawn(rosetta);
 
@@ -102,22 +102,29 @@ project.addTask('example', {
 });
 
 // Integration tests: snapshot check and (offline) snapshot update.
+// The newest integ-runner on the registry bundles cloud assembly schema 53 and refuses the schema 55
+// manifests aws-cdk-lib 2.276 writes; scripts/integ-runner-schema-compat.js raises the revision it
+// accepts (see the script for why that is safe in snapshot mode). Remove it when integ-runner catches up.
+const integCompat = 'node scripts/integ-runner-schema-compat.js';
 const integ = project.addTask('integ', {
   description: 'Check every test/integ/integ.*.ts against its committed snapshot (no deploy)',
-  exec: 'integ-runner --language typescript --directory test/integ',
 });
-project.addTask('integ:update', {
+integ.exec(integCompat);
+integ.exec('integ-runner --language typescript --directory test/integ');
+const integUpdate = project.addTask('integ:update', {
   description: 'Rewrite integ snapshots offline (dry run: never deploys)',
-  exec: 'integ-runner --language typescript --directory test/integ --update-on-failed --dry-run',
 });
+integUpdate.exec(integCompat);
+integUpdate.exec('integ-runner --language typescript --directory test/integ --update-on-failed --dry-run');
 project.testTask.spawn(integ);
 
 // `npx projen bench`: the library versus the same architecture written by hand.
-project.addTask('bench', {
+const bench = project.addTask('bench', {
   description: 'Synthesize HighlyAvailableWebApp and a hand-written L2 equivalent, compare CPU and lines',
-  exec: 'ts-node --project tsconfig.dev.json bench/run.ts',
 });
+bench.spawn(project.compileTask);
+bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
-for (const p of ['/examples', '/bench', '/rosetta', '/.ci', 'cdk.out', '/test']) project.npmignore?.exclude(p);
+for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', 'cdk.out', '/test']) project.npmignore?.exclude(p);
 
 project.synth();
