@@ -78,10 +78,23 @@ const project = new awscdk.AwsCdkConstructLibrary({
     },
   },
   tsconfigDevFile: 'tsconfig.dev.json',
-  tsconfigDev: { include: ['examples/**/*.ts', 'bench/**/*.ts'], compilerOptions: {} },
-  gitignore: ['cdk.out', 'cdk-integ.out.*', 'test/**/*.snapshot/**/asset.*', '/bench/out', '/.jsii-pacmak', '/.rosetta', '.jsii.tabl.json'],
+  eslintOptions: {
+    dirs: ['src'],
+    devdirs: ['test', 'examples', 'bench', 'projenrc'],
+    projectService: false,
+    tsconfigPath: './tsconfig.dev.json',
+  },
+  tsconfigDev: { include: ['.projenrc.ts', 'examples/**/*.ts', 'bench/**/*.ts'], compilerOptions: {} },
+  gitignore: [
+    'cdk.out',
+    'cdk-integ.out.*',
+    'test/**/*.snapshot/**/asset.*',
+    '/bench/out',
+    '/.jsii-pacmak',
+    '/.rosetta',
+    '.jsii.tabl.json',
+  ],
   npmignoreEnabled: true,
-
 });
 
 // Keep jsii quiet and offline in every task (no support look-up, no Node 20 end-of-life banner).
@@ -125,6 +138,8 @@ const bench = project.addTask('bench', {
 bench.spawn(project.compileTask);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
-for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', 'cdk.out', '/test']) project.npmignore?.exclude(p);
+for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', 'cdk.out', '/test']) {
+  project.npmignore?.exclude(p);
+}
 
 project.synth();

@@ -19,4 +19,6 @@ const assembly = app.synth();
 const used = process.cpuUsage(before);
 const template = assembly.getStackByName('Bench').template;
 fs.rmSync(outdir, { recursive: true, force: true });
-console.log(JSON.stringify({ variant, cpuMicros: used.user + used.system, resources: Object.keys(template.Resources).length }));
+console.log(
+  JSON.stringify({ variant, cpuMicros: used.user + used.system, resources: Object.keys(template.Resources).length }),
+);

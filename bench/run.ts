@@ -48,7 +48,9 @@ const handLines = userLines('handwritten');
 
 console.log(`runs per variant: ${runs} (alternating, one process each)`);
 console.log(`library      median CPU ${lib.toFixed(0)} ms  resources ${resources.library}  user lines ${libLines}`);
-console.log(`hand-written median CPU ${hand.toFixed(0)} ms  resources ${resources.handwritten}  user lines ${handLines}`);
+console.log(
+  `hand-written median CPU ${hand.toFixed(0)} ms  resources ${resources.handwritten}  user lines ${handLines}`,
+);
 console.log(`CPU ratio library / hand-written: ${ratio.toFixed(3)} (limit 1.10)`);
 console.log(`lines ratio library / hand-written: ${(libLines / handLines).toFixed(3)} (limit 0.25)`);
 

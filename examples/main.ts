@@ -35,7 +35,9 @@ for (const stack of stacks) {
   summary.push([stack.stackName, String(total), String(stackFindings.length)]);
 }
 
-console.log(`\nChecks: CloudFormation Validate (strict), cdk-nag AwsSolutions; synthesized into ${path.relative(process.cwd(), outdir)} in ${seconds.toFixed(1)} s\n`);
+console.log(
+  `\nChecks: CloudFormation Validate (strict), cdk-nag AwsSolutions; synthesized into ${path.relative(process.cwd(), outdir)} in ${seconds.toFixed(1)} s\n`,
+);
 const widths = summary[0].map((_, i) => Math.max(...summary.map((row) => row[i].length)));
 for (const row of summary) {
   console.log(row.map((cell, i) => (i === 0 ? cell.padEnd(widths[i]) : cell.padStart(widths[i]))).join('  '));

@@ -256,7 +256,11 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       allowAllOutbound: false,
     });
     // Systems Manager, package repositories and AWS APIs are reached over HTTPS through the NAT gateways.
-    this.appSecurityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to AWS APIs and package repositories');
+    this.appSecurityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to AWS APIs and package repositories',
+    );
     this.loadBalancerSecurityGroup.connections.allowTo(
       this.appSecurityGroup,
       ec2.Port.tcp(appPort),
@@ -434,7 +438,9 @@ function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
       check.integerInRange('natGateways', v.natGateways, 1, Token.isUnresolved(v.maxAzs) ? 16 : Math.max(v.maxAzs, 1));
     }
   } else {
-    if (props.maxAzs !== undefined) check.fail('maxAzs', 'is only used for a new VPC; it must not be set with vpc', props.maxAzs);
+    if (props.maxAzs !== undefined) {
+      check.fail('maxAzs', 'is only used for a new VPC; it must not be set with vpc', props.maxAzs);
+    }
     if (props.natGateways !== undefined) {
       check.fail('natGateways', 'is only used for a new VPC; it must not be set with vpc', props.natGateways);
     }
@@ -450,7 +456,10 @@ function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
   check.secondsInRange('healthCheckInterval', v.healthCheckInterval, 5, 300);
   check.secondsInRange('healthCheckGracePeriod', props.healthCheckGracePeriod, 0, 7200);
   check.numberInRange('targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 1, 100);
-  if (!Token.isUnresolved(v.healthCheckPath) && (!v.healthCheckPath.startsWith('/') || v.healthCheckPath.length > 1024)) {
+  if (
+    !Token.isUnresolved(v.healthCheckPath) &&
+    (!v.healthCheckPath.startsWith('/') || v.healthCheckPath.length > 1024)
+  ) {
     check.fail('healthCheckPath', "must start with '/' and be at most 1024 characters", v.healthCheckPath);
   }
   if (Token.isUnresolved(v.region)) {
@@ -471,7 +480,11 @@ function validateVpc(vpc: ec2.IVpc, given: boolean): void {
   const publicZones = zonesOf(vpc.publicSubnets);
   const privateZones = zonesOf(vpc.privateSubnets);
   if (publicZones < 2) {
-    check.fail('vpc', 'must have public subnets in at least 2 Availability Zones (for the load balancer)', `${publicZones} zone(s)`);
+    check.fail(
+      'vpc',
+      'must have public subnets in at least 2 Availability Zones (for the load balancer)',
+      `${publicZones} zone(s)`,
+    );
   }
   if (privateZones < 2) {
     check.fail(

@@ -8,7 +8,11 @@ import { expectNoFindings, newCheckedApp } from '../support/checked-app';
 
 const ENV = { region: 'eu-west-1' };
 
-function build(props: HighlyAvailableWebAppProps = {}): { stack: Stack; webApp: HighlyAvailableWebApp; template: Template } {
+function build(props: HighlyAvailableWebAppProps = {}): {
+  stack: Stack;
+  webApp: HighlyAvailableWebApp;
+  template: Template;
+} {
   const stack = new Stack(new App(), 'Stack', { env: ENV });
   const webApp = new HighlyAvailableWebApp(stack, 'Web', props);
   return { stack, webApp, template: Template.fromStack(stack) };
@@ -414,10 +418,22 @@ describe('HighlyAvailableWebApp validation', () => {
     ['desired < min', { minCapacity: 2, desiredCapacity: 1 }, /minCapacity \(2\) must be <= desiredCapacity \(1\)/],
     ['desired > max', { desiredCapacity: 6, maxCapacity: 4 }, /desiredCapacity \(6\) must be <= maxCapacity \(4\)/],
     ['fewer than 2 AZs', { maxAzs: 1 }, /maxAzs must be a whole number from 2 to 16, received 1/],
-    ['zero NAT gateways', { natGateways: 0 }, /natGateways must be at least 1: the instances run in private subnets.*received 0/],
+    [
+      'zero NAT gateways',
+      { natGateways: 0 },
+      /natGateways must be at least 1: the instances run in private subnets.*received 0/,
+    ],
     ['more NAT gateways than AZs', { natGateways: 3 }, /natGateways must be a whole number from 1 to 2, received 3/],
-    ['healthy threshold below 2', { healthyThresholdCount: 1 }, /healthyThresholdCount must be a whole number from 2 to 10, received 1/],
-    ['healthy threshold above 10', { healthyThresholdCount: 11 }, /healthyThresholdCount must be a whole number from 2 to 10, received 11/],
+    [
+      'healthy threshold below 2',
+      { healthyThresholdCount: 1 },
+      /healthyThresholdCount must be a whole number from 2 to 10, received 1/,
+    ],
+    [
+      'healthy threshold above 10',
+      { healthyThresholdCount: 11 },
+      /healthyThresholdCount must be a whole number from 2 to 10, received 11/,
+    ],
     [
       'interval below 5 s',
       { healthCheckInterval: Duration.seconds(2) },
@@ -430,7 +446,11 @@ describe('HighlyAvailableWebApp validation', () => {
     ],
     ['port 0', { appPort: 0 }, /appPort must be a whole number from 1 to 65535, received 0/],
     ['port 65536', { appPort: 65536 }, /appPort must be a whole number from 1 to 65535, received 65536/],
-    ['CPU target 0', { targetCpuUtilizationPercent: 0 }, /targetCpuUtilizationPercent must be from 1 to 100, received 0/],
+    [
+      'CPU target 0',
+      { targetCpuUtilizationPercent: 0 },
+      /targetCpuUtilizationPercent must be from 1 to 100, received 0/,
+    ],
     ['health check path', { healthCheckPath: 'health' }, /healthCheckPath must start with '\/'.*received 'health'/],
   ];
 
