@@ -101,12 +101,23 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tasks.addEnvironment('JSII_SILENCE_SUPPORT_WARNING', '1');
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
+// jsii: names that are reserved words in another jsii language are errors, not silenced warnings.
+project.compileTask.reset('jsii --fail-on-warnings');
+project.tasks.tryFind('watch')?.reset('jsii -w --fail-on-warnings');
+
 // README and doc-comment examples must compile: rosetta extracts and type-checks them after compile.
 const rosetta = project.addTask('rosetta:extract', {
   description: 'Compile every README and doc-comment example against rosetta/default.ts-fixture',
   exec: 'jsii-rosetta extract --strict --compile --fail',
 });
 project.postCompileTask.spawn(rosetta);
+// README shows each TypeScript example with its Python translation (from the rosetta tablet); the
+// build fails when they are out of date, `npx projen readme` rewrites them.
+rosetta.exec('node scripts/readme-translations.js --check');
+const readme = project.addTask('readme', { description: 'Write the Python translation after every README example' });
+readme.spawn(project.compileTask);
+readme.exec('jsii-rosetta extract --strict --compile --fail');
+readme.exec('node scripts/readme-translations.js');
 
 // `npx projen example`: synthesize the example app offline with every check on.
 project.addTask('example', {
