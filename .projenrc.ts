@@ -142,6 +142,12 @@ integUpdate.exec(integCompat);
 integUpdate.exec('integ-runner --language typescript --directory test/integ --update-on-failed --dry-run');
 project.testTask.spawn(integ);
 
+// Architecture pictures: docs/diagrams/*.dot (Graphviz, Debian package `graphviz`) -> docs/images/*.png.
+project.addTask('diagrams', {
+  description: 'Render docs/diagrams/*.dot to docs/images/*.png (needs Graphviz `dot`)',
+  exec: 'bash scripts/render-diagrams.sh',
+});
+
 // `npx projen bench`: the library versus the same architecture written by hand.
 const bench = project.addTask('bench', {
   description: 'Synthesize HighlyAvailableWebApp and a hand-written L2 equivalent, compare CPU and lines',
@@ -149,7 +155,7 @@ const bench = project.addTask('bench', {
 bench.spawn(project.compileTask);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
-for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', 'cdk.out', '/test']) {
+for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', '/docs', 'cdk.out', '/test']) {
   project.npmignore?.exclude(p);
 }
 
