@@ -3,6 +3,9 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { HighlyAvailableWebApp } from '../src';
 
+/** The example app is synthesized in one region, offline: no account, no lookups. */
+export const EXAMPLE_ENV = { region: 'eu-west-1' };
+
 /** The inventory web tier: nginx on Amazon Linux 2023 behind an ALB, two to six instances over two AZs. */
 export class WebTierStack extends Stack {
   public readonly webApp: HighlyAvailableWebApp;
@@ -26,9 +29,15 @@ export class WebTierStack extends Stack {
   }
 }
 
-/** Adds every example stack to the app. */
-export function addExampleStacks(app: App): Stack[] {
-  const env = { region: 'eu-west-1' };
-  const web = new WebTierStack(app, 'InventoryWeb', { env });
-  return [web];
+/** One example: the construct it shows and the stacks that show it, synthesized in an app of their own. */
+export interface Example {
+  readonly construct: string;
+  build(app: App): Stack[];
 }
+
+export const EXAMPLES: Example[] = [
+  {
+    construct: 'HighlyAvailableWebApp',
+    build: (app) => [new WebTierStack(app, 'InventoryWeb', { env: EXAMPLE_ENV })],
+  },
+];
