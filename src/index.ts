@@ -1,1 +1,2 @@
 export * from './web-app';
+export * from './eip-failover';

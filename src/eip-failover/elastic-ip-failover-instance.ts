@@ -1,0 +1,316 @@
+import { Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { FailoverStrategy } from './failover-strategy';
+import { createSessionManagerRole } from '../common/instance-role';
+import { createEncryptedTopic } from '../common/notification-topic';
+import { PropsValidator } from '../common/validation';
+
+/**
+ * A persistent EBS data volume that follows the service from instance to instance.
+ *
+ * Only supported with the Auto Scaling strategy; `FailoverStrategy.standbyInstance()` refuses it.
+ */
+export interface DataVolumeOptions {
+  /** The size of the volume in GiB. */
+  readonly sizeGiB: number;
+
+  /**
+   * Where the volume is mounted on the instance.
+   *
+   * @default '/data'
+   */
+  readonly mountPath?: string;
+
+  /**
+   * The EBS volume type.
+   *
+   * @default ec2.EbsDeviceVolumeType.GP3
+   */
+  readonly volumeType?: ec2.EbsDeviceVolumeType;
+
+  /**
+   * Provisioned IOPS, for volume types that take them.
+   *
+   * @default - the volume type's baseline
+   */
+  readonly iops?: number;
+
+  /**
+   * Provisioned throughput in MiB/s (gp3 only).
+   *
+   * @default - the volume type's baseline
+   */
+  readonly throughput?: number;
+}
+
+/**
+ * Properties for an {@link ElasticIpFailoverInstance}.
+ */
+export interface ElasticIpFailoverInstanceProps {
+  /**
+   * The VPC to run in. It needs public subnets (with a route to an internet gateway) in at least
+   * two Availability Zones: the instances run there so the Elastic IP can reach them.
+   */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * How the Elastic IP is kept on a healthy instance.
+   *
+   * @default FailoverStrategy.standbyInstance()
+   */
+  readonly strategy?: FailoverStrategy;
+
+  /**
+   * The EC2 instance type.
+   *
+   * @default t3.micro
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * The image the instances boot from. With an image whose root device is not `/dev/xvda`, set
+   * `rootDeviceName` so the root volume is the one encrypted.
+   *
+   * @default - the latest Amazon Linux 2023 image
+   */
+  readonly machineImage?: ec2.IMachineImage;
+
+  /**
+   * The device name of the image's root volume, which the launch template encrypts.
+   *
+   * @default '/dev/xvda' (Amazon Linux)
+   */
+  readonly rootDeviceName?: string;
+
+  /**
+   * The size of the encrypted gp3 root volume in GiB (at least the image's snapshot size).
+   *
+   * @default 8
+   */
+  readonly rootVolumeSizeGiB?: number;
+
+  /**
+   * User data that installs and starts the service. Every instance runs it on its first boot.
+   *
+   * @default - no user data: the instances run whatever the image starts
+   */
+  readonly userData?: ec2.UserData;
+
+  /**
+   * A persistent data volume carried from instance to instance. Only with the Auto Scaling
+   * strategy: `FailoverStrategy.standbyInstance()` refuses it, its two instances have separate disks.
+   *
+   * @default - no data volume
+   */
+  readonly dataVolume?: DataVolumeOptions;
+
+  /**
+   * The topic that is told about every failover, a failed failover and both instances being
+   * unhealthy. A topic encrypted with a customer managed key must let the failover function use
+   * the key (grant it `kms:GenerateDataKey*` and `kms:Decrypt` through the key policy).
+   *
+   * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
+   */
+  readonly notificationTopic?: sns.ITopic;
+
+  /**
+   * Whether the instances have termination protection. Keep it on for a production service;
+   * turn it off to let `cdk destroy` delete the stack (with it on, CloudFormation cannot terminate
+   * the instances and the deletion fails until it is turned off).
+   *
+   * @default true
+   */
+  readonly terminationProtection?: boolean;
+}
+
+/**
+ * One public EC2 service behind a fixed Elastic IP that keeps answering when its instance or its
+ * Availability Zone fails.
+ *
+ * With the default strategy, `FailoverStrategy.standbyInstance()`, a primary and a standby
+ * instance run in public subnets of two Availability Zones from one launch template (IMDSv2,
+ * encrypted root volume, Systems Manager access, no key pair). The Elastic IP points at the primary.
+ * When the instance holding it stops, terminates, fails a status check or runs its CPU at the
+ * threshold, a function starts the other instance if it is stopped, moves the Elastic IP to it,
+ * swaps their role tags and notifies the topic.
+ *
+ * The instances share one security group that admits nothing: open the service's port through
+ * `connections`.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ *
+ * const userData = ec2.UserData.forLinux();
+ * userData.addCommands('dnf install -y nginx', 'systemctl enable --now nginx');
+ * const server = new ElasticIpFailoverInstance(this, 'Server', {
+ *   vpc,
+ *   userData,
+ *   strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED, cpuThreshold: 95 }),
+ * });
+ * server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the internet');
+ * new CfnOutput(this, 'PublicIp', { value: server.publicIp });
+ */
+export class ElasticIpFailoverInstance extends Construct implements ec2.IConnectable {
+  /** The VPC the instances run in. */
+  public readonly vpc: ec2.IVpc;
+
+  /** The strategy in use. */
+  public readonly strategy: FailoverStrategy;
+
+  /** The Elastic IP that stays on a healthy instance. */
+  public readonly elasticIp: ec2.CfnEIP;
+
+  /** The Elastic IP's address: what clients and DNS records point at. */
+  public readonly publicIp: string;
+
+  /** The Elastic IP's allocation ID (`eipalloc-...`). */
+  public readonly allocationId: string;
+
+  /** The security group of the instances: nothing in, HTTPS out (AWS APIs and package repositories). */
+  public readonly securityGroup: ec2.SecurityGroup;
+
+  /**
+   * The instances' connections (their security group). Open the service with, for example,
+   * `server.connections.allowFromAnyIpv4(ec2.Port.tcp(443))`.
+   */
+  public readonly connections: ec2.Connections;
+
+  /** The launch template every instance is launched from. */
+  public readonly launchTemplate: ec2.LaunchTemplate;
+
+  /** The topic told about failovers. */
+  public readonly notificationTopic: sns.ITopic;
+
+  /**
+   * The instance that holds the Elastic IP after deployment. After a failover the roles swap: the
+   * instance holding the Elastic IP carries the tag `FailoverRole=primary`.
+   *
+   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   */
+  public readonly primaryInstance?: ec2.CfnInstance;
+
+  /**
+   * The instance in the other Availability Zone that takes the Elastic IP when the primary fails.
+   *
+   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   */
+  public readonly standbyInstance?: ec2.CfnInstance;
+
+  /**
+   * The function that moves the Elastic IP (reserved concurrency 1).
+   *
+   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   */
+  public readonly failoverFunction?: lambda.IFunction;
+
+  /**
+   * The queue that keeps failover events the function could not handle after its retries.
+   * Alarm on its depth to hear about failovers that did not happen.
+   *
+   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   */
+  public readonly deadLetterQueue?: sqs.IQueue;
+
+  /** The alarms that trigger a failover (status checks and CPU of each instance). */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  constructor(scope: Construct, id: string, props: ElasticIpFailoverInstanceProps) {
+    super(scope, id);
+
+    this.strategy = props.strategy ?? FailoverStrategy.standbyInstance();
+    const check = new PropsValidator('ElasticIpFailoverInstance');
+    const subnets = publicSubnetPerZone(props.vpc);
+    if (subnets.length < 2) {
+      check.fail(
+        'vpc',
+        'must have public subnets in at least 2 Availability Zones (the instances run in two zones behind one Elastic IP)',
+        `${subnets.length} zone(s) with public subnets`,
+      );
+    }
+    check.integerInRange('rootVolumeSizeGiB', props.rootVolumeSizeGiB, 1, 16384);
+    this.strategy._validate(props, check);
+    check.throwIfInvalid();
+
+    this.vpc = props.vpc;
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Elastic IP failover instances: nothing in until opened through connections, HTTPS out',
+      allowAllOutbound: false,
+    });
+    this.securityGroup.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to AWS APIs and package repositories',
+    );
+    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
+
+    this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
+      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+      userData: props.userData,
+      role: createSessionManagerRole(
+        this,
+        'InstanceRole',
+        'Elastic IP failover instances: Systems Manager access only',
+      ),
+      requireImdsv2: true,
+      httpPutResponseHopLimit: 1,
+      detailedMonitoring: true,
+      instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.STOP,
+      blockDevices: [
+        {
+          deviceName: props.rootDeviceName ?? '/dev/xvda',
+          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSizeGiB ?? 8, {
+            encrypted: true,
+            volumeType: ec2.EbsDeviceVolumeType.GP3,
+          }),
+        },
+      ],
+    });
+
+    this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', {
+      domain: 'vpc',
+      tags: [{ key: 'Name', value: this.node.path }],
+    });
+    this.publicIp = this.elasticIp.attrPublicIp;
+    this.allocationId = this.elasticIp.attrAllocationId;
+
+    this.notificationTopic =
+      props.notificationTopic ??
+      createEncryptedTopic(this, 'FailoverNotifications', { purpose: 'Elastic IP failover notifications' });
+
+    const bound = this.strategy._bind(this, {
+      props,
+      subnets,
+      securityGroup: this.securityGroup,
+      launchTemplate: this.launchTemplate,
+      elasticIp: this.elasticIp,
+      notificationTopic: this.notificationTopic,
+      roleTagKey: 'FailoverRole',
+      terminationProtection: props.terminationProtection ?? true,
+    });
+    this.primaryInstance = bound.primaryInstance;
+    this.standbyInstance = bound.standbyInstance;
+    this.failoverFunction = bound.failoverFunction;
+    this.deadLetterQueue = bound.deadLetterQueue;
+    this.alarms = bound.alarms;
+  }
+}
+
+/** The VPC's public subnets, the first of each Availability Zone (unresolved zones count as distinct). */
+function publicSubnetPerZone(vpc: ec2.IVpc): ec2.ISubnet[] {
+  const seen = new Set<string>();
+  const result: ec2.ISubnet[] = [];
+  vpc.publicSubnets.forEach((subnet, i) => {
+    const zone = Token.isUnresolved(subnet.availabilityZone) ? `unresolved-${i}` : subnet.availabilityZone;
+    if (seen.has(zone)) return;
+    seen.add(zone);
+    result.push(subnet);
+  });
+  return result;
+}

@@ -1,0 +1,2 @@
+export * from './elastic-ip-failover-instance';
+export * from './failover-strategy';

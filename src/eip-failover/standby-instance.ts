@@ -1,0 +1,316 @@
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as cr from 'aws-cdk-lib/custom-resources';
+import { Construct, IDependable } from 'constructs';
+import type { FailoverBinding, FailoverContext } from './binding';
+import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
+import { FailoverFunction } from './failover-function';
+import type { StandbyInstanceOptions } from './failover-strategy';
+import { PropsValidator } from '../common/validation';
+
+// Internal: the resources of FailoverStrategy.standbyInstance(). Not exported from the package.
+
+/** The states of an EC2 state-change notification that mean an instance stopped serving. */
+export const FAILED_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated'];
+
+/** Alarm timing, used by the construct and quoted in the README's detection table. */
+export const STATUS_CHECK_PERIOD = Duration.minutes(1);
+export const STATUS_CHECK_EVALUATION_PERIODS = 2;
+export const CPU_PERIOD = Duration.minutes(1);
+export const DEFAULT_CPU_EVALUATION_PERIODS = 5;
+export const DEFAULT_CPU_THRESHOLD = 100;
+
+/** How long the function waits for the other instance to reach `running` (a stopped standby boots). */
+export const WAIT_FOR_RUNNING = Duration.minutes(8);
+
+export function validateStandbyInstance(
+  options: StandbyInstanceOptions,
+  props: ElasticIpFailoverInstanceProps,
+  check: PropsValidator,
+): void {
+  if (props.dataVolume !== undefined) {
+    check.fail(
+      'dataVolume',
+      'is only supported with FailoverStrategy.autoScalingGroup(): the primary and standby instances of FailoverStrategy.standbyInstance() have separate disks, so a data volume could not follow the Elastic IP',
+      `{ sizeGiB: ${props.dataVolume.sizeGiB} }`,
+    );
+  }
+  check.numberInRange('cpuThreshold', options.cpuThreshold, 1, 100);
+  check.integerInRange('cpuEvaluationPeriods', options.cpuEvaluationPeriods, 1, 60);
+  if (options.cpuAlarm === false && options.cpuThreshold !== undefined) {
+    check.fail(
+      'cpuThreshold',
+      'is only used when cpuAlarm is true; remove it or turn cpuAlarm on',
+      options.cpuThreshold,
+    );
+  }
+}
+
+export function bindStandbyInstance(
+  scope: Construct,
+  context: FailoverContext,
+  options: StandbyInstanceOptions,
+): FailoverBinding {
+  const stack = Stack.of(scope);
+  const [primarySubnet, standbySubnet] = context.subnets;
+  const primaryInstance = createInstance(scope, 'PrimaryInstance', primarySubnet, 'primary', context);
+  const standbyInstance = createInstance(scope, 'StandbyInstance', standbySubnet, 'standby', context);
+  const instances = [primaryInstance, standbyInstance];
+  const instanceArns = instances.map((i) => instanceArn(stack, i.ref));
+
+  const association = new ec2.CfnEIPAssociation(scope, 'ElasticIpAssociation', {
+    allocationId: context.elasticIp.attrAllocationId,
+    instanceId: primaryInstance.ref,
+  });
+  association.node.addDependency(internetConnectivityOf(primarySubnet));
+
+  // The failover function: one at a time, failed events kept, IAM scoped to this pair and this EIP.
+  const deadLetterQueue = new sqs.Queue(scope, 'FailoverDeadLetterQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  const logGroup = new logs.LogGroup(scope, 'FailoverLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+  const role = new iam.Role(scope, 'FailoverRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: 'Moves the Elastic IP of one ElasticIpFailoverInstance between its two instances',
+  });
+  logGroup.grantWrite(role);
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadAddressAndInstanceState',
+      actions: ['ec2:DescribeAddresses', 'ec2:DescribeInstanceStatus', 'ec2:DescribeInstances'],
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'MoveThisElasticIpBetweenThesePairInstances',
+      actions: ['ec2:AssociateAddress'],
+      resources: [elasticIpArn(stack, context.elasticIp.attrAllocationId), ...instanceArns],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'StartThesePairInstances',
+      actions: ['ec2:StartInstances'],
+      resources: instanceArns,
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'SwapRoleTagsOfThesePairInstances',
+      actions: ['ec2:CreateTags'],
+      resources: instanceArns,
+      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] } },
+    }),
+  );
+  Validations.of(role).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
+  });
+
+  const failoverFunction = new FailoverFunction(scope, 'FailoverFunction', {
+    description: 'Moves the Elastic IP to the healthy instance of the pair when the instance holding it fails',
+    role,
+    logGroup,
+    memorySize: 256,
+    timeout: WAIT_FOR_RUNNING.plus(Duration.minutes(2)),
+    reservedConcurrentExecutions: 1,
+    deadLetterQueue,
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+    environment: {
+      ALLOCATION_ID: context.elasticIp.attrAllocationId,
+      PUBLIC_IP: context.elasticIp.attrPublicIp,
+      INSTANCE_IDS: `${primaryInstance.ref},${standbyInstance.ref}`,
+      TOPIC_ARN: context.notificationTopic.topicArn,
+      ROLE_TAG_KEY: context.roleTagKey,
+      WAIT_TIMEOUT_SECONDS: String(WAIT_FOR_RUNNING.toSeconds()),
+    },
+  });
+  context.notificationTopic.grantPublish(failoverFunction);
+  if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
+    });
+  }
+
+  // Detection: state changes (EventBridge) and alarms (status checks, CPU) of both instances.
+  new events.Rule(scope, 'InstanceStateChangeRule', {
+    description: 'An instance of the Elastic IP failover pair is stopping or terminating',
+    eventPattern: {
+      source: ['aws.ec2'],
+      detailType: ['EC2 Instance State-change Notification'],
+      detail: { 'instance-id': instances.map((i) => i.ref), state: FAILED_STATES },
+    },
+    targets: [
+      new targets.LambdaFunction(failoverFunction, {
+        deadLetterQueue,
+        retryAttempts: 4,
+        maxEventAge: Duration.hours(1),
+      }),
+    ],
+  });
+  const action = new cloudwatchActions.LambdaAction(failoverFunction, { useUniquePermissionId: true });
+  const alarms = [
+    ...createAlarms(scope, 'Primary', primaryInstance, options),
+    ...createAlarms(scope, 'Standby', standbyInstance, options),
+  ];
+  for (const alarm of alarms) alarm.addAlarmAction(action);
+
+  if ((options.standbyState ?? 'RUNNING') === 'STOPPED') {
+    stopAfterCreation(scope, standbyInstance, instanceArns[1], association);
+  }
+
+  return { primaryInstance, standbyInstance, failoverFunction, deadLetterQueue, alarms };
+}
+
+function createInstance(
+  scope: Construct,
+  id: string,
+  subnet: ec2.ISubnet,
+  role: 'primary' | 'standby',
+  context: FailoverContext,
+): ec2.CfnInstance {
+  const instance = new ec2.CfnInstance(scope, id, {
+    launchTemplate: {
+      launchTemplateId: context.launchTemplate.launchTemplateId,
+      version: context.launchTemplate.latestVersionNumber,
+    },
+    // A public address lets the standby reach Systems Manager and package repositories before it
+    // holds the Elastic IP; the Elastic IP replaces it on the instance holding it.
+    networkInterfaces: [
+      {
+        deviceIndex: '0',
+        subnetId: subnet.subnetId,
+        groupSet: [context.securityGroup.securityGroupId],
+        associatePublicIpAddress: true,
+        deleteOnTermination: true,
+      },
+    ],
+    monitoring: true,
+    disableApiTermination: context.terminationProtection,
+    tags: [
+      { key: 'Name', value: `${scope.node.path}/${id}` },
+      { key: context.roleTagKey, value: role },
+    ],
+  });
+  instance.node.addDependency(internetConnectivityOf(subnet));
+  if (!context.terminationProtection) {
+    Validations.of(instance).acknowledge({
+      id: 'AwsSolutions-EC29',
+      reason: 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
+    });
+  }
+  return instance;
+}
+
+function createAlarms(
+  scope: Construct,
+  label: string,
+  instance: ec2.CfnInstance,
+  options: StandbyInstanceOptions,
+): cloudwatch.Alarm[] {
+  const metric = (metricName: string, statistic: string, period: Duration) =>
+    new cloudwatch.Metric({
+      namespace: 'AWS/EC2',
+      metricName,
+      dimensionsMap: { InstanceId: instance.ref },
+      statistic,
+      period,
+    });
+  const statusCheck = (id: string, metricName: string, what: string) =>
+    new cloudwatch.Alarm(scope, `${label}${id}`, {
+      alarmDescription: `${what} status check of the ${label.toLowerCase()} instance failed: fail the Elastic IP over if it holds it`,
+      metric: metric(metricName, cloudwatch.Stats.MAXIMUM, STATUS_CHECK_PERIOD),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: STATUS_CHECK_EVALUATION_PERIODS,
+      datapointsToAlarm: STATUS_CHECK_EVALUATION_PERIODS,
+      // A stopped instance reports nothing; the state-change rule covers stops.
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+  const alarms = [
+    statusCheck('InstanceStatusCheckAlarm', 'StatusCheckFailed_Instance', 'The instance'),
+    statusCheck('SystemStatusCheckAlarm', 'StatusCheckFailed_System', 'The system'),
+  ];
+  if (options.cpuAlarm ?? true) {
+    const threshold = options.cpuThreshold ?? DEFAULT_CPU_THRESHOLD;
+    const periods = options.cpuEvaluationPeriods ?? DEFAULT_CPU_EVALUATION_PERIODS;
+    alarms.push(
+      new cloudwatch.Alarm(scope, `${label}CpuAlarm`, {
+        alarmDescription: `CPU of the ${label.toLowerCase()} instance at or above ${threshold}%: fail the Elastic IP over if it holds it`,
+        metric: metric('CPUUtilization', cloudwatch.Stats.AVERAGE, CPU_PERIOD),
+        threshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: periods,
+        datapointsToAlarm: periods,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      }),
+    );
+  }
+  return alarms;
+}
+
+/** Stops the standby once, right after it is created (and again if it is replaced). */
+function stopAfterCreation(
+  scope: Construct,
+  standby: ec2.CfnInstance,
+  standbyArn: string,
+  association: IDependable,
+): void {
+  const stopCall: cr.AwsSdkCall = {
+    service: 'EC2',
+    action: 'StopInstances',
+    parameters: { InstanceIds: [standby.ref] },
+    physicalResourceId: cr.PhysicalResourceId.of(standby.ref),
+  };
+  const stop = new cr.AwsCustomResource(scope, 'StopStandby', {
+    resourceType: 'Custom::StopStandbyInstance',
+    onCreate: stopCall,
+    onUpdate: stopCall,
+    policy: cr.AwsCustomResourcePolicy.fromStatements([
+      new iam.PolicyStatement({ actions: ['ec2:StopInstances'], resources: [standbyArn] }),
+    ]),
+    installLatestAwsSdk: false,
+  });
+  // The Elastic IP is on the primary before the standby stops, so the stop is plainly a standby event.
+  stop.node.addDependency(association);
+
+  // The custom resource's provider is a singleton function of the stack, shared by every AwsCustomResource.
+  const provider = Stack.of(scope).node.tryFindChild(
+    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
+  );
+  const providerRole = provider?.node.tryFindChild('ServiceRole');
+  if (providerRole) {
+    Validations.of(providerRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason:
+        "The AwsCustomResource provider's role (aws-cdk-lib's shared singleton) uses the AWS managed basic execution policy for its logs; its API permissions are inline and scoped (ec2:StopInstances on the standby instance).",
+    });
+  }
+}
+
+function instanceArn(stack: Stack, instanceId: string): string {
+  return stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instanceId });
+}
+
+function elasticIpArn(stack: Stack, allocationId: string): string {
+  return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: allocationId });
+}
+
+function internetConnectivityOf(subnet: ec2.ISubnet): IDependable {
+  return subnet.internetConnectivityEstablished;
+}

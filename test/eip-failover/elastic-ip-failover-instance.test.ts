@@ -1,0 +1,456 @@
+import { App, Lazy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import {
+  ElasticIpFailoverInstance,
+  ElasticIpFailoverInstanceProps,
+  FailoverStrategy,
+  StandbyInstanceOptions,
+  StandbyState,
+} from '../../src';
+import { expectNoFindings, newCheckedApp } from '../support/checked-app';
+
+const ENV = { account: '111111111111', region: 'eu-west-1' };
+
+/** A VPC with public subnets in `zones` AZs and flow logs (so cdk-nag has nothing to say about it). */
+function publicVpc(stack: Stack, zones = 2): ec2.Vpc {
+  return new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: zones,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
+    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+  });
+}
+
+interface Built {
+  readonly stack: Stack;
+  readonly server: ElasticIpFailoverInstance;
+  readonly template: Template;
+}
+
+function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stack): Built {
+  const s = stack ?? new Stack(new App(), 'Stack', { env: ENV });
+  const server = new ElasticIpFailoverInstance(s, 'Server', { vpc: publicVpc(s), ...props });
+  return { stack: s, server, template: Template.fromStack(s) };
+}
+
+function withStandby(options: StandbyInstanceOptions): Built {
+  return build({ strategy: FailoverStrategy.standbyInstance(options) });
+}
+
+function ref(stack: Stack, construct: { logicalId: string }): { Ref: string } {
+  return { Ref: stack.resolve(construct.logicalId) };
+}
+
+describe('ElasticIpFailoverInstance instances', () => {
+  test('runs a primary and a standby instance in public subnets of two different AZs', () => {
+    const { stack, server, template } = build();
+    template.resourceCountIs('AWS::EC2::Instance', 2);
+    const subnets = Object.values(template.findResources('AWS::EC2::Instance')).map(
+      (r) => r.Properties.NetworkInterfaces[0].SubnetId.Ref,
+    );
+    const vpc = stack.node.findChild('Vpc') as ec2.Vpc;
+    const publicSubnetIds = vpc.publicSubnets.map((s) => stack.resolve(s.subnetId).Ref);
+    expect(new Set(subnets)).toEqual(new Set(publicSubnetIds));
+    expect(new Set(vpc.publicSubnets.map((s) => s.availabilityZone)).size).toBe(2);
+    expect(server.primaryInstance).toBeDefined();
+    expect(server.standbyInstance).toBeDefined();
+  });
+
+  test('both instances come from the same launch template and carry their role tag', () => {
+    const { stack, server, template } = build();
+    const launchTemplate = {
+      LaunchTemplateId: {
+        Ref: stack.resolve((server.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).logicalId),
+      },
+      Version: Match.anyValue(),
+    };
+    for (const role of ['primary', 'standby']) {
+      template.hasResourceProperties('AWS::EC2::Instance', {
+        LaunchTemplate: launchTemplate,
+        Monitoring: true,
+        DisableApiTermination: true,
+        Tags: Match.arrayWith([{ Key: 'FailoverRole', Value: role }]),
+      });
+    }
+  });
+
+  test('launch template: AL2023, t3.micro, IMDSv2 required, encrypted gp3 root, SSM role, no key pair', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        ImageId: { Ref: Match.stringLikeRegexp('al2023') },
+        InstanceType: 't3.micro',
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 8 } }],
+        IamInstanceProfile: Match.anyValue(),
+        KeyName: Match.absent(),
+      }),
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: {
+        Statement: [Match.objectLike({ Principal: { Service: 'ec2.amazonaws.com' } })],
+      },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('uses the given instance type, image and user data', () => {
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('echo hello');
+    const { template } = build({
+      instanceType: new ec2.InstanceType('t4g.small'),
+      machineImage: ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-12345678' }),
+      userData,
+      rootVolumeSizeGiB: 30,
+    });
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        ImageId: 'ami-12345678',
+        InstanceType: 't4g.small',
+        UserData: { 'Fn::Base64': Match.stringLikeRegexp('echo hello') },
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ VolumeSize: 30 }) })],
+      }),
+    });
+  });
+
+  test('one security group, nothing open by default, exposed through connections', () => {
+    const { stack, server, template } = build();
+    template.resourceCountIs('AWS::EC2::SecurityGroup', 1);
+    template.hasResourceProperties('AWS::EC2::SecurityGroup', {
+      SecurityGroupIngress: Match.absent(),
+      SecurityGroupEgress: [Match.objectLike({ CidrIp: '0.0.0.0/0', FromPort: 443, ToPort: 443 })],
+    });
+    server.connections.allowFromAnyIpv4(ec2.Port.tcp(80));
+    expect(stack.resolve(server.connections.securityGroups[0].securityGroupId)).toEqual(
+      stack.resolve(server.securityGroup.securityGroupId),
+    );
+    for (const instance of Object.values(Template.fromStack(stack).findResources('AWS::EC2::Instance'))) {
+      expect(instance.Properties.NetworkInterfaces[0].GroupSet).toEqual([
+        stack.resolve(server.securityGroup.securityGroupId),
+      ]);
+    }
+  });
+
+  test('terminationProtection: false turns termination protection off', () => {
+    const { template } = build({ terminationProtection: false });
+    template.resourcePropertiesCountIs('AWS::EC2::Instance', { DisableApiTermination: false }, 2);
+  });
+});
+
+describe('ElasticIpFailoverInstance Elastic IP', () => {
+  test('one Elastic IP, associated with the primary instance', () => {
+    const { stack, server, template } = build();
+    template.resourceCountIs('AWS::EC2::EIP', 1);
+    template.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc' });
+    template.resourceCountIs('AWS::EC2::EIPAssociation', 1);
+    template.hasResourceProperties('AWS::EC2::EIPAssociation', {
+      AllocationId: { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] },
+      InstanceId: ref(stack, server.primaryInstance!),
+    });
+  });
+
+  test('exposes the public IP and the allocation id', () => {
+    const { stack, server } = build();
+    const eip = stack.resolve(server.elasticIp.logicalId);
+    expect(stack.resolve(server.publicIp)).toEqual({ 'Fn::GetAtt': [eip, 'PublicIp'] });
+    expect(stack.resolve(server.allocationId)).toEqual({ 'Fn::GetAtt': [eip, 'AllocationId'] });
+  });
+});
+
+describe('ElasticIpFailoverInstance detection', () => {
+  test('an EventBridge rule on state changes of both instances invokes the failover function', () => {
+    const { stack, server, template } = build();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.ec2'],
+        'detail-type': ['EC2 Instance State-change Notification'],
+        detail: {
+          'instance-id': [ref(stack, server.primaryInstance!), ref(stack, server.standbyInstance!)],
+          state: ['stopping', 'stopped', 'shutting-down', 'terminated'],
+        },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailoverFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailoverDeadLetterQueue'), 'Arn'] } },
+        }),
+      ],
+    });
+  });
+
+  test.each([
+    ['StatusCheckFailed_Instance', 'Maximum', 1, 2],
+    ['StatusCheckFailed_System', 'Maximum', 1, 2],
+    ['CPUUtilization', 'Average', 100, 5],
+  ])('alarm on %s for both instances invokes the failover function', (metricName, statistic, threshold, periods) => {
+    const { stack, server, template } = build();
+    for (const instance of [server.primaryInstance!, server.standbyInstance!]) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        Namespace: 'AWS/EC2',
+        MetricName: metricName,
+        Dimensions: [{ Name: 'InstanceId', Value: ref(stack, instance) }],
+        Statistic: statistic,
+        Period: 60,
+        Threshold: threshold,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        EvaluationPeriods: periods,
+        DatapointsToAlarm: periods,
+        AlarmActions: [{ 'Fn::GetAtt': [Match.stringLikeRegexp('FailoverFunction'), 'Arn'] }],
+      });
+    }
+  });
+
+  test('each alarm may invoke the function, and only that alarm', () => {
+    const { template } = build();
+    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(6);
+    for (const alarm of alarms) {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Principal: 'lambda.alarms.cloudwatch.amazonaws.com',
+        SourceArn: { 'Fn::GetAtt': [alarm, 'Arn'] },
+      });
+    }
+  });
+
+  test('cpuThreshold and cpuEvaluationPeriods shape the CPU alarm', () => {
+    const { template } = withStandby({ cpuThreshold: 90, cpuEvaluationPeriods: 3 });
+    template.resourcePropertiesCountIs(
+      'AWS::CloudWatch::Alarm',
+      { MetricName: 'CPUUtilization', Threshold: 90, EvaluationPeriods: 3 },
+      2,
+    );
+  });
+
+  test('cpuAlarm: false leaves only the status-check alarms', () => {
+    const { server, template } = withStandby({ cpuAlarm: false });
+    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'CPUUtilization' }, 0);
+    expect(server.alarms).toHaveLength(4);
+  });
+});
+
+describe('ElasticIpFailoverInstance failover function', () => {
+  test('reserved concurrency 1, a dead-letter queue, bounded retries and timeout', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      ReservedConcurrentExecutions: 1,
+      Timeout: 600,
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('FailoverDeadLetterQueue'), 'Arn'] } },
+      Environment: {
+        Variables: Match.objectLike({
+          ALLOCATION_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('ElasticIp'), 'AllocationId'] },
+          INSTANCE_IDS: Match.anyValue(),
+          TOPIC_ARN: Match.anyValue(),
+          ROLE_TAG_KEY: 'FailoverRole',
+          WAIT_TIMEOUT_SECONDS: '480',
+        }),
+      },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      MaximumRetryAttempts: 2,
+      MaximumEventAgeInSeconds: 3600,
+    });
+  });
+
+  test('the dead-letter queue is encrypted and accepts only TLS', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+  });
+
+  test('IAM: changes scoped to this pair of instances and this Elastic IP allocation; only Describe on *', () => {
+    const { stack, server, template } = build();
+    const arn = (resource: string, id: unknown) => ({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:eu-west-1:111111111111:${resource}/`, id]],
+    });
+    const instances = [
+      arn('instance', ref(stack, server.primaryInstance!)),
+      arn('instance', ref(stack, server.standbyInstance!)),
+    ];
+    const eip = arn('elastic-ip', { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] });
+    const policies = template.findResources('AWS::IAM::Policy', {
+      Properties: { Roles: [{ Ref: Match.stringLikeRegexp('FailoverRole') }] },
+    });
+    const statements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] = Object.values(
+      policies,
+    ).flatMap((p) => p.Properties.PolicyDocument.Statement);
+    const byAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
+
+    expect(byAction('ec2:AssociateAddress')).toEqual([expect.objectContaining({ Resource: [eip, ...instances] })]);
+    expect(byAction('ec2:StartInstances')).toEqual([expect.objectContaining({ Resource: instances })]);
+    expect(byAction('ec2:CreateTags')).toEqual([
+      expect.objectContaining({
+        Resource: instances,
+        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['FailoverRole'] } },
+      }),
+    ]);
+    const onStar = statements.filter((s) => s.Resource === '*');
+    expect(onStar.flatMap((s) => [s.Action].flat()).sort()).toEqual([
+      'ec2:DescribeAddresses',
+      'ec2:DescribeInstanceStatus',
+      'ec2:DescribeInstances',
+    ]);
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('ec2:StopInstances');
+    expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('ec2:TerminateInstances');
+  });
+
+  test('creates an encrypted, TLS-only topic and lets the function publish to it', () => {
+    const { stack, server, template } = build();
+    template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: 'sns:Publish', Resource: stack.resolve(server.notificationTopic.topicArn) }),
+        ]),
+      },
+    });
+  });
+
+  test('uses a given topic and creates none', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const topic = new sns.Topic(stack, 'Ops', { enforceSSL: true });
+    const { server, template } = build({ notificationTopic: topic }, stack);
+    expect(server.notificationTopic).toBe(topic);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::KMS::Key', 0);
+  });
+});
+
+describe('ElasticIpFailoverInstance stopped standby', () => {
+  test('a custom resource stops the standby once the Elastic IP is on the primary, allowed only that', () => {
+    const { stack, server, template } = withStandby({ standbyState: StandbyState.STOPPED });
+    const standby = ref(stack, server.standbyInstance!);
+    const stops = template.findResources('Custom::StopStandbyInstance');
+    expect(Object.keys(stops)).toHaveLength(1);
+    const stop = Object.values(stops)[0];
+    // The SDK call is a JSON string joined around the instance reference; read it back with refs as <LogicalId>.
+    const parts: unknown[] = stop.Properties.Create['Fn::Join'][1];
+    const create = JSON.parse(
+      parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join(''),
+    );
+    const standbyRef = `<${standby.Ref}>`;
+    expect(create).toEqual({
+      service: 'EC2',
+      action: 'StopInstances',
+      parameters: { InstanceIds: [standbyRef] },
+      physicalResourceId: { id: standbyRef },
+    });
+    expect(stop.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/ElasticIpAssociation/)]));
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: 'ec2:StopInstances',
+            Effect: 'Allow',
+            Resource: {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/', standby]],
+            },
+          },
+        ],
+      },
+    });
+  });
+
+  test('a running standby (the default) is never stopped', () => {
+    const { template } = build();
+    expect(Object.keys(template.findResources('Custom::StopStandbyInstance'))).toHaveLength(0);
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+});
+
+describe('ElasticIpFailoverInstance validation', () => {
+  test('refuses a VPC with public subnets in fewer than 2 AZs', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicVpc(stack, 1);
+    expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc })).toThrow(
+      /vpc must have public subnets in at least 2 Availability Zones.*received '1 zone\(s\) with public subnets'/,
+    );
+  });
+
+  test.each([
+    [0, /cpuThreshold must be from 1 to 100, received 0/],
+    [101, /cpuThreshold must be from 1 to 100, received 101/],
+  ])('refuses cpuThreshold %d', (cpuThreshold, message) => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicVpc(stack);
+    expect(
+      () =>
+        new ElasticIpFailoverInstance(stack, 'Server', {
+          vpc,
+          strategy: FailoverStrategy.standbyInstance({ cpuThreshold }),
+        }),
+    ).toThrow(message);
+  });
+
+  test('refuses dataVolume with the standby strategy, naming dataVolume', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicVpc(stack);
+    expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { sizeGiB: 20 } })).toThrow(
+      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ sizeGiB: 20 \}'/,
+    );
+  });
+
+  test('refuses cpuThreshold with cpuAlarm off, and reports every problem at once', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicVpc(stack, 1);
+    expect(
+      () =>
+        new ElasticIpFailoverInstance(stack, 'Server', {
+          vpc,
+          strategy: FailoverStrategy.standbyInstance({ cpuAlarm: false, cpuThreshold: 80 }),
+        }),
+    ).toThrow(/vpc must have[\s\S]*cpuThreshold is only used when cpuAlarm is true/);
+  });
+
+  test('skips unresolved tokens and works in an environment-agnostic stack', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const later = Lazy.number({ produce: () => 95 });
+    expect(() =>
+      build(
+        { strategy: FailoverStrategy.standbyInstance({ cpuThreshold: later, cpuEvaluationPeriods: later }) },
+        stack,
+      ),
+    ).not.toThrow();
+  });
+});
+
+describe('ElasticIpFailoverInstance checks', () => {
+  test('default configuration: zero cdk-nag and CloudFormation Validate findings', () => {
+    const app = newCheckedApp();
+    build({}, new Stack(app, 'Eip', { env: ENV }));
+    expectNoFindings(app);
+  });
+
+  test('stopped standby without termination protection: zero cdk-nag and CloudFormation Validate findings', () => {
+    const app = newCheckedApp();
+    build(
+      {
+        terminationProtection: false,
+        strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED, cpuThreshold: 90 }),
+      },
+      new Stack(app, 'Eip', { env: ENV }),
+    );
+    expectNoFindings(app);
+  });
+
+  test('snapshot', () => {
+    const { template } = build();
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
