@@ -6,6 +6,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { FailoverStrategy } from './failover-strategy';
+import { METRIC_NAMESPACE } from './standby-instance';
 import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
@@ -147,10 +148,13 @@ export interface ElasticIpFailoverInstanceProps {
  *
  * const userData = ec2.UserData.forLinux();
  * userData.addCommands('dnf install -y nginx', 'systemctl enable --now nginx');
- * const server = new ElasticIpFailoverInstance(this, 'Server', {
+ * const server = new patterns.ElasticIpFailoverInstance(this, 'Server', {
  *   vpc,
  *   userData,
- *   strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED, cpuThreshold: 95 }),
+ *   strategy: patterns.FailoverStrategy.standbyInstance({
+ *     standbyState: patterns.StandbyState.STOPPED,
+ *     cpuThreshold: 95,
+ *   }),
  * });
  * server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the internet');
  * new CfnOutput(this, 'PublicIp', { value: server.publicIp });
@@ -299,6 +303,39 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.failoverFunction = bound.failoverFunction;
     this.deadLetterQueue = bound.deadLetterQueue;
     this.alarms = bound.alarms;
+  }
+
+  /**
+   * How long each failover took, from the failover function's start to the Elastic IP being
+   * associated with the other instance (milliseconds). Recorded by the function once per failover;
+   * the metric is the maximum over 5 minutes unless `props` says otherwise.
+   *
+   * @param props options for the metric
+   */
+  public metricFailoverDuration(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.failoverMetric('FailoverDuration', props);
+  }
+
+  /**
+   * How long each failover took from the triggering event (the state change, or the alarm's state
+   * change) to the Elastic IP being associated with the other instance (milliseconds): detection
+   * and recovery together. The maximum over 5 minutes unless `props` says otherwise.
+   *
+   * @param props options for the metric
+   */
+  public metricTimeToRecovery(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.failoverMetric('TimeToRecovery', props);
+  }
+
+  private failoverMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: METRIC_NAMESPACE,
+      metricName,
+      dimensionsMap: { AllocationId: this.allocationId },
+      statistic: cloudwatch.Stats.MAXIMUM,
+      unit: cloudwatch.Unit.MILLISECONDS,
+      ...props,
+    });
   }
 }
 

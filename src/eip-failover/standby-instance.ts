@@ -28,6 +28,9 @@ export const CPU_PERIOD = Duration.minutes(1);
 export const DEFAULT_CPU_EVALUATION_PERIODS = 5;
 export const DEFAULT_CPU_THRESHOLD = 100;
 
+/** Where the failover function records its metrics (embedded metric format), by `AllocationId`. */
+export const METRIC_NAMESPACE = 'CdkHaPatterns/ElasticIpFailover';
+
 /** How long the function waits for the other instance to reach `running` (a stopped standby boots). */
 export const WAIT_FOR_RUNNING = Duration.minutes(8);
 
@@ -136,6 +139,7 @@ export function bindStandbyInstance(
       TOPIC_ARN: context.notificationTopic.topicArn,
       ROLE_TAG_KEY: context.roleTagKey,
       WAIT_TIMEOUT_SECONDS: String(WAIT_FOR_RUNNING.toSeconds()),
+      METRIC_NAMESPACE,
     },
   });
   context.notificationTopic.grantPublish(failoverFunction);

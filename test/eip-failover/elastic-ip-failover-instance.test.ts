@@ -303,6 +303,22 @@ describe('ElasticIpFailoverInstance failover function', () => {
     expect(statements.flatMap((s) => [s.Action].flat())).not.toContain('ec2:TerminateInstances');
   });
 
+  test('metricFailoverDuration and metricTimeToRecovery read what the function records', () => {
+    const { stack, server, template } = build();
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ METRIC_NAMESPACE: 'CdkHaPatterns/ElasticIpFailover' }) },
+    });
+    for (const [metric, name] of [
+      [server.metricFailoverDuration(), 'FailoverDuration'],
+      [server.metricTimeToRecovery({ statistic: 'p90' }), 'TimeToRecovery'],
+    ] as const) {
+      expect(metric.namespace).toBe('CdkHaPatterns/ElasticIpFailover');
+      expect(metric.metricName).toBe(name);
+      expect(stack.resolve(metric.dimensions)).toEqual({ AllocationId: stack.resolve(server.allocationId) });
+    }
+    expect(server.metricTimeToRecovery({ statistic: 'p90' }).statistic).toBe('p90');
+  });
+
   test('creates an encrypted, TLS-only topic and lets the function publish to it', () => {
     const { stack, server, template } = build();
     template.hasResourceProperties('AWS::SNS::Topic', { KmsMasterKeyId: Match.anyValue() });
