@@ -1,2 +1,3 @@
 export * from './web-app';
 export * from './eip-failover';
+export * from './beanstalk';

@@ -1,0 +1,100 @@
+import { Names, Token } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import type { BeanstalkEnvironmentOptions } from './environment';
+import { EnvironmentPreset, EnvironmentTier } from './options';
+import { PropsValidator } from '../common/validation';
+
+/** The retention periods Elastic Beanstalk accepts for streamed logs (`RetentionInDays`). */
+const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653];
+
+/** A name of at most 40 characters derived from the construct path, unique in the app. */
+export function defaultEnvironmentName(scope: Construct): string {
+  return Names.uniqueResourceName(scope, { maxLength: 40, separator: '-' }).replace(/^-+|-+$/g, '');
+}
+
+export function validateName(check: PropsValidator, prop: string, name: string): void {
+  if (Token.isUnresolved(name)) return;
+  if (!/^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$/.test(name)) {
+    check.fail(prop, 'must be 4 to 40 letters, digits and hyphens, not starting or ending with a hyphen', name);
+  }
+}
+
+/**
+ * Checks the settings shared by an environment and a pair, recording every problem in `check`.
+ */
+export function validateEnvironmentOptions(check: PropsValidator, props: BeanstalkEnvironmentOptions): void {
+  const preset = props.preset ?? EnvironmentPreset.highAvailability();
+  const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
+  if (preset.loadBalanced) {
+    check.integerInRange('preset minInstances', preset.minInstances, 1, 10_000);
+    check.integerInRange('preset maxInstances', preset.maxInstances, 1, 10_000);
+    check.ordered('preset minInstances', preset.minInstances, 'preset maxInstances', preset.maxInstances);
+  }
+
+  const policy = props.deploymentPolicy;
+  if (policy?.batch) {
+    if (policy.batch.type === 'Percentage') {
+      check.integerInRange(`deploymentPolicy ${policy.policy} batch percentage`, policy.batch.value, 1, 100);
+    } else {
+      check.integerInRange(`deploymentPolicy ${policy.policy} fixed batch size`, policy.batch.value, 1, 10_000);
+    }
+  }
+  if (policy?.newVersionPercent !== undefined) {
+    check.integerInRange('deploymentPolicy trafficSplitting percent', policy.newVersionPercent, 1, 100);
+    const minutes = policy.evaluationTime;
+    if (minutes !== undefined && !minutes.isUnresolved()) {
+      const value = minutes.toSeconds() / 60;
+      if (!Number.isInteger(value) || value < 3 || value > 600) {
+        check.fail(
+          'deploymentPolicy trafficSplitting evaluationTime',
+          'must be a whole number of minutes from 3 to 600',
+          minutes.toHumanString(),
+        );
+      }
+    }
+    if (!preset.loadBalanced || tier !== EnvironmentTier.WEB_SERVER) {
+      check.fail(
+        'deploymentPolicy',
+        'DeploymentPolicy.trafficSplitting() needs a load balancer: use it with EnvironmentPreset.highAvailability() and the web server tier',
+        `${preset.loadBalanced ? 'highAvailability' : 'singleInstance'} preset, ${tier} tier`,
+      );
+    }
+  }
+
+  if (props.certificate !== undefined) {
+    if (tier !== EnvironmentTier.WEB_SERVER) {
+      check.fail(
+        'certificate',
+        'is only for the web server tier (a worker has no load balancer)',
+        'a certificate with EnvironmentTier.WORKER',
+      );
+    } else if (!preset.loadBalanced) {
+      check.fail(
+        'certificate',
+        'needs a load balancer to terminate HTTPS: use EnvironmentPreset.highAvailability()',
+        'a certificate with EnvironmentPreset.singleInstance()',
+      );
+    }
+  }
+
+  const retention = props.logRetention;
+  if (retention !== undefined && !Token.isUnresolved(retention) && !LOG_RETENTION_DAYS.includes(retention)) {
+    check.fail('logRetention', `must be one of ${LOG_RETENTION_DAYS.join(', ')} days`, `${retention} days`);
+  }
+  const window = props.maintenanceWindowStart;
+  if (
+    window !== undefined &&
+    !Token.isUnresolved(window) &&
+    !/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d$/.test(window)
+  ) {
+    check.fail(
+      'maintenanceWindowStart',
+      "must be 'Day:HH:MM' in UTC with Day one of Mon..Sun (e.g. 'Sun:03:00')",
+      window,
+    );
+  }
+  const path = props.healthCheckPath;
+  if (path !== undefined && !Token.isUnresolved(path) && !path.startsWith('/')) {
+    check.fail('healthCheckPath', "must start with '/'", path);
+  }
+}

@@ -1,0 +1,293 @@
+import { CustomResource, Duration, Fn, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import { Construct } from 'constructs';
+import { BeanstalkApplication } from './application';
+import { validateEnvironmentOptions, validateName } from './checks';
+import { CnameSwapFunction } from './cname-swap-function';
+import { BeanstalkEnvironment, BeanstalkEnvironmentOptions } from './environment';
+import { createHandlerFunction } from './handler-function';
+import { Cutover, EnvironmentPreset, EnvironmentTier, Slot } from './options';
+import { SourceBundle } from './source-bundle';
+import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
+import { PropsValidator } from '../common/validation';
+
+/**
+ * One slot (blue or green) of a {@link BeanstalkEnvironmentPair}.
+ */
+export interface EnvironmentSlotOptions {
+  /**
+   * The code this slot runs. Deploy a new version to the idle slot, check it, then make it `live`.
+   *
+   * @default - none: Elastic Beanstalk's sample application (not allowed for the live slot)
+   */
+  readonly sourceBundle?: SourceBundle;
+
+  /**
+   * The environment's name (4 to 40 letters, digits and hyphens). Changing it replaces the
+   * environment.
+   *
+   * @default - derived from the construct path
+   */
+  readonly environmentName?: string;
+
+  /**
+   * Environment variables of this slot only, added to (and overriding) the pair's
+   * `environmentVariables`.
+   *
+   * @default - none
+   */
+  readonly environmentVariables?: { [name: string]: string };
+}
+
+/**
+ * Properties for a {@link BeanstalkEnvironmentPair}. The shared settings (platform, preset,
+ * deployment policy, tier, VPC, database...) apply to both environments.
+ */
+export interface BeanstalkEnvironmentPairProps extends BeanstalkEnvironmentOptions {
+  /**
+   * The application the two environments belong to.
+   *
+   * @default - a new `BeanstalkApplication` with a version lifecycle and a service role
+   */
+  readonly application?: BeanstalkApplication;
+
+  /** The blue environment. */
+  readonly blue: EnvironmentSlotOptions;
+
+  /** The green environment. */
+  readonly green: EnvironmentSlotOptions;
+
+  /** The slot that receives the traffic. It must have a `sourceBundle`. */
+  readonly live: Slot;
+
+  /**
+   * How the live slot receives the traffic.
+   *
+   * @default Cutover.cnameSwap()
+   */
+  readonly cutover?: Cutover;
+}
+
+/**
+ * Blue/green Elastic Beanstalk: an application with two identical environments (blue and green)
+ * and a cutover that makes the `live` one receive the traffic.
+ *
+ * Deploy a new version to the idle slot, check it at its own URL, then switch `live`: with
+ * `Cutover.cnameSwap()` (the default) a custom resource swaps the environments' CNAMEs so the live
+ * CNAME (`liveUrl`) moves to the new slot; with `Cutover.route53()` an alias record in your zone
+ * follows the live slot. Switch back the same way to roll back.
+ *
+ * @example
+ * declare const zone: route53.IHostedZone;
+ * declare const certificate: acm.ICertificate;
+ * const shop = new patterns.BeanstalkEnvironmentPair(this, 'Shop', {
+ *   platform: patterns.BeanstalkPlatform.latest('Node.js 22 running on 64bit Amazon Linux 2023'),
+ *   preset: patterns.EnvironmentPreset.highAvailability({ minInstances: 2, maxInstances: 6 }),
+ *   deploymentPolicy: patterns.DeploymentPolicy.rollingWithAdditionalBatch(patterns.BatchSize.percentage(50)),
+ *   certificate,
+ *   blue: { sourceBundle: patterns.SourceBundle.fromAsset('app-v1') },
+ *   green: { sourceBundle: patterns.SourceBundle.fromAsset('app-v2') },
+ *   live: patterns.Slot.BLUE,
+ *   cutover: patterns.Cutover.route53({ zone, recordName: 'shop' }),
+ * });
+ * new CfnOutput(this, 'LiveUrl', { value: shop.liveUrl });
+ */
+export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnectable {
+  /** The application of the two environments. */
+  public readonly application: BeanstalkApplication;
+
+  /** The blue environment. */
+  public readonly blue: BeanstalkEnvironment;
+
+  /** The green environment. */
+  public readonly green: BeanstalkEnvironment;
+
+  /** The environment of the `live` slot. */
+  public readonly liveEnvironment: BeanstalkEnvironment;
+
+  /** The other environment. */
+  public readonly idleEnvironment: BeanstalkEnvironment;
+
+  /**
+   * The URL clients use: the live CNAME (CNAME swap) or the Route 53 record (Route 53), with
+   * `https://` when a certificate is given.
+   */
+  public readonly liveUrl: string;
+
+  /** The VPC both environments run in. */
+  public readonly vpc: ec2.IVpc;
+
+  /**
+   * The custom resource that swaps CNAMEs.
+   *
+   * @default - none: Route 53 cutover
+   */
+  public readonly cnameSwap?: CustomResource;
+
+  /**
+   * The alias record that follows the live slot.
+   *
+   * @default - none: CNAME swap cutover
+   */
+  public readonly record?: route53.ARecord;
+
+  /** Both environments' instances (their security groups, default port 80). */
+  public readonly connections: ec2.Connections;
+
+  constructor(scope: Construct, id: string, props: BeanstalkEnvironmentPairProps) {
+    super(scope, id);
+
+    const preset = props.preset ?? EnvironmentPreset.highAvailability();
+    const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
+    const cutover = props.cutover ?? Cutover.cnameSwap();
+    validatePair(props, preset, tier, cutover, Stack.of(this).region);
+    if (props.vpc) validateBeanstalkVpc('BeanstalkEnvironmentPair', props.vpc, preset, tier);
+
+    this.application = props.application ?? new BeanstalkApplication(this, 'Application');
+    this.vpc = props.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced);
+
+    const route53Cutover = cutover.kind === 'route53';
+    const makeSlot = (slot: Slot, options: EnvironmentSlotOptions): BeanstalkEnvironment => {
+      const scopeId = slot === Slot.BLUE ? 'Blue' : 'Green';
+      return new BeanstalkEnvironment(this, scopeId, {
+        ...props,
+        vpc: this.vpc,
+        application: this.application,
+        sourceBundle: options.sourceBundle,
+        environmentName: options.environmentName,
+        environmentVariables: { ...props.environmentVariables, ...options.environmentVariables },
+        // With Route 53 the CNAMEs never move, so each environment gets a fixed, account-unique prefix the record can name.
+        cnamePrefix: route53Cutover ? this.cnamePrefixFor(scopeId) : undefined,
+      });
+    };
+    this.blue = makeSlot(Slot.BLUE, props.blue);
+    this.green = makeSlot(Slot.GREEN, props.green);
+    this.liveEnvironment = props.live === Slot.GREEN ? this.green : this.blue;
+    this.idleEnvironment = props.live === Slot.GREEN ? this.blue : this.green;
+    this.connections = new ec2.Connections({
+      securityGroups: [this.blue.securityGroup, this.green.securityGroup],
+      defaultPort: ec2.Port.tcp(80),
+    });
+
+    const scheme = this.blue.https ? 'https' : 'http';
+    if (route53Cutover) {
+      const liveCname = this.liveEnvironment.cfnEnvironment.cnamePrefix!;
+      const region = Stack.of(this).region;
+      this.record = new route53.ARecord(this, 'LiveRecord', {
+        zone: cutover.zone!,
+        recordName: cutover.recordName,
+        comment: `Live slot of ${this.node.path}`,
+        target: route53.RecordTarget.fromAlias(
+          new targets.ElasticBeanstalkEnvironmentEndpointTarget(`${liveCname}.${region}.elasticbeanstalk.com`),
+        ),
+      });
+      this.liveUrl = `${scheme}://${this.record.domainName}`;
+    } else {
+      this.cnameSwap = this.createCnameSwap();
+      this.liveUrl = `${scheme}://${this.cnameSwap.getAttString('LiveCname')}`;
+    }
+  }
+
+  /** `<pair>-<slot>-<account id>`, lower case: unique in the region, fixed in the template. */
+  private cnamePrefixFor(scopeId: string): string {
+    const pair = Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }).toLowerCase();
+    return Fn.join('-', [pair, scopeId.toLowerCase(), Stack.of(this).account]);
+  }
+
+  private createCnameSwap(): CustomResource {
+    const stack = Stack.of(this);
+    const environmentArn = (env: BeanstalkEnvironment) =>
+      stack.formatArn({
+        service: 'elasticbeanstalk',
+        resource: 'environment',
+        resourceName: `${this.application.applicationName}/${env.environmentName}`,
+      });
+    const fn: lambda.Function = createHandlerFunction(this, 'CnameSwapFunction', CnameSwapFunction, {
+      description: `Makes the live slot of ${this.node.path} hold the live CNAME`,
+      timeout: Duration.minutes(15),
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'DescribeEnvironments',
+          actions: ['elasticbeanstalk:DescribeEnvironments'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'SwapTheseEnvironments',
+          actions: ['elasticbeanstalk:SwapEnvironmentCNAMEs'],
+          resources: [environmentArn(this.blue), environmentArn(this.green)],
+        }),
+      ],
+    });
+    Validations.of(fn.role!).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'elasticbeanstalk:DescribeEnvironments (read only) is granted on * because its authorization covers the application and environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',
+    });
+    const swap = new CustomResource(this, 'CnameSwap', {
+      serviceToken: fn.functionArn,
+      resourceType: 'Custom::BeanstalkCnameSwap',
+      properties: {
+        ApplicationName: this.application.applicationName,
+        LiveEnvironmentName: this.liveEnvironment.environmentName,
+        IdleEnvironmentName: this.idleEnvironment.environmentName,
+      },
+    });
+    // The environment names are literals, so the dependency on both environments is explicit.
+    swap.node.addDependency(this.blue.cfnEnvironment, this.green.cfnEnvironment);
+    return swap;
+  }
+}
+
+function validatePair(
+  props: BeanstalkEnvironmentPairProps,
+  preset: EnvironmentPreset,
+  tier: EnvironmentTier,
+  cutover: Cutover,
+  region: string,
+): void {
+  const check = new PropsValidator('BeanstalkEnvironmentPair');
+  validateEnvironmentOptions(check, { ...props, preset, tier });
+  const liveSlot = props.live === Slot.GREEN ? props.green : props.blue;
+  const liveName = props.live === Slot.GREEN ? 'green' : 'blue';
+  if (liveSlot.sourceBundle === undefined) {
+    check.fail(
+      'live',
+      `must name a slot with a sourceBundle (the live slot serves your application): give ${liveName}.sourceBundle or make the other slot live`,
+      `Slot.${liveName.toUpperCase()} with no ${liveName}.sourceBundle`,
+    );
+  }
+  if (cutover.kind === 'route53') {
+    if (tier !== EnvironmentTier.WEB_SERVER) {
+      check.fail(
+        'cutover',
+        'Cutover.route53() needs the web server tier (a worker serves no HTTP traffic)',
+        'Cutover.route53() with EnvironmentTier.WORKER',
+      );
+    }
+    if (Token.isUnresolved(region)) {
+      check.fail(
+        'env.region of the stack',
+        "must be a concrete region for Cutover.route53() (the alias names Elastic Beanstalk's hosted zone of the region)",
+        'an environment-agnostic stack',
+      );
+    }
+  }
+  for (const [slot, options] of [
+    ['blue', props.blue],
+    ['green', props.green],
+  ] as const) {
+    if (options.environmentName !== undefined) validateName(check, `${slot}.environmentName`, options.environmentName);
+  }
+  if (
+    props.blue.environmentName !== undefined &&
+    props.blue.environmentName === props.green.environmentName &&
+    !Token.isUnresolved(props.blue.environmentName)
+  ) {
+    check.fail('green.environmentName', 'must differ from blue.environmentName', props.green.environmentName);
+  }
+  check.throwIfInvalid();
+}

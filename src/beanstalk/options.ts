@@ -1,0 +1,262 @@
+import { Duration } from 'aws-cdk-lib';
+import * as route53 from 'aws-cdk-lib/aws-route53';
+
+/**
+ * Options for {@link EnvironmentPreset.highAvailability}.
+ */
+export interface HighAvailabilityOptions {
+  /**
+   * The fewest instances the environment keeps running. At least 2 keeps it serving when an
+   * instance or an Availability Zone is lost.
+   *
+   * @default 2
+   */
+  readonly minInstances?: number;
+
+  /**
+   * The most instances the environment scales out to.
+   *
+   * @default 4
+   */
+  readonly maxInstances?: number;
+}
+
+/**
+ * The shape of an environment: one instance with a public address, or a load-balanced group of
+ * instances across Availability Zones.
+ */
+export class EnvironmentPreset {
+  /**
+   * One instance in a public subnet with an Elastic IP and no load balancer (`EnvironmentType
+   * SingleInstance`). Cheap, for development; it stops serving while the instance is replaced.
+   */
+  public static singleInstance(): EnvironmentPreset {
+    return new EnvironmentPreset(false, 1, 1);
+  }
+
+  /**
+   * An internet-facing Application Load Balancer in public subnets in front of an Auto Scaling
+   * group of instances in private subnets across at least two Availability Zones, with no public
+   * addresses (`EnvironmentType LoadBalanced`, `LoadBalancerType application`). A worker-tier
+   * environment gets the Auto Scaling group without a load balancer.
+   */
+  public static highAvailability(options: HighAvailabilityOptions = {}): EnvironmentPreset {
+    return new EnvironmentPreset(true, options.minInstances ?? 2, options.maxInstances ?? 4);
+  }
+
+  /** Whether the environment is load balanced (`true`) or a single instance (`false`). */
+  public readonly loadBalanced: boolean;
+
+  /** The fewest instances the environment keeps running. */
+  public readonly minInstances: number;
+
+  /** The most instances the environment scales out to. */
+  public readonly maxInstances: number;
+
+  private constructor(loadBalanced: boolean, minInstances: number, maxInstances: number) {
+    this.loadBalanced = loadBalanced;
+    this.minInstances = minInstances;
+    this.maxInstances = maxInstances;
+  }
+}
+
+/**
+ * How many instances a rolling deployment takes out of service (or adds) at a time.
+ */
+export class BatchSize {
+  /** A percentage (1 to 100) of the instances in the environment. */
+  public static percentage(percent: number): BatchSize {
+    return new BatchSize('Percentage', percent);
+  }
+
+  /** A fixed number of instances (at least 1). */
+  public static fixed(instances: number): BatchSize {
+    return new BatchSize('Fixed', instances);
+  }
+
+  /** `Percentage` or `Fixed` (the `BatchSizeType` option). */
+  public readonly type: string;
+
+  /** The percentage or the number of instances (the `BatchSize` option). */
+  public readonly value: number;
+
+  private constructor(type: string, value: number) {
+    this.type = type;
+    this.value = value;
+  }
+}
+
+/**
+ * How Elastic Beanstalk deploys a new application version or configuration to the instances of
+ * one environment (`aws:elasticbeanstalk:command` and `aws:elasticbeanstalk:trafficsplitting`).
+ */
+export class DeploymentPolicy {
+  /** Every instance at once: fastest, with downtime while the instances restart. */
+  public static allAtOnce(): DeploymentPolicy {
+    return new DeploymentPolicy('AllAtOnce');
+  }
+
+  /**
+   * A batch of instances at a time, each taken out of service while it updates: capacity drops by
+   * one batch during the deployment.
+   *
+   * @param batch the batch size. @default BatchSize.percentage(30)
+   */
+  public static rolling(batch?: BatchSize): DeploymentPolicy {
+    return new DeploymentPolicy('Rolling', batch ?? BatchSize.percentage(30));
+  }
+
+  /**
+   * Like `rolling`, but a new batch of instances is launched first, so full capacity is kept.
+   *
+   * @param batch the batch size. @default BatchSize.percentage(30)
+   */
+  public static rollingWithAdditionalBatch(batch?: BatchSize): DeploymentPolicy {
+    return new DeploymentPolicy('RollingWithAdditionalBatch', batch ?? BatchSize.percentage(30));
+  }
+
+  /**
+   * A full set of new instances in a temporary Auto Scaling group; the old ones are terminated only
+   * when the new ones pass health checks. Slowest, safest, quick rollback.
+   */
+  public static immutable(): DeploymentPolicy {
+    return new DeploymentPolicy('Immutable');
+  }
+
+  /**
+   * Canary: new instances receive `percent` of the load balancer's traffic for `evaluationTime`;
+   * if they stay healthy all traffic moves to them. Needs a load-balanced web server environment.
+   *
+   * @param percent the share of traffic (1 to 100) the new version receives while it is evaluated.
+   * @param evaluationTime how long (whole minutes, 3 to 600) the new version is evaluated. @default Duration.minutes(5)
+   */
+  public static trafficSplitting(percent: number, evaluationTime?: Duration): DeploymentPolicy {
+    return new DeploymentPolicy('TrafficSplitting', undefined, percent, evaluationTime ?? Duration.minutes(5));
+  }
+
+  /** The `DeploymentPolicy` option value. */
+  public readonly policy: string;
+
+  /**
+   * The batch size of a rolling policy.
+   *
+   * @default - none (the policy does not deploy in batches)
+   */
+  public readonly batch?: BatchSize;
+
+  /**
+   * The share of traffic the new version receives while it is evaluated (traffic splitting).
+   *
+   * @default - none (not traffic splitting)
+   */
+  public readonly newVersionPercent?: number;
+
+  /**
+   * How long the new version is evaluated (traffic splitting).
+   *
+   * @default - none (not traffic splitting)
+   */
+  public readonly evaluationTime?: Duration;
+
+  private constructor(policy: string, batch?: BatchSize, newVersionPercent?: number, evaluationTime?: Duration) {
+    this.policy = policy;
+    this.batch = batch;
+    this.newVersionPercent = newVersionPercent;
+    this.evaluationTime = evaluationTime;
+  }
+}
+
+/**
+ * The tier of an environment. Changing the tier of an existing environment replaces it.
+ */
+export enum EnvironmentTier {
+  /** Serves HTTP requests (CloudFormation `Tier { Name: WebServer, Type: Standard }`). */
+  WEB_SERVER = 'WebServer',
+  /**
+   * Processes messages from an SQS queue that the environment's daemon posts to the application
+   * (CloudFormation `Tier { Name: Worker, Type: SQS }`); has no load balancer.
+   */
+  WORKER = 'Worker',
+}
+
+/**
+ * One of the two environments of a {@link BeanstalkEnvironmentPair}.
+ */
+export enum Slot {
+  /** The blue environment. */
+  BLUE = 'Blue',
+  /** The green environment. */
+  GREEN = 'Green',
+}
+
+/**
+ * Options for {@link Cutover.route53}.
+ */
+export interface Route53CutoverOptions {
+  /** The public hosted zone the record is created in. */
+  readonly zone: route53.IHostedZone;
+
+  /**
+   * The name of the record, relative to the zone (`www`) or fully qualified (`www.example.com`).
+   *
+   * @default - the zone apex
+   */
+  readonly recordName?: string;
+}
+
+/**
+ * How a {@link BeanstalkEnvironmentPair} makes the `live` slot receive the traffic.
+ */
+export class Cutover {
+  /**
+   * Swap the CNAMEs of the two environments (`SwapEnvironmentCNAMEs`) so the `live` slot holds
+   * the pair's live CNAME. A custom resource does it on deployment: it waits for both
+   * environments to be Ready, swaps only when the live slot does not hold the live CNAME yet, and
+   * is safe to repeat. Clients keep using one Elastic Beanstalk domain name (`liveUrl`).
+   */
+  public static cnameSwap(): Cutover {
+    return new Cutover('cnameSwap');
+  }
+
+  /**
+   * An alias A record in your hosted zone that points at the `live` slot's Elastic Beanstalk
+   * domain name. Switching `live` changes the record (a DNS change, subject to resolvers' caches)
+   * and nothing outside the template, so there is no drift. Needs the web server tier.
+   */
+  public static route53(options: Route53CutoverOptions): Cutover {
+    return new Cutover('route53', options.zone, options.recordName);
+  }
+
+  /** `cnameSwap` or `route53`. */
+  public readonly kind: string;
+
+  /**
+   * The hosted zone of a Route 53 cutover.
+   *
+   * @default - none (CNAME swap)
+   */
+  public readonly zone?: route53.IHostedZone;
+
+  /**
+   * The record name of a Route 53 cutover.
+   *
+   * @default - the zone apex
+   */
+  public readonly recordName?: string;
+
+  private constructor(kind: string, zone?: route53.IHostedZone, recordName?: string) {
+    this.kind = kind;
+    this.zone = zone;
+    this.recordName = recordName;
+  }
+}
+
+/**
+ * How Elastic Beanstalk's managed platform updates may change the platform version.
+ */
+export enum PlatformUpdateLevel {
+  /** Patch versions only (`x.y.Z`). */
+  PATCH = 'patch',
+  /** Minor and patch versions (`x.Y.Z`). */
+  MINOR = 'minor',
+}

@@ -1,0 +1,129 @@
+import * as crypto from 'crypto';
+import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { Construct } from 'constructs';
+import { createHandlerFunction } from './handler-function';
+import { EnvironmentTier } from './options';
+import { PlatformLookupFunction } from './platform-lookup-function';
+
+/**
+ * How an environment names its platform, as returned by {@link BeanstalkPlatform.bind}: exactly
+ * one of the two is set.
+ */
+export interface BeanstalkPlatformConfig {
+  /**
+   * The platform version ARN (`PlatformArn`).
+   *
+   * @default - none: `solutionStackName` is used
+   */
+  readonly platformArn?: string;
+
+  /**
+   * The solution stack name (`SolutionStackName`).
+   *
+   * @default - none: `platformArn` is used
+   */
+  readonly solutionStackName?: string;
+}
+
+/**
+ * The Elastic Beanstalk platform (language runtime and operating system) an environment runs on.
+ *
+ * Prefer a platform ARN (`fromPlatformArn` or `latest`): CloudFormation updates an environment in
+ * place when its `PlatformArn` changes, but replaces it when its `SolutionStackName` changes.
+ */
+export abstract class BeanstalkPlatform {
+  /**
+   * A solution stack name, e.g. `64bit Amazon Linux 2023 v6.6.0 running Node.js 22`. Changing it
+   * later replaces the environment; only the latest version of a platform branch can be used for
+   * new environments.
+   */
+  public static fromSolutionStackName(solutionStackName: string): BeanstalkPlatform {
+    return new StaticPlatform({ solutionStackName });
+  }
+
+  /** A platform version ARN. Changing it later updates the environment in place. */
+  public static fromPlatformArn(platformArn: string): BeanstalkPlatform {
+    return new StaticPlatform({ platformArn });
+  }
+
+  /**
+   * The newest recommended version of a platform branch, e.g. `Node.js 22 running on 64bit Amazon
+   * Linux 2023`, looked up on deployment by a custom resource (`ListPlatformVersions`) and used as
+   * `PlatformArn`. The deployment fails with a clear message when the branch has no recommended
+   * version in the region.
+   *
+   * The lookup runs when the stack is created and whenever the branch name changes; between
+   * those, managed platform updates keep the environments on the newest version of the branch.
+   */
+  public static latest(branchName: string): BeanstalkPlatform {
+    return new LatestPlatform(branchName);
+  }
+
+  /** Resolves the platform for an environment of `tier` in `scope`. */
+  public abstract bind(scope: Construct, tier: EnvironmentTier): BeanstalkPlatformConfig;
+}
+
+class StaticPlatform extends BeanstalkPlatform {
+  constructor(private readonly config: BeanstalkPlatformConfig) {
+    super();
+  }
+
+  public bind(_scope: Construct, _tier: EnvironmentTier): BeanstalkPlatformConfig {
+    return this.config;
+  }
+}
+
+/** The tier names `ListPlatformVersions` filters on. */
+const SUPPORTED_TIER: { [tier: string]: string } = {
+  [EnvironmentTier.WEB_SERVER]: 'WebServer/Standard',
+  [EnvironmentTier.WORKER]: 'Worker/SQS/HTTP',
+};
+
+class LatestPlatform extends BeanstalkPlatform {
+  constructor(private readonly branchName: string) {
+    super();
+  }
+
+  public bind(scope: Construct, tier: EnvironmentTier): BeanstalkPlatformConfig {
+    const stack = Stack.of(scope);
+    const supportedTier = SUPPORTED_TIER[tier];
+    // One lookup per stack, branch and tier: blue, green and any other environment share it.
+    const hash = crypto.createHash('sha256').update(`${this.branchName}\0${supportedTier}`).digest('hex').slice(0, 8);
+    const id = `BeanstalkPlatformLatest${hash}`;
+    const existing = stack.node.tryFindChild(id) as CustomResource | undefined;
+    const lookup =
+      existing ??
+      new CustomResource(stack, id, {
+        serviceToken: lookupFunction(stack).functionArn,
+        resourceType: 'Custom::BeanstalkPlatform',
+        properties: { BranchName: this.branchName, SupportedTier: supportedTier },
+      });
+    return { platformArn: lookup.getAttString('PlatformArn') };
+  }
+}
+
+const FUNCTION_ID = 'BeanstalkPlatformLookupFunction';
+
+function lookupFunction(stack: Stack): lambda.IFunction {
+  const existing = stack.node.tryFindChild(FUNCTION_ID) as lambda.IFunction | undefined;
+  if (existing) return existing;
+  const fn = createHandlerFunction(stack, FUNCTION_ID, PlatformLookupFunction, {
+    description: 'Finds the newest recommended version of an Elastic Beanstalk platform branch',
+    timeout: Duration.minutes(1),
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'ListPlatformVersions',
+        actions: ['elasticbeanstalk:ListPlatformVersions'],
+        resources: ['*'],
+      }),
+    ],
+  });
+  Validations.of(fn.role!).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'elasticbeanstalk:ListPlatformVersions lists the public platform versions of the region and supports no resource-level permission; it is the only action granted on *.',
+  });
+  return fn;
+}

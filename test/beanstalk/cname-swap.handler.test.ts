@@ -1,0 +1,242 @@
+import {
+  DescribeEnvironmentsCommand,
+  ElasticBeanstalkClient,
+  EnvironmentDescription,
+  SwapEnvironmentCNAMEsCommand,
+} from '@aws-sdk/client-elastic-beanstalk';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import { CustomResourceEvent, CustomResourceResponse, respond } from '../../src/beanstalk/cfn-response';
+import { onEvent, WaitOptions } from '../../src/beanstalk/cname-swap.lambda';
+
+const APP = 'shop';
+const BLUE = 'Prod-Shop-Blue';
+const GREEN = 'Prod-Shop-Green';
+const LIVE_CNAME = 'prod-shop-blue.eu-west-1.elasticbeanstalk.com';
+const OTHER_CNAME = 'prod-shop-green.eu-west-1.elasticbeanstalk.com';
+
+const eb = mockClient(ElasticBeanstalkClient);
+const client = new ElasticBeanstalkClient({ region: 'eu-west-1' });
+
+function event(
+  requestType: 'Create' | 'Update' | 'Delete',
+  live: string,
+  idle: string,
+  physicalResourceId?: string,
+): CustomResourceEvent {
+  return {
+    RequestType: requestType,
+    ResponseURL: 'https://example.com/response',
+    StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Prod/1',
+    RequestId: 'request-1',
+    LogicalResourceId: 'CnameSwap',
+    ResourceType: 'Custom::BeanstalkCnameSwap',
+    PhysicalResourceId: physicalResourceId,
+    ResourceProperties: {
+      ServiceToken: 'arn:fn',
+      ApplicationName: APP,
+      LiveEnvironmentName: live,
+      IdleEnvironmentName: idle,
+    },
+  };
+}
+
+function env(name: string, cname: string, status = 'Ready'): EnvironmentDescription {
+  return { EnvironmentName: name, ApplicationName: APP, CNAME: cname, Status: status };
+}
+
+/** A clock that advances only when the handler sleeps, so waits are instant and counted. */
+function fakeClock(timeoutMs = 60_000, pollIntervalMs = 10_000): WaitOptions & { sleeps: number[] } {
+  let now = 0;
+  const sleeps: number[] = [];
+  return {
+    deadline: timeoutMs,
+    pollIntervalMs,
+    now: () => now,
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+      now += ms;
+    },
+    sleeps,
+  };
+}
+
+beforeEach(() => {
+  eb.reset();
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+
+describe('CNAME swap handler', () => {
+  test('is a no-op on create: the live slot already holds the live CNAME, which becomes the physical id', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves({ Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME)] });
+
+    const result = await onEvent(event('Create', BLUE, GREEN), client, fakeClock());
+
+    expect(result).toEqual({
+      physicalResourceId: LIVE_CNAME,
+      data: { LiveCname: LIVE_CNAME, IdleCname: OTHER_CNAME, Swapped: 'false' },
+    });
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+    expect(eb).toHaveReceivedCommandWith(DescribeEnvironmentsCommand, {
+      ApplicationName: APP,
+      EnvironmentNames: [BLUE, GREEN],
+      IncludeDeleted: false,
+    });
+  });
+
+  test('is a no-op on update when the live slot already holds the live CNAME (a repeated deployment)', async () => {
+    // Green became live earlier: it holds the live CNAME now.
+    eb.on(DescribeEnvironmentsCommand).resolves({ Environments: [env(BLUE, OTHER_CNAME), env(GREEN, LIVE_CNAME)] });
+
+    const result = await onEvent(event('Update', GREEN, BLUE, LIVE_CNAME), client, fakeClock());
+
+    expect(result.physicalResourceId).toBe(LIVE_CNAME);
+    expect(result.data?.Swapped).toBe('false');
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('swaps when the live slot does not hold the live CNAME, then checks the result', async () => {
+    eb.on(DescribeEnvironmentsCommand)
+      .resolvesOnce({ Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME)] })
+      .resolves({ Environments: [env(BLUE, OTHER_CNAME), env(GREEN, LIVE_CNAME)] });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+
+    const result = await onEvent(event('Update', GREEN, BLUE, LIVE_CNAME), client, fakeClock());
+
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 1);
+    expect(eb).toHaveReceivedCommandWith(SwapEnvironmentCNAMEsCommand, {
+      SourceEnvironmentName: BLUE,
+      DestinationEnvironmentName: GREEN,
+    });
+    expect(result).toEqual({
+      physicalResourceId: LIVE_CNAME,
+      data: { LiveCname: LIVE_CNAME, IdleCname: OTHER_CNAME, Swapped: 'true' },
+    });
+  });
+
+  test('waits while an environment is updating, before and after the swap', async () => {
+    eb.on(DescribeEnvironmentsCommand)
+      .resolvesOnce({ Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME, 'Updating')] })
+      .resolvesOnce({ Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME)] })
+      .resolvesOnce({ Environments: [env(BLUE, OTHER_CNAME, 'Updating'), env(GREEN, LIVE_CNAME, 'Updating')] })
+      .resolves({ Environments: [env(BLUE, OTHER_CNAME), env(GREEN, LIVE_CNAME)] });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    const clock = fakeClock();
+
+    const result = await onEvent(event('Update', GREEN, BLUE, LIVE_CNAME), client, clock);
+
+    expect(clock.sleeps).toEqual([10_000, 10_000]);
+    expect(eb).toHaveReceivedCommandTimes(DescribeEnvironmentsCommand, 4);
+    // The swap is sent only once both environments are Ready.
+    const calls = eb.calls().map((c) => c.args[0].constructor.name);
+    expect(calls).toEqual([
+      'DescribeEnvironmentsCommand',
+      'DescribeEnvironmentsCommand',
+      'SwapEnvironmentCNAMEsCommand',
+      'DescribeEnvironmentsCommand',
+      'DescribeEnvironmentsCommand',
+    ]);
+    expect(result.data?.Swapped).toBe('true');
+  });
+
+  test('fails clearly on timeout, naming the environment that is not Ready, and never swaps', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves({
+      Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME, 'Updating')],
+    });
+    const clock = fakeClock(35_000, 10_000);
+
+    await expect(onEvent(event('Update', GREEN, BLUE, LIVE_CNAME), client, clock)).rejects.toThrow(
+      /Timed out after 30 s waiting for the environments of shop to be Ready \(Prod-Shop-Green is Updating\)/,
+    );
+    expect(clock.sleeps).toHaveLength(3);
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('fails clearly when an environment is missing or terminating', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce({ Environments: [env(BLUE, LIVE_CNAME)] });
+    await expect(onEvent(event('Create', BLUE, GREEN), client, fakeClock())).rejects.toThrow(
+      /Environment Prod-Shop-Green of application shop does not exist/,
+    );
+
+    eb.on(DescribeEnvironmentsCommand).resolves({
+      Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME, 'Terminating')],
+    });
+    await expect(onEvent(event('Create', BLUE, GREEN), client, fakeClock())).rejects.toThrow(
+      /Prod-Shop-Green .* is Terminating/,
+    );
+  });
+
+  test('fails when the swap did not move the live CNAME', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves({ Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME)] });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+
+    await expect(onEvent(event('Update', GREEN, BLUE, LIVE_CNAME), client, fakeClock())).rejects.toThrow(
+      /After swapping CNAMEs, environment Prod-Shop-Green has prod-shop-green/,
+    );
+  });
+
+  test('when the recorded live CNAME is gone (an environment was replaced), the live slot keeps its own', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves({
+      Environments: [env(BLUE, 'new-blue.elasticbeanstalk.com'), env(GREEN, OTHER_CNAME)],
+    });
+
+    const result = await onEvent(event('Update', BLUE, GREEN, LIVE_CNAME), client, fakeClock());
+
+    expect(result.physicalResourceId).toBe('new-blue.elasticbeanstalk.com');
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('delete leaves the environments alone', async () => {
+    const result = await onEvent(event('Delete', BLUE, GREEN, LIVE_CNAME), client, fakeClock());
+
+    expect(result).toEqual({ physicalResourceId: LIVE_CNAME });
+    expect(eb.calls()).toHaveLength(0);
+  });
+});
+
+describe('custom resource response', () => {
+  const context = { logStreamName: '2026/11/25/[$LATEST]abc', getRemainingTimeInMillis: () => 900_000 };
+
+  test('reports SUCCESS with the physical id and data', async () => {
+    const sent: CustomResourceResponse[] = [];
+    await respond(
+      event('Create', BLUE, GREEN),
+      context,
+      async () => ({ physicalResourceId: LIVE_CNAME, data: { LiveCname: LIVE_CNAME } }),
+      async (url, response) => {
+        expect(url).toBe('https://example.com/response');
+        sent.push(response);
+      },
+    );
+    expect(sent).toEqual([
+      {
+        Status: 'SUCCESS',
+        PhysicalResourceId: LIVE_CNAME,
+        StackId: 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Prod/1',
+        RequestId: 'request-1',
+        LogicalResourceId: 'CnameSwap',
+        Data: { LiveCname: LIVE_CNAME },
+      },
+    ]);
+  });
+
+  test('reports FAILED with the error message and the log stream instead of timing out', async () => {
+    const sent: CustomResourceResponse[] = [];
+    jest.spyOn(console, 'error').mockImplementation(() => undefined);
+    await respond(
+      event('Create', BLUE, GREEN),
+      context,
+      async () => {
+        throw new Error('Timed out after 870 s');
+      },
+      async (_url, response) => {
+        sent.push(response);
+      },
+    );
+    expect(sent[0]).toMatchObject({
+      Status: 'FAILED',
+      Reason: 'Timed out after 870 s (log stream 2026/11/25/[$LATEST]abc)',
+      PhysicalResourceId: 'CnameSwap-create-failed',
+    });
+  });
+});
