@@ -1,3 +1,4 @@
 export * from './web-app';
 export * from './eip-failover';
+export * from './database';
 export * from './beanstalk';

@@ -1,0 +1,800 @@
+import { Duration, RemovalPolicy, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as rds from 'aws-cdk-lib/aws-rds';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct, IConstruct } from 'constructs';
+import { PropsValidator } from '../common/validation';
+
+/**
+ * Properties for a {@link DetachableDatabase}.
+ */
+export interface DetachableDatabaseProps {
+  /**
+   * The VPC the database runs in. It needs private subnets (isolated, or with egress) in at least
+   * two Availability Zones.
+   */
+  readonly vpc: ec2.IVpc;
+
+  /**
+   * The subnets the database (and its subnet group) use. They must be private: public subnets
+   * are rejected.
+   *
+   * @default - the VPC's isolated subnets if it has any, else its private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * The database engine: MySQL or PostgreSQL, with a full version (for example
+   * `rds.MysqlEngineVersion.VER_8_4_7` or `rds.PostgresEngineVersion.VER_17_6`). A major-only
+   * version such as `VER_8_0` renders `'8.0'`, which CloudFormation Validate rejects.
+   *
+   * @default - MySQL 8.4.7
+   */
+  readonly engine?: rds.IInstanceEngine;
+
+  /**
+   * The instance class of the database.
+   *
+   * @default t3.micro
+   */
+  readonly instanceType?: ec2.InstanceType;
+
+  /**
+   * The storage allocated at creation, in GiB (20 to 65536). With `snapshotIdentifier` it must be
+   * at least the snapshot's size.
+   *
+   * @default 20 (with `snapshotIdentifier`: the snapshot's size)
+   */
+  readonly allocatedStorage?: number;
+
+  /**
+   * The size storage autoscaling may grow to, in GiB. RDS needs it at least 10% above
+   * `allocatedStorage`; set it equal to `allocatedStorage` to turn storage autoscaling off.
+   *
+   * With `snapshotIdentifier` and no `allocatedStorage` the snapshot's size is unknown here, so
+   * storage autoscaling stays off unless this is set (at least 10% above the snapshot's size).
+   *
+   * @default - 100, or twice `allocatedStorage` when that is larger (at most 65536); with
+   * `snapshotIdentifier` and no `allocatedStorage`, none (storage autoscaling off)
+   */
+  readonly maxAllocatedStorage?: number;
+
+  /**
+   * Whether RDS keeps a synchronous standby in a second Availability Zone and fails over to it.
+   *
+   * @default true
+   */
+  readonly multiAz?: boolean;
+
+  /**
+   * The port the database listens on (1150 to 65535).
+   *
+   * The default is one above the engine's well-known port (3306 for MySQL, 5432 for PostgreSQL),
+   * which cdk-nag AwsSolutions-RDS11 flags. Applications read the port from
+   * `connectionEnvironment()` (`DB_PORT`) or the secret, so they need not know it.
+   *
+   * @default - 3307 for MySQL, 5433 for PostgreSQL
+   */
+  readonly port?: number;
+
+  /**
+   * The name of a database to create in the instance. Not allowed with `snapshotIdentifier`: a
+   * restored instance holds the databases of the snapshot.
+   *
+   * @default - no database is created (PostgreSQL still has `postgres`)
+   */
+  readonly databaseName?: string;
+
+  /**
+   * The master user's name. With `snapshotIdentifier` it is required and must be the master user
+   * of the snapshot (a restore keeps it; only the password is replaced), so that the generated
+   * secret names the right user. An Elastic Beanstalk-created database uses the value of its
+   * `aws:rds:dbinstance/DBUser` option (default `ebroot`).
+   *
+   * @default 'dbadmin' (required with `snapshotIdentifier`)
+   */
+  readonly masterUsername?: string;
+
+  /**
+   * What happens to the instance when it leaves the stack (resource removed, stack deleted) or
+   * is replaced: `SNAPSHOT` takes a final snapshot, `RETAIN` keeps it running. `DESTROY` is only
+   * allowed with `deletionProtection: false`. Applies to both `DeletionPolicy` and
+   * `UpdateReplacePolicy`.
+   *
+   * @default RemovalPolicy.SNAPSHOT
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Whether RDS refuses to delete the instance until this is turned off.
+   *
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * How long automated backups are kept (1 to 35 days, in whole days).
+   *
+   * @default Duration.days(7)
+   */
+  readonly backupRetention?: Duration;
+
+  /**
+   * Restore the instance from this DB snapshot (name, or ARN for a shared snapshot), for example
+   * the final snapshot of an Elastic Beanstalk-coupled database. Requires `masterUsername`; not
+   * allowed with `databaseName`. `engine` must be the snapshot's engine and version. The
+   * snapshot's storage encryption is kept: copy an unencrypted snapshot with a KMS key before
+   * restoring it to get encrypted storage.
+   *
+   * Keep this property on every later deployment: removing or changing it makes CloudFormation
+   * replace the instance with a new one.
+   *
+   * @default - a new, empty instance
+   */
+  readonly snapshotIdentifier?: string;
+
+  /**
+   * Whether IAM database authentication is enabled (users can then log in with IAM tokens; grant
+   * with `instance.grantConnect()`).
+   *
+   * @default false
+   */
+  readonly iamAuthentication?: boolean;
+
+  /**
+   * How often Secrets Manager rotates the master password.
+   *
+   * @default Duration.days(30)
+   */
+  readonly secretRotationInterval?: Duration;
+
+  /**
+   * A Secrets Manager interface endpoint the rotation function calls. Only needed when the VPC has
+   * no private subnets with egress and you already have an endpoint.
+   *
+   * @default - the rotation function runs in private subnets with egress and reaches Secrets
+   * Manager through NAT; in a VPC without them, a Secrets Manager endpoint is created in the
+   * database's subnets
+   */
+  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+}
+
+/**
+ * How to find a database created elsewhere, for {@link DetachableDatabase.fromExisting}.
+ */
+export interface DetachableDatabaseAttributes {
+  /** The instance identifier (`DBInstanceIdentifier`), for example `awseb-e-abc123-stack-awsebrdsdatabase-xyz`. */
+  readonly instanceIdentifier: string;
+
+  /** The instance's endpoint address (host name). */
+  readonly endpointAddress: string;
+
+  /** The port the instance listens on. */
+  readonly port: number;
+
+  /**
+   * The security groups attached to the instance. `allowConnectionsFrom()` adds ingress rules to
+   * them, so import them mutable (the default of `ec2.SecurityGroup.fromSecurityGroupId`).
+   */
+  readonly securityGroups: ec2.ISecurityGroup[];
+
+  /**
+   * The engine of the instance.
+   *
+   * @default - unknown
+   */
+  readonly engine?: rds.IInstanceEngine;
+
+  /**
+   * The secret that holds the credentials, if there is one.
+   *
+   * @default - none: `connectionEnvironment()` has no `DB_SECRET_ARN` and `grantSecretRead()` throws
+   */
+  readonly secret?: secretsmanager.ISecret;
+
+  /**
+   * The name of the application's database in the instance (`ebdb` for an Elastic Beanstalk-created one).
+   *
+   * @default - unknown: `connectionEnvironment()` has no `DB_NAME`
+   */
+  readonly databaseName?: string;
+
+  /**
+   * The instance's resource id (`DbiResourceId`), needed for `instance.grantConnect()`.
+   *
+   * @default - unknown
+   */
+  readonly instanceResourceId?: string;
+}
+
+/**
+ * A database applications connect to, whether a {@link DetachableDatabase} owns it or it was
+ * adopted with {@link DetachableDatabase.fromExisting}.
+ */
+export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
+  /** The RDS instance. */
+  readonly instance: rds.IDatabaseInstance;
+
+  /** The host name applications connect to. */
+  readonly endpointAddress: string;
+
+  /** The port applications connect to. */
+  readonly port: number;
+
+  /**
+   * The application's database in the instance, when known.
+   *
+   * @default - unknown
+   */
+  readonly databaseName?: string;
+
+  /**
+   * Opens the database port to the security groups of `other`, and nothing else: never a CIDR
+   * range. When `other` is in another stack, the ingress rule is created in that stack, so the
+   * consumer depends on the database and never the other way round.
+   */
+  allowConnectionsFrom(other: ec2.IConnectable): void;
+
+  /**
+   * The non-secret connection settings, for environment variables of an Elastic Beanstalk
+   * environment, a container or user data: `DB_HOST`, `DB_PORT`, `DB_NAME` (when known) and
+   * `DB_SECRET_ARN` (when there is a secret). The password is never included: read it from the
+   * secret.
+   */
+  connectionEnvironment(): { [key: string]: string };
+
+  /**
+   * Allows `grantee` to read the credentials secret (and decrypt it with its key). Throws when the
+   * database has no secret.
+   */
+  grantSecretRead(grantee: iam.IGrantable): iam.Grant;
+}
+
+/**
+ * An RDS database whose lifecycle is independent of any environment that uses it.
+ *
+ * The instance is protected from deletion, leaves a final snapshot when it is removed or
+ * replaced, keeps 7 days of backups, runs Multi-AZ in private subnets, encrypts its storage with
+ * its own KMS key, enforces TLS through its parameter group, exports its logs to CloudWatch Logs,
+ * and keeps its master credentials in a KMS-encrypted Secrets Manager secret rotated every 30 days.
+ *
+ * Applications are let in with `allowConnectionsFrom()`, which works across stacks without making
+ * the database's stack depend on theirs, and configured with `connectionEnvironment()`. A
+ * database created elsewhere (for example by an Elastic Beanstalk environment) is adopted with
+ * `DetachableDatabase.fromExisting()`, or restored from its snapshot with `snapshotIdentifier`.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ * declare const webApp: ec2.IConnectable;
+ *
+ * const db = new DetachableDatabase(this, 'Inventory', {
+ *   vpc,
+ *   engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 }),
+ *   databaseName: 'inventory',
+ *   backupRetention: Duration.days(14),
+ *   removalPolicy: RemovalPolicy.SNAPSHOT,
+ * });
+ * db.allowConnectionsFrom(webApp);
+ * new CfnOutput(this, 'DbHost', { value: db.endpointAddress });
+ */
+export class DetachableDatabase extends Construct implements IDetachableDatabase {
+  /**
+   * Adopts a database created elsewhere (for example by an Elastic Beanstalk environment) to
+   * connect to and allow access to, without owning it: nothing of the instance is created,
+   * changed or deleted by this stack, except the ingress rules `allowConnectionsFrom()` adds.
+   */
+  public static fromExisting(scope: Construct, id: string, attrs: DetachableDatabaseAttributes): IDetachableDatabase {
+    return new ExistingDatabase(scope, id, attrs);
+  }
+
+  /** The RDS instance (a `rds.DatabaseInstance`, or a `rds.DatabaseInstanceFromSnapshot` with `snapshotIdentifier`). */
+  public readonly instance: rds.IDatabaseInstance;
+
+  /**
+   * The Secrets Manager secret with the master credentials (`username`, `password`, `host`,
+   * `port`, `engine`, `dbname`), encrypted with `encryptionKey` and rotated automatically.
+   */
+  public readonly secret: secretsmanager.ISecret;
+
+  /**
+   * The customer managed KMS key (rotated yearly, retained on deletion) that encrypts the secret
+   * and, for a new instance, its storage.
+   */
+  public readonly encryptionKey: kms.IKey;
+
+  /** The parameter group that enforces TLS and turns on the exported logs. */
+  public readonly parameterGroup: rds.IParameterGroup;
+
+  /** The database's security group: the database port in from allowed security groups only, nothing out. */
+  public readonly securityGroup: ec2.ISecurityGroup;
+
+  /**
+   * The database's connections (its security group, default port `port`). Across stacks, prefer
+   * `allowConnectionsFrom(consumer)` or `consumer.connections.allowToDefaultPort(db)`:
+   * `db.connections.allowDefaultPortFrom(consumer)` puts the rule in the database's stack and
+   * makes it depend on the consumer's stack.
+   */
+  public readonly connections: ec2.Connections;
+
+  /** The engine of the database. */
+  public readonly engine: rds.IInstanceEngine;
+
+  /** The host name applications connect to. */
+  public readonly endpointAddress: string;
+
+  /**
+   * The port applications connect to. A number (the configured port, not a token), so it can be
+   * used in security group rules and environment variables alike.
+   */
+  public readonly port: number;
+
+  /**
+   * The database created in the instance (`databaseName`).
+   *
+   * @default - none
+   */
+  public readonly databaseName?: string;
+
+  constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
+    super(scope, id);
+
+    const engine = props.engine ?? rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 });
+    const flavour = engineFlavour(engine);
+    const port = props.port ?? (flavour === 'postgres' ? 5433 : 3307);
+    const restoring = props.snapshotIdentifier !== undefined;
+    // A restore takes the snapshot's storage size unless told otherwise.
+    const allocatedStorage = props.allocatedStorage ?? (restoring ? undefined : 20);
+    const maxAllocatedStorage =
+      props.maxAllocatedStorage ??
+      (allocatedStorage === undefined ? undefined : defaultMaxAllocatedStorage(allocatedStorage));
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
+    const deletionProtection = props.deletionProtection ?? true;
+    const backupRetention = props.backupRetention ?? Duration.days(7);
+    validate(props, {
+      engine,
+      flavour,
+      port,
+      allocatedStorage,
+      maxAllocatedStorage,
+      removalPolicy,
+      deletionProtection,
+      backupRetention,
+    });
+    const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
+    validateSubnets(props.vpc, vpcSubnets);
+
+    this.engine = engine;
+    this.port = port;
+    this.databaseName = props.databaseName;
+
+    // The construct ids below ('Key', 'ParameterGroup', 'SecurityGroup', 'Secret', 'Instance') make the logical
+    // ids of the stateful resources: a test pins them, because a change would replace the database.
+    const key = new kms.Key(this, 'Key', {
+      description: `Encrypts the storage and credentials of the database ${this.node.path}`,
+      enableKeyRotation: true,
+      // Snapshots and retained secrets outlive the stack and need the key to be read.
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.encryptionKey = key;
+
+    this.parameterGroup = new rds.ParameterGroup(this, 'ParameterGroup', {
+      engine,
+      description: `TLS-only ${flavour} parameters for ${this.node.path}`,
+      parameters:
+        flavour === 'postgres' ? { 'rds.force_ssl': '1' } : { require_secure_transport: '1', slow_query_log: '1' },
+    });
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.vpc,
+      description: 'Database: the database port in from allowed security groups only',
+      allowAllOutbound: false,
+    });
+    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(port) });
+
+    const username = props.masterUsername ?? 'dbadmin';
+    // The secret is created here rather than by the instance: aws-cdk-lib's generated secret gets a
+    // logical id built from its full construct path (stage and stack ids included) plus a hash of the
+    // password rules, which would move if the stack were put into a Stage or a default changed.
+    const secret = new rds.DatabaseSecret(this, 'Secret', {
+      username,
+      encryptionKey: key,
+      excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
+    });
+    // It holds the password of a retained instance or of its final snapshot: it is kept with them.
+    secret.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    const common: rds.DatabaseInstanceSourceProps = {
+      engine,
+      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+      vpc: props.vpc,
+      vpcSubnets,
+      securityGroups: [this.securityGroup],
+      port,
+      multiAz: props.multiAz ?? true,
+      publiclyAccessible: false,
+      storageType: rds.StorageType.GP3,
+      allocatedStorage,
+      maxAllocatedStorage: maxAllocatedStorage !== allocatedStorage ? maxAllocatedStorage : undefined,
+      parameterGroup: this.parameterGroup,
+      cloudwatchLogsExports: flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'general', 'slowquery'],
+      iamAuthentication: props.iamAuthentication ?? false,
+      backupRetention,
+      deleteAutomatedBackups: false,
+      copyTagsToSnapshot: true,
+      deletionProtection,
+      removalPolicy,
+    };
+
+    let instance: rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot;
+    if (props.snapshotIdentifier !== undefined) {
+      instance = new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
+        ...common,
+        snapshotIdentifier: props.snapshotIdentifier,
+        // A restore keeps the snapshot's master user; its password is replaced by the secret's.
+        credentials: rds.SnapshotCredentials.fromSecret(secret),
+      });
+      if (allocatedStorage === undefined) {
+        // aws-cdk-lib writes 100 GiB when none is given; a restore takes the snapshot's size instead.
+        (instance.node.defaultChild as rds.CfnDBInstance).addPropertyDeletionOverride('AllocatedStorage');
+      }
+      Validations.of(instance).acknowledge({
+        id: 'AwsSolutions-RDS2',
+        reason: `This instance is restored from snapshot ${props.snapshotIdentifier} and keeps that snapshot's storage encryption, which CloudFormation cannot change on restore; encrypt an unencrypted snapshot by copying it with a KMS key before restoring it.`,
+      });
+    } else {
+      instance = new rds.DatabaseInstance(this, 'Instance', {
+        ...common,
+        databaseName: props.databaseName,
+        credentials: rds.Credentials.fromSecret(secret, username),
+        storageEncrypted: true,
+        storageEncryptionKey: key,
+      });
+    }
+    this.instance = instance;
+    // The attached secret: it also holds the host, port, engine and instance identifier.
+    this.secret = instance.secret!;
+    this.endpointAddress = instance.dbInstanceEndpointAddress;
+
+    this.addRotation(instance, props, vpcSubnets);
+  }
+
+  public allowConnectionsFrom(other: ec2.IConnectable): void {
+    allowPortFrom(this.connections, this.port, other, this.node.path);
+  }
+
+  public connectionEnvironment(): { [key: string]: string } {
+    return connectionSettings(this.endpointAddress, this.port, this.databaseName, this.secret);
+  }
+
+  /**
+   * Allows `grantee` to read the credentials secret and decrypt it with `encryptionKey`. Both
+   * permissions go into the grantee's own policy (never the key policy), so a grantee in another
+   * stack does not make the database's stack depend on it.
+   */
+  public grantSecretRead(grantee: iam.IGrantable): iam.Grant {
+    const read = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['secretsmanager:GetSecretValue', 'secretsmanager:DescribeSecret'],
+      resourceArns: [this.secret.secretArn],
+    });
+    const decrypt = iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['kms:Decrypt'],
+      resourceArns: [this.encryptionKey.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
+    });
+    return read.combine(decrypt);
+  }
+
+  /**
+   * Single-user rotation of the master password by the Secrets Manager rotation function (a
+   * Serverless Application Repository application in this VPC). The function needs the database
+   * port and the Secrets Manager API: it runs in private subnets with egress when the VPC has
+   * them, else it calls a Secrets Manager interface endpoint.
+   */
+  private addRotation(
+    instance: rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot,
+    props: DetachableDatabaseProps,
+    dbSubnets: ec2.SubnetSelection,
+  ): void {
+    const vpc = props.vpc;
+    const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
+      vpc,
+      description: 'Secret rotation function: the database port and HTTPS to Secrets Manager out, nothing in',
+      allowAllOutbound: false,
+    });
+    let endpoint = props.secretsManagerEndpoint;
+    let rotationSubnets: ec2.SubnetSelection;
+    if (endpoint === undefined && vpc.privateSubnets.length > 0) {
+      rotationSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+      securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager through NAT');
+    } else {
+      rotationSubnets = dbSubnets;
+      if (endpoint === undefined) {
+        const endpointSecurityGroup = new ec2.SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
+          vpc,
+          description: 'Secrets Manager endpoint for the secret rotation function: HTTPS in from it only',
+          allowAllOutbound: false,
+        });
+        endpoint = new ec2.InterfaceVpcEndpoint(this, 'SecretsManagerEndpoint', {
+          vpc,
+          service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+          subnets: dbSubnets,
+          securityGroups: [endpointSecurityGroup],
+          open: false,
+          // The rotation function is given this endpoint's own DNS name, so the VPC's resolution of
+          // the public Secrets Manager name is left alone (no clash with an endpoint that exists).
+          privateDnsEnabled: false,
+        });
+      }
+      endpoint.connections.allowDefaultPortFrom(securityGroup, 'Secret rotation function to Secrets Manager');
+    }
+    instance.addRotationSingleUser({
+      excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
+      automaticallyAfter: props.secretRotationInterval ?? Duration.days(30),
+      vpcSubnets: rotationSubnets,
+      endpoint,
+      securityGroup,
+    });
+  }
+}
+
+/** A database created elsewhere: connect to it and allow access to it, but never create, change or delete it. */
+class ExistingDatabase extends Construct implements IDetachableDatabase {
+  public readonly instance: rds.IDatabaseInstance;
+  public readonly endpointAddress: string;
+  public readonly port: number;
+  public readonly databaseName?: string;
+  public readonly connections: ec2.Connections;
+  private readonly secret?: secretsmanager.ISecret;
+
+  constructor(scope: Construct, id: string, attrs: DetachableDatabaseAttributes) {
+    super(scope, id);
+    const check = new PropsValidator('DetachableDatabase.fromExisting');
+    check.port('port', attrs.port);
+    if (attrs.securityGroups.length === 0) {
+      check.fail('securityGroups', 'must name at least one security group of the instance', attrs.securityGroups);
+    }
+    check.throwIfInvalid();
+
+    this.instance = rds.DatabaseInstance.fromDatabaseInstanceAttributes(this, 'Instance', {
+      instanceIdentifier: attrs.instanceIdentifier,
+      instanceEndpointAddress: attrs.endpointAddress,
+      port: attrs.port,
+      securityGroups: attrs.securityGroups,
+      engine: attrs.engine,
+      instanceResourceId: attrs.instanceResourceId,
+    });
+    this.endpointAddress = attrs.endpointAddress;
+    this.port = attrs.port;
+    this.databaseName = attrs.databaseName;
+    this.secret = attrs.secret;
+    this.connections = new ec2.Connections({
+      securityGroups: attrs.securityGroups,
+      defaultPort: ec2.Port.tcp(attrs.port),
+    });
+  }
+
+  public allowConnectionsFrom(other: ec2.IConnectable): void {
+    allowPortFrom(this.connections, this.port, other, this.node.path);
+  }
+
+  public connectionEnvironment(): { [key: string]: string } {
+    return connectionSettings(this.endpointAddress, this.port, this.databaseName, this.secret);
+  }
+
+  public grantSecretRead(grantee: iam.IGrantable): iam.Grant {
+    if (this.secret === undefined) {
+      throw new Error(
+        `grantSecretRead() needs a secret: pass attrs.secret to DetachableDatabase.fromExisting() for ${this.node.path}, received none`,
+      );
+    }
+    return this.secret.grantRead(grantee);
+  }
+}
+
+/**
+ * Characters generated passwords never contain (those that break connection strings and shells).
+ * Written out rather than taken from aws-cdk-lib's default because the secret's logical id is
+ * derived from them: if the default changed in a release, the secret would be replaced.
+ */
+const PASSWORD_EXCLUDE_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
+
+type EngineFlavour = 'mysql' | 'postgres';
+
+function engineFlavour(engine: rds.IInstanceEngine): EngineFlavour {
+  return engine.engineType === 'postgres' ? 'postgres' : 'mysql';
+}
+
+/**
+ * Opens `port` on the database's security groups to the security groups of `other`. The ingress
+ * rule is added as a "remote" rule: when `other`'s group is in another stack, CDK creates the
+ * `AWS::EC2::SecurityGroupIngress` in that stack (importing the database group's id), so only the
+ * consumer depends on the database. An egress rule is added to `other`'s group when it restricts
+ * outbound traffic.
+ */
+function allowPortFrom(target: ec2.Connections, port: number, other: ec2.IConnectable, databasePath: string): void {
+  const sources = other.connections.securityGroups;
+  if (sources.length === 0) {
+    throw new Error(
+      `allowConnectionsFrom() on ${databasePath} opens the database to security groups only: other must have at least one security group, received one with none (a CIDR peer is not allowed)`,
+    );
+  }
+  const connection = ec2.Port.tcp(port);
+  for (const source of sources) {
+    for (const group of target.securityGroups) {
+      group.addIngressRule(source, connection, `From ${source.node.path} to the database`, true);
+      if (!source.allowAllOutbound) {
+        source.addEgressRule(group, connection, `To the database ${databasePath}`);
+      }
+    }
+  }
+}
+
+function connectionSettings(
+  host: string,
+  port: number,
+  databaseName: string | undefined,
+  secret: secretsmanager.ISecret | undefined,
+): { [key: string]: string } {
+  const settings: { [key: string]: string } = {
+    DB_HOST: host,
+    DB_PORT: Tokenization.stringifyNumber(port),
+  };
+  if (databaseName !== undefined) settings.DB_NAME = databaseName;
+  if (secret !== undefined) settings.DB_SECRET_ARN = secret.secretArn;
+  return settings;
+}
+
+function defaultMaxAllocatedStorage(allocatedStorage: number): number {
+  if (Token.isUnresolved(allocatedStorage)) return 100;
+  const max = Math.min(65536, Math.max(100, 2 * allocatedStorage));
+  // Too close to the ceiling to leave RDS its 10% headroom: no autoscaling.
+  return max >= Math.ceil((allocatedStorage * 11) / 10) ? max : allocatedStorage;
+}
+
+function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
+  if (vpc.isolatedSubnets.length > 0) return { subnetType: ec2.SubnetType.PRIVATE_ISOLATED };
+  return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
+}
+
+interface Resolved {
+  readonly engine: rds.IInstanceEngine;
+  readonly flavour: EngineFlavour;
+  readonly port: number;
+  readonly allocatedStorage?: number;
+  readonly maxAllocatedStorage?: number;
+  readonly removalPolicy: RemovalPolicy;
+  readonly deletionProtection: boolean;
+  readonly backupRetention: Duration;
+}
+
+function validate(props: DetachableDatabaseProps, v: Resolved): void {
+  const check = new PropsValidator('DetachableDatabase');
+  if (v.engine.engineType !== 'mysql' && v.engine.engineType !== 'postgres') {
+    check.fail(
+      'engine',
+      'must be MySQL or PostgreSQL (rds.DatabaseInstanceEngine.mysql() or .postgres())',
+      v.engine.engineType,
+    );
+  } else if (v.engine.parameterGroupFamily === undefined) {
+    check.fail(
+      'engine',
+      'must name a full engine version (e.g. rds.MysqlEngineVersion.VER_8_4_7) so the TLS parameter group has a family',
+      `${v.engine.engineType} without a version`,
+    );
+  }
+  check.integerInRange('port', v.port, 1150, 65535);
+  check.integerInRange('allocatedStorage', v.allocatedStorage, 20, 65536);
+  check.integerInRange('maxAllocatedStorage', v.maxAllocatedStorage, 20, 65536);
+  if (
+    v.allocatedStorage !== undefined &&
+    v.maxAllocatedStorage !== undefined &&
+    !Token.isUnresolved(v.allocatedStorage) &&
+    !Token.isUnresolved(v.maxAllocatedStorage) &&
+    v.maxAllocatedStorage !== v.allocatedStorage &&
+    v.maxAllocatedStorage < Math.ceil((v.allocatedStorage * 11) / 10)
+  ) {
+    check.fail(
+      'maxAllocatedStorage',
+      `must be at least 10% above allocatedStorage (${v.allocatedStorage} GiB), i.e. >= ${Math.ceil((v.allocatedStorage * 11) / 10)}, or equal to it to turn storage autoscaling off`,
+      v.maxAllocatedStorage,
+    );
+  }
+  if (v.removalPolicy === RemovalPolicy.DESTROY && v.deletionProtection) {
+    check.fail(
+      'removalPolicy',
+      'must be SNAPSHOT or RETAIN while deletionProtection is on (DESTROY needs deletionProtection: false)',
+      'RemovalPolicy.DESTROY',
+    );
+  }
+  if (!v.backupRetention.isUnresolved()) {
+    const days = v.backupRetention.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 35) {
+      check.fail('backupRetention', 'must be a whole number of days from 1 to 35', v.backupRetention.toHumanString());
+    }
+  }
+  if (props.secretRotationInterval !== undefined && !props.secretRotationInterval.isUnresolved()) {
+    const days = props.secretRotationInterval.toDays({ integral: false });
+    if (!Number.isInteger(days) || days < 1 || days > 1000) {
+      check.fail(
+        'secretRotationInterval',
+        'must be a whole number of days from 1 to 1000',
+        props.secretRotationInterval.toHumanString(),
+      );
+    }
+  }
+  if (props.snapshotIdentifier !== undefined) {
+    if (props.databaseName !== undefined) {
+      check.fail(
+        'databaseName',
+        'must not be set with snapshotIdentifier: a restored instance holds the databases of the snapshot and creates none',
+        props.databaseName,
+      );
+    }
+    if (props.masterUsername === undefined) {
+      check.fail(
+        'masterUsername',
+        "is required with snapshotIdentifier: it must be the snapshot's master user, which a restore keeps (for an Elastic Beanstalk database, its DBUser option, default 'ebroot')",
+        'undefined',
+      );
+    }
+    if (!Token.isUnresolved(props.snapshotIdentifier) && props.snapshotIdentifier.trim() === '') {
+      check.fail('snapshotIdentifier', 'must be a snapshot name or ARN', props.snapshotIdentifier);
+    }
+  }
+  if (props.masterUsername !== undefined && !Token.isUnresolved(props.masterUsername)) {
+    if (!/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(props.masterUsername)) {
+      check.fail(
+        'masterUsername',
+        'must be 1 to 16 letters, digits or underscores, starting with a letter',
+        props.masterUsername,
+      );
+    }
+  }
+  if (props.databaseName !== undefined && !Token.isUnresolved(props.databaseName)) {
+    const max = v.flavour === 'postgres' ? 63 : 64;
+    if (!new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${max - 1}}$`).test(props.databaseName)) {
+      check.fail(
+        'databaseName',
+        `must be 1 to ${max} letters, digits or underscores, starting with a letter`,
+        props.databaseName,
+      );
+    }
+  }
+  check.throwIfInvalid();
+}
+
+function validateSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection): void {
+  const check = new PropsValidator('DetachableDatabase');
+  let subnets: ec2.ISubnet[] = [];
+  try {
+    subnets = vpc.selectSubnets(selection).subnets;
+  } catch (e) {
+    check.fail(
+      'vpcSubnets',
+      'must select private or isolated subnets of vpc',
+      `a selection that fails: ${(e as Error).message}`,
+    );
+    check.throwIfInvalid();
+  }
+  const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
+  const publicSelected = subnets.filter((s) => publicIds.has(s.subnetId));
+  if (publicSelected.length > 0) {
+    check.fail(
+      'vpcSubnets',
+      'must select private or isolated subnets only (the database is never reachable from the internet)',
+      `${publicSelected.length} public subnet(s)`,
+    );
+  }
+  const zones = new Set(subnets.map((s) => s.availabilityZone));
+  if (zones.size < 2) {
+    check.fail(
+      'vpcSubnets',
+      'must span at least 2 Availability Zones (an RDS subnet group requires it)',
+      `${zones.size} zone(s)`,
+    );
+  }
+  check.throwIfInvalid();
+}
