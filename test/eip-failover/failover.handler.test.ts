@@ -26,6 +26,8 @@ interface FakeInstance {
   checks: CheckStatus;
   /** States DescribeInstances reports next, one per call, before settling on `state`. */
   upcoming: string[];
+  /** The state the instance reaches once `upcoming` is exhausted (a stop completing). */
+  settlesTo?: string;
 }
 
 /**
@@ -61,7 +63,12 @@ class FakeEc2 {
     ec2Mock.on(DescribeInstancesCommand).callsFake((input) => {
       const id = (input.InstanceIds as string[])[0];
       const i = this.instances[id];
-      const state = i.upcoming.shift() ?? i.state;
+      const next = i.upcoming.shift();
+      if (next === undefined && i.settlesTo) {
+        i.state = i.settlesTo;
+        i.settlesTo = undefined;
+      }
+      const state = next ?? i.state;
       return { Reservations: [{ Instances: [{ InstanceId: id, State: { Name: state } }] }] };
     });
     ec2Mock.on(StartInstancesCommand).callsFake((input) => {
@@ -168,6 +175,27 @@ describe('failover', () => {
       TopicArn: TOPIC,
       Subject: expect.stringContaining(`moved to ${STANDBY}`),
     });
+  });
+
+  test('standby still stopping: waits until it has stopped, starts it, then moves the EIP', async () => {
+    fake.instances[PRIMARY].state = 'stopped';
+    fake.instances[STANDBY].state = 'stopping';
+    fake.instances[STANDBY].upcoming = ['stopping'];
+    fake.instances[STANDBY].settlesTo = 'stopped';
+
+    const result = await handler(stateChange(PRIMARY, 'stopped'));
+
+    expect(result).toMatchObject({ action: 'moved', to: STANDBY });
+    expect(fake.holder).toBe(STANDBY);
+    const calls = ec2Calls();
+    expect(calls.slice(0, 5)).toEqual([
+      'DescribeAddressesCommand',
+      'DescribeInstanceStatusCommand',
+      'DescribeInstancesCommand', // stopping
+      'DescribeInstancesCommand', // stopped
+      'StartInstancesCommand',
+    ]);
+    expect(ec2Mock).toHaveReceivedCommandWith(StartInstancesCommand, { InstanceIds: [STANDBY] });
   });
 
   test('standby already running: the EIP moves without starting or waiting, in 5 EC2 calls', async () => {
