@@ -492,6 +492,30 @@ describe('DetachableDatabase across stacks', () => {
   });
 });
 
+describe('DetachableDatabase grants across stacks', () => {
+  test('grantSecretRead to a role in another stack changes only that stack', () => {
+    const app = new App();
+    const dataStack = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(dataStack, 'Db', { vpc: newVpc(dataStack) });
+    const shopStack = new Stack(app, 'Shop', { env: ENV });
+    const role = new iam.Role(shopStack, 'AppRole', { assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com') });
+    db.grantSecretRead(role);
+    const dataTemplate = Template.fromStack(dataStack);
+    Template.fromStack(shopStack).hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Action: 'kms:Decrypt',
+            Resource: { 'Fn::ImportValue': Match.stringLikeRegexp('^Data:') },
+          }),
+        ]),
+      },
+    });
+    expect(dataStack.dependencies).not.toContain(shopStack);
+    expect(JSON.stringify(dataTemplate.toJSON())).not.toMatch(/AppRole/);
+  });
+});
+
 describe('DetachableDatabase restored from a snapshot', () => {
   const restore = (extra: Options = {}) =>
     build({ snapshotIdentifier: 'eb-final-snapshot', masterUsername: 'ebroot', ...extra });
