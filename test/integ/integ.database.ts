@@ -1,6 +1,6 @@
+import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { DetachableDatabase } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
 
