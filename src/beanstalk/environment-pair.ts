@@ -185,7 +185,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
           new targets.ElasticBeanstalkEnvironmentEndpointTarget(`${liveCname}.${region}.elasticbeanstalk.com`),
         ),
       });
-      this.liveUrl = `${scheme}://${this.record.domainName}`;
+      this.liveUrl = `${scheme}://${fullyQualified(cutover.recordName, cutover.zone!.zoneName)}`;
     } else {
       this.cnameSwap = this.createCnameSwap();
       this.liveUrl = `${scheme}://${this.cnameSwap.getAttString('LiveCname')}`;
@@ -240,6 +240,14 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     swap.node.addDependency(this.blue.cfnEnvironment, this.green.cfnEnvironment);
     return swap;
   }
+}
+
+/** The record's domain name: relative names are completed with the zone's name, as Route 53 does. */
+function fullyQualified(recordName: string | undefined, zoneName: string): string {
+  if (recordName === undefined || recordName === '') return zoneName;
+  const name = recordName.replace(/\.$/, '');
+  if (Token.isUnresolved(name) || Token.isUnresolved(zoneName)) return `${name}.${zoneName}`;
+  return name === zoneName || name.endsWith(`.${zoneName}`) ? name : `${name}.${zoneName}`;
 }
 
 function validatePair(

@@ -42,7 +42,12 @@ function event(
 }
 
 function env(name: string, cname: string, status = 'Ready'): EnvironmentDescription {
-  return { EnvironmentName: name, ApplicationName: APP, CNAME: cname, Status: status };
+  return {
+    EnvironmentName: name,
+    ApplicationName: APP,
+    CNAME: cname,
+    Status: status as EnvironmentDescription['Status'],
+  };
 }
 
 /** A clock that advances only when the handler sleeps, so waits are instant and counted. */
