@@ -266,18 +266,21 @@ export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
  * `DetachableDatabase.fromExisting()`, or restored from its snapshot with `snapshotIdentifier`.
  *
  * @example
- * declare const vpc: ec2.IVpc;
- * declare const webApp: ec2.IConnectable;
+ * declare const webApp: HighlyAvailableWebApp;
  *
- * const db = new DetachableDatabase(this, 'Inventory', {
- *   vpc,
+ * const db = new patterns.DetachableDatabase(this, 'Inventory', {
+ *   vpc: webApp.vpc,
  *   engine: rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 }),
  *   databaseName: 'inventory',
  *   backupRetention: Duration.days(14),
  *   removalPolicy: RemovalPolicy.SNAPSHOT,
  * });
+ * // The engine port (3307 by default) from the web tier's security group only.
  * db.allowConnectionsFrom(webApp);
- * new CfnOutput(this, 'DbHost', { value: db.endpointAddress });
+ * // The instances may read the credentials; DB_HOST, DB_PORT, DB_NAME, DB_SECRET_ARN go to their environment.
+ * db.grantSecretRead(webApp.autoScalingGroup);
+ * const settings = db.connectionEnvironment();
+ * new CfnOutput(this, 'DbHost', { value: settings.DB_HOST });
  */
 export class DetachableDatabase extends Construct implements IDetachableDatabase {
   /**
@@ -381,7 +384,8 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
 
     this.parameterGroup = new rds.ParameterGroup(this, 'ParameterGroup', {
       engine,
-      description: `TLS-only ${flavour} parameters for ${this.node.path}`,
+      // A constant description: changing it would replace the parameter group.
+      description: `DetachableDatabase: TLS-only ${flavour} connections`,
       parameters:
         flavour === 'postgres' ? { 'rds.force_ssl': '1' } : { require_secure_transport: '1', slow_query_log: '1' },
     });
@@ -459,10 +463,20 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     this.addRotation(instance, props, vpcSubnets);
   }
 
+  /**
+   * Opens `port` to the security groups of `other`, and nothing else: never a CIDR range. When
+   * `other` is in another stack, the ingress rule is created in that stack, so the consumer
+   * depends on the database and never the other way round. When `other`'s group restricts
+   * outbound traffic, it is also allowed out to the database.
+   */
   public allowConnectionsFrom(other: ec2.IConnectable): void {
     allowPortFrom(this.connections, this.port, other, this.node.path);
   }
 
+  /**
+   * The non-secret connection settings: `DB_HOST` (the endpoint address), `DB_PORT`, `DB_NAME`
+   * (only with `databaseName`) and `DB_SECRET_ARN` (the secret with the username and password).
+   */
   public connectionEnvironment(): { [key: string]: string } {
     return connectionSettings(this.endpointAddress, this.port, this.databaseName, this.secret);
   }
