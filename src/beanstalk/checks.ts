@@ -33,7 +33,7 @@ export function validateEnvironmentOptions(check: PropsValidator, props: Beansta
 
   const policy = props.deploymentPolicy;
   if (policy?.batch) {
-    if (policy.batch.type === 'Percentage') {
+    if (policy.batch.sizeType === 'Percentage') {
       check.integerInRange(`deploymentPolicy ${policy.policy} batch percentage`, policy.batch.value, 1, 100);
     } else {
       check.integerInRange(`deploymentPolicy ${policy.policy} fixed batch size`, policy.batch.value, 1, 10_000);

@@ -463,7 +463,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     const command = 'aws:elasticbeanstalk:command';
     settings.set(command, 'DeploymentPolicy', deploymentPolicy.policy);
     if (deploymentPolicy.batch) {
-      settings.set(command, 'BatchSizeType', deploymentPolicy.batch.type);
+      settings.set(command, 'BatchSizeType', deploymentPolicy.batch.sizeType);
       settings.set(command, 'BatchSize', String(deploymentPolicy.batch.value));
     }
     if (deploymentPolicy.newVersionPercent !== undefined) {

@@ -70,18 +70,18 @@ export class BatchSize {
   }
 
   /** A fixed number of instances (at least 1). */
-  public static fixed(instances: number): BatchSize {
-    return new BatchSize('Fixed', instances);
+  public static instances(count: number): BatchSize {
+    return new BatchSize('Fixed', count);
   }
 
   /** `Percentage` or `Fixed` (the `BatchSizeType` option). */
-  public readonly type: string;
+  public readonly sizeType: string;
 
   /** The percentage or the number of instances (the `BatchSize` option). */
   public readonly value: number;
 
-  private constructor(type: string, value: number) {
-    this.type = type;
+  private constructor(sizeType: string, value: number) {
+    this.sizeType = sizeType;
     this.value = value;
   }
 }

@@ -367,7 +367,7 @@ describe('BeanstalkEnvironment deployment policies', () => {
     ],
     [
       'rolling fixed',
-      DeploymentPolicy.rolling(BatchSize.fixed(2)),
+      DeploymentPolicy.rolling(BatchSize.instances(2)),
       { DeploymentPolicy: 'Rolling', BatchSizeType: 'Fixed', BatchSize: '2' },
     ],
     [
@@ -899,7 +899,7 @@ describe('validation', () => {
         new BeanstalkEnvironmentPair(
           stackFor(),
           'Pair',
-          pairProps({ deploymentPolicy: DeploymentPolicy.rollingWithAdditionalBatch(BatchSize.fixed(0)) }),
+          pairProps({ deploymentPolicy: DeploymentPolicy.rollingWithAdditionalBatch(BatchSize.instances(0)) }),
         ),
     ).toThrow(
       /deploymentPolicy RollingWithAdditionalBatch fixed batch size must be a whole number from 1 to 10000, received 0/,
@@ -1081,7 +1081,7 @@ describe('checks: zero cdk-nag and strict CloudFormation Validate findings', () 
       application,
       tier: EnvironmentTier.WORKER,
       platform: BeanstalkPlatform.latest(BRANCH),
-      deploymentPolicy: DeploymentPolicy.rolling(BatchSize.fixed(1)),
+      deploymentPolicy: DeploymentPolicy.rolling(BatchSize.instances(1)),
       sourceBundle: SourceBundle.fromAsset(BUNDLE),
     });
     expectNoFindings(app);
