@@ -134,12 +134,12 @@ const integ = project.addTask('integ', {
   description: 'Check every test/integ/integ.*.ts against its committed snapshot (no deploy)',
 });
 integ.exec(integCompat);
-integ.exec('integ-runner --language typescript --directory test/integ');
+integ.exec('integ-runner --language typescript --directory test/integ --parallel-regions eu-west-1');
 const integUpdate = project.addTask('integ:update', {
   description: 'Rewrite integ snapshots offline (dry run: never deploys)',
 });
 integUpdate.exec(integCompat);
-integUpdate.exec('integ-runner --language typescript --directory test/integ --update-on-failed --dry-run');
+integUpdate.exec('integ-runner --language typescript --directory test/integ --parallel-regions eu-west-1 --update-on-failed --dry-run');
 project.testTask.spawn(integ);
 
 // Architecture pictures: docs/diagrams/*.dot (Graphviz, Debian package `graphviz`) -> docs/images/*.png.
