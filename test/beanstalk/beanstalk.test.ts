@@ -708,6 +708,43 @@ describe('BeanstalkEnvironmentPair', () => {
     });
   });
 
+  test('route53: a record at the zone apex, or named fully, gives the live URL of that name', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z123',
+      zoneName: 'example.com',
+    });
+    const apex = buildPair({ cutover: Cutover.route53({ zone }) }, stack).pair;
+    expect(stack.resolve(apex.liveUrl)).toBe('http://example.com');
+    const named = new BeanstalkEnvironmentPair(stack, 'Named', {
+      platform: BeanstalkPlatform.fromPlatformArn(PLATFORM_ARN),
+      blue: { sourceBundle: SourceBundle.fromAsset(BUNDLE) },
+      green: {},
+      live: Slot.BLUE,
+      cutover: Cutover.route53({ zone, recordName: 'www.example.com' }),
+    });
+    expect(stack.resolve(named.liveUrl)).toBe('http://www.example.com');
+  });
+
+  test('route53: refuses an environment-agnostic stack, naming the region', () => {
+    const stack = new Stack(new App(), 'Stack');
+    const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z123',
+      zoneName: 'example.com',
+    });
+    expect(() => buildPair({ cutover: Cutover.route53({ zone, recordName: 'shop' }) }, stack)).toThrow(
+      /env.region of the stack must be a concrete region for Cutover.route53\(\)/,
+    );
+  });
+
+  test('defaults: highAvailability preset, web server tier, CNAME swap', () => {
+    const { pair } = buildPair();
+    expect(pair.blue.loadBalanced).toBe(true);
+    expect(pair.blue.tier).toBe(EnvironmentTier.WEB_SERVER);
+    expect(pair.cnameSwap).toBeDefined();
+    expect(pair.record).toBeUndefined();
+  });
+
   test('connections hold both environments and slot variables override the shared ones', () => {
     const { stack, template, pair } = buildPair({
       environmentVariables: { STAGE: 'prod', COLOR: 'none' },
