@@ -1,4 +1,4 @@
-import { App, CfnParameter, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, RemovalPolicy, Stack, StackProps, Stage } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -411,6 +411,21 @@ describe('DetachableDatabase connections', () => {
     });
   });
 
+  test('allowConnectionsFrom adds no egress rule to a group that allows all outbound traffic', () => {
+    const { stack, vpc, db } = build();
+    const open = new ec2.SecurityGroup(stack, 'Open', { vpc, allowAllOutbound: true });
+    db.allowConnectionsFrom(open);
+    const template = Template.fromStack(stack);
+    template.resourcePropertiesCountIs(
+      'AWS::EC2::SecurityGroupEgress',
+      { GroupId: { 'Fn::GetAtt': [logicalId(stack, open), 'GroupId'] } },
+      0,
+    );
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      SourceSecurityGroupId: { 'Fn::GetAtt': [logicalId(stack, open), 'GroupId'] },
+    });
+  });
+
   test('allowConnectionsFrom refuses something without a security group (a CIDR peer)', () => {
     const { db } = build();
     const cidrOnly = { connections: new ec2.Connections({ peer: ec2.Peer.ipv4('10.0.0.0/16') }) };
@@ -778,6 +793,19 @@ describe('DetachableDatabase logical ids', () => {
     }
     template.hasResource('AWS::EC2::SecurityGroup', {});
     expect(Object.keys(template.findResources('AWS::EC2::SecurityGroup'))).toContain('DbSecurityGroupC34ABFAB');
+  });
+});
+
+describe('DetachableDatabase logical ids do not depend on where the stack sits', () => {
+  test('a stack moved into a Stage keeps the logical ids of the stateful resources', () => {
+    const app = new App();
+    const stage = new Stage(app, 'Prod');
+    const stack = new Stack(stage, 'Stack', { env: ENV });
+    new DetachableDatabase(stack, 'Db', { vpc: newVpc(stack) });
+    const template = Template.fromStack(stack);
+    expect(Object.keys(template.findResources('AWS::RDS::DBInstance'))).toEqual(['DbInstanceD710EDDF']);
+    expect(Object.keys(template.findResources('AWS::SecretsManager::Secret'))).toEqual(['DbSecretCF6D79B0']);
+    expect(Object.keys(template.findResources('AWS::KMS::Key'))).toEqual(['DbKey15491AC0']);
   });
 });
 
