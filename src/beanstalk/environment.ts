@@ -546,6 +546,13 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         resources: [`${beanstalkBucket}/resources/environments/logs/*`],
       }),
     );
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadBeanstalkEnvironmentFiles',
+        actions: ['s3:GetObject'],
+        resources: [`${beanstalkBucket}/resources/environments/*`],
+      }),
+    );
     const applicationName = this.application.applicationName;
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -571,6 +578,11 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::elasticbeanstalk-${nagName(stack.region, 'AWS::Region')}-${nagName(stack.account, 'AWS::AccountId')}/resources/environments/logs/*]`,
         reason:
           "The instances publish rotated logs (LogPublicationControl) to Elastic Beanstalk's own bucket under keys named by environment and instance id, unknown before launch; only PutObject under the logs prefix is granted.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::elasticbeanstalk-${nagName(stack.region, 'AWS::Region')}-${nagName(stack.account, 'AWS::AccountId')}/resources/environments/*]`,
+        reason:
+          "Elastic Beanstalk keeps each environment's files (configuration, platform extensions) in its own bucket under a prefix named by the environment id, unknown before creation; only GetObject under resources/environments/ is granted.",
       },
     );
   }

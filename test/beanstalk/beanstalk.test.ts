@@ -471,7 +471,20 @@ describe('BeanstalkEnvironment instance role and source bundle', () => {
               ],
             },
           }),
-          Match.objectLike({ Sid: 'PublishLogsToBeanstalkBucket', Action: 's3:PutObject' }),
+          Match.objectLike({
+            Sid: 'PublishLogsToBeanstalkBucket',
+            Action: 's3:PutObject',
+            Resource: {
+              'Fn::Join': [
+                '',
+                Match.arrayWith([
+                  Match.stringLikeRegexp('^:s3:::elasticbeanstalk-eu-west-1-$'),
+                  '/resources/environments/logs/*',
+                ]),
+              ],
+            },
+          }),
+          Match.objectLike({ Sid: 'ReadBeanstalkEnvironmentFiles', Action: 's3:GetObject' }),
           Match.objectLike({ Sid: 'ReportEnhancedHealth', Action: 'elasticbeanstalk:PutInstanceStatistics' }),
           Match.objectLike({
             Sid: 'ReadSourceBundle',
