@@ -1,16 +1,66 @@
 import { App, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { HighlyAvailableWebApp } from '../src';
+import {
+  DetachableDatabase,
+  ElasticIpFailoverInstance,
+  FailoverStrategy,
+  HighlyAvailableWebApp,
+  IDetachableDatabase,
+  StandbyState,
+} from '../src';
 
 /** The example app is synthesized in one region, offline: no account, no lookups. */
 export const EXAMPLE_ENV = { region: 'eu-west-1' };
+
+/**
+ * Context every example app sets: cross-stack references as CloudFormation exports (the data stack
+ * cannot be deleted while a web tier imports from it).
+ */
+export const EXAMPLE_CONTEXT = { '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
+
+/**
+ * The inventory data tier: the network and the database, in a stack of their own so that web tiers
+ * (and Beanstalk environments) can come and go without touching the data.
+ */
+export class InventoryDataStack extends Stack {
+  public readonly vpc: ec2.Vpc;
+  public readonly database: DetachableDatabase;
+
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+    // Public (load balancer), private with egress (web instances), isolated (database), in 2 AZs.
+    this.vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 2,
+      subnetConfiguration: [
+        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
+        { name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
+        { name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
+      ],
+      restrictDefaultSecurityGroup: true,
+      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    // Multi-AZ MySQL 8.4 on 3307 in the isolated subnets: deletion protection, snapshot on delete,
+    // TLS only, KMS-encrypted rotated credentials.
+    this.database = new DetachableDatabase(this, 'Database', { vpc: this.vpc, databaseName: 'inventory' });
+    new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
+    new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
+  }
+}
+
+export interface WebTierStackProps extends StackProps {
+  /** The VPC to run in (the data tier's). @default - a new VPC */
+  readonly vpc?: ec2.IVpc;
+  /** The database the web tier uses. @default - none */
+  readonly database?: IDetachableDatabase;
+}
 
 /** The inventory web tier: nginx on Amazon Linux 2023 behind an ALB, two to six instances over two AZs. */
 export class WebTierStack extends Stack {
   public readonly webApp: HighlyAvailableWebApp;
 
-  constructor(scope: Construct, id: string, props: StackProps) {
+  constructor(scope: Construct, id: string, props: WebTierStackProps) {
     super(scope, id, props);
     const userData = ec2.UserData.forLinux();
     userData.addCommands(
@@ -18,14 +68,61 @@ export class WebTierStack extends Stack {
       'echo ok > /usr/share/nginx/html/health',
       'systemctl enable --now nginx',
     );
+    if (props.database) {
+      // Non-secret settings for the application; it reads the password from the secret at start-up.
+      const settings = props.database.connectionEnvironment();
+      userData.addCommands(
+        ...Object.entries(settings).map(([name, value]) => `echo '${name}=${value}' >> /etc/inventory.env`),
+      );
+    }
     this.webApp = new HighlyAvailableWebApp(this, 'Inventory', {
+      vpc: props.vpc,
       userData,
       minCapacity: 2,
       maxCapacity: 6,
       healthCheckPath: '/health',
       targetCpuUtilizationPercent: 60,
     });
+    if (props.database) {
+      // Web tier -> database on the engine port, from the app security group only. The ingress rule
+      // is created in this stack: the web tier depends on the data tier, never the reverse.
+      props.database.allowConnectionsFrom(this.webApp);
+      props.database.grantSecretRead(this.webApp.autoScalingGroup);
+    }
     new CfnOutput(this, 'Url', { value: this.webApp.url });
+  }
+}
+
+/** A licence server clients reach at a fixed IP: primary and stopped standby in two AZs behind one Elastic IP. */
+export class LicenceServerStack extends Stack {
+  public readonly server: ElasticIpFailoverInstance;
+
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
+      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    // With a stopped standby, user data runs on each instance's first boot only and the standby's
+    // first boot is cut short: install a unit that starts the service on every boot.
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('dnf install -y nginx', 'systemctl enable nginx', 'systemctl start nginx');
+    this.server = new ElasticIpFailoverInstance(this, 'LicenceServer', {
+      vpc,
+      userData,
+      strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED, cpuThreshold: 95 }),
+    });
+    // Open to the clients' range, not the internet: the library opens nothing, the example opens little.
+    this.server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(443), 'Licence clients');
+    this.server.deadLetterQueue!.metricApproximateNumberOfMessagesVisible().createAlarm(this, 'FailoverFailed', {
+      alarmDescription: 'A failover event could not be handled: check the notification topic and the function logs',
+      threshold: 1,
+      evaluationPeriods: 1,
+    });
+    new CfnOutput(this, 'PublicIp', { value: this.server.publicIp });
+    new CfnOutput(this, 'NotificationTopic', { value: this.server.notificationTopic.topicArn });
   }
 }
 
@@ -37,7 +134,16 @@ export interface Example {
 
 export const EXAMPLES: Example[] = [
   {
-    construct: 'HighlyAvailableWebApp',
-    build: (app) => [new WebTierStack(app, 'InventoryWeb', { env: EXAMPLE_ENV })],
+    // The inventory lab: web tier -> database on the engine port from the app security group only.
+    construct: 'HighlyAvailableWebApp + DetachableDatabase',
+    build: (app) => {
+      const data = new InventoryDataStack(app, 'InventoryData', { env: EXAMPLE_ENV });
+      const web = new WebTierStack(app, 'InventoryWeb', { env: EXAMPLE_ENV, vpc: data.vpc, database: data.database });
+      return [data, web];
+    },
+  },
+  {
+    construct: 'ElasticIpFailoverInstance',
+    build: (app) => [new LicenceServerStack(app, 'LicenceServer', { env: EXAMPLE_ENV })],
   },
 ];

@@ -7,7 +7,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { performance } from 'perf_hooks';
-import { EXAMPLES } from './app';
+import { EXAMPLE_CONTEXT, EXAMPLES } from './app';
 import { Finding, formatFindings, newCheckedApp, synthFindings } from '../test/support/checked-app';
 
 const root = path.resolve(__dirname, '..', 'cdk.out');
@@ -17,9 +17,9 @@ const summary: string[][] = [['construct', 'stacks', 'resources', 'findings', 's
 const allFindings: Finding[] = [];
 
 for (const example of EXAMPLES) {
-  const outdir = path.join(root, example.construct);
+  const outdir = path.join(root, example.construct.replace(/[^A-Za-z0-9]+/g, '-'));
   const started = performance.now();
-  const app = newCheckedApp({ outdir });
+  const app = newCheckedApp({ outdir, context: EXAMPLE_CONTEXT });
   const stacks = example.build(app);
   const findings = synthFindings(app);
   const seconds = (performance.now() - started) / 1000;
