@@ -114,7 +114,8 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
 
   /**
    * The URL clients use: the live CNAME (CNAME swap) or the Route 53 record (Route 53), with
-   * `https://` when a certificate is given.
+   * `https://` when a certificate is given. With a certificate and the CNAME swap, point a domain
+   * name the certificate covers at the live CNAME (a DNS CNAME record) and give clients that name.
    */
   public readonly liveUrl: string;
 

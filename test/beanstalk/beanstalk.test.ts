@@ -455,6 +455,23 @@ describe('BeanstalkEnvironment worker tier', () => {
   });
 });
 
+describe('BeanstalkEnvironment single-instance worker', () => {
+  test('one instance in a public subnet with a public address, its own queue, and no inbound rule', () => {
+    const { stack, settings, environment, template } = buildEnvironment({
+      tier: EnvironmentTier.WORKER,
+      preset: EnvironmentPreset.singleInstance(),
+    });
+    expect(settings).toMatchObject({
+      'aws:elasticbeanstalk:environment/EnvironmentType': 'SingleInstance',
+      'aws:ec2:vpc/AssociatePublicIpAddress': 'true',
+      'aws:elasticbeanstalk:sqsd/WorkerQueueURL': stack.resolve(environment.queue!.queueUrl),
+    });
+    const sg = template.toJSON().Resources[idOf(stack, environment.securityGroup)];
+    expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
+    template.resourceCountIs('AWS::EC2::NatGateway', 0);
+  });
+});
+
 describe('BeanstalkEnvironment instance role and source bundle', () => {
   test('the instance role streams only this environment logs, publishes logs, reports health and reads its bundle', () => {
     const { stack, template, environment } = buildEnvironment();
