@@ -15,13 +15,13 @@ import {
   BeanstalkPlatform,
   Cutover,
   DeploymentPolicy,
-  DetachableDatabase,
   EnvironmentPreset,
   EnvironmentTier,
   PlatformUpdateLevel,
   Slot,
   SourceBundle,
-} from '../../src';
+} from '../../src/beanstalk';
+import { DetachableDatabase } from '../../src/database';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
 
 const ENV = { region: 'eu-west-1' };
@@ -853,6 +853,38 @@ describe('database wiring', () => {
       );
     }
     expect(JSON.stringify(template.toJSON())).not.toMatch(/resolve:secretsmanager/);
+  });
+
+  test('an adopted database without a secret gives its settings but no secret and no grant', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', { maxAzs: 2 });
+    const dbSg = new ec2.SecurityGroup(stack, 'DbSg', { vpc, allowAllOutbound: false });
+    const database = DetachableDatabase.fromExisting(stack, 'Legacy', {
+      instanceIdentifier: 'legacy-db',
+      endpointAddress: 'legacy-db.abc.eu-west-1.rds.amazonaws.com',
+      port: 3306,
+      securityGroups: [dbSg],
+    });
+    const { settings, template } = (() => {
+      const application = new BeanstalkApplication(stack, 'App');
+      const env = new BeanstalkEnvironment(stack, 'Env', {
+        application,
+        vpc,
+        database,
+        platform: BeanstalkPlatform.fromPlatformArn(PLATFORM_ARN),
+      });
+      const t = Template.fromStack(stack);
+      return { settings: settingsOfEnv(t, stack, env), template: t };
+    })();
+    expect(settings['aws:elasticbeanstalk:application:environment/DB_HOST']).toBe(
+      'legacy-db.abc.eu-west-1.rds.amazonaws.com',
+    );
+    expect(settings['aws:elasticbeanstalk:application:environmentsecrets/DB_SECRET']).toBeUndefined();
+    expect(JSON.stringify(template.toJSON())).not.toMatch(/secretsmanager:GetSecretValue/);
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 3306,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbSg'), 'GroupId'] },
+    });
   });
 
   test('the instance roles may read the secret', () => {

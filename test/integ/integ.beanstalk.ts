@@ -9,7 +9,7 @@ import {
   EnvironmentPreset,
   Slot,
   SourceBundle,
-} from '../../src';
+} from '../../src/beanstalk';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
 
 const app = new App({ context: STRICT_VALIDATION_CONTEXT });
