@@ -1,8 +1,18 @@
+import * as path from 'path';
 import { App, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import {
+  BatchSize,
+  BeanstalkApplication,
+  BeanstalkEnvironment,
+  BeanstalkEnvironmentPair,
+  BeanstalkPlatform,
+  DeploymentPolicy,
   DetachableDatabase,
+  EnvironmentPreset,
+  Slot,
+  SourceBundle,
   ElasticIpFailoverInstance,
   FailoverStrategy,
   HighlyAvailableWebApp,
@@ -19,15 +29,21 @@ export const EXAMPLE_ENV = { region: 'eu-west-1' };
  */
 export const EXAMPLE_CONTEXT = { '@aws-cdk/core:defaultCrossStackReferences': 'strong' };
 
+/** Properties of a {@link DataStack}. */
+export interface DataStackProps extends StackProps {
+  /** The database (schema) the application uses. */
+  readonly databaseName: string;
+}
+
 /**
- * The inventory data tier: the network and the database, in a stack of their own so that web tiers
+ * A data tier: the network and the database, in a stack of their own so that web tiers
  * (and Beanstalk environments) can come and go without touching the data.
  */
-export class InventoryDataStack extends Stack {
+export class DataStack extends Stack {
   public readonly vpc: ec2.Vpc;
   public readonly database: DetachableDatabase;
 
-  constructor(scope: Construct, id: string, props: StackProps) {
+  constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, props);
     // Public (load balancer), private with egress (web instances), isolated (database), in 2 AZs.
     this.vpc = new ec2.Vpc(this, 'Vpc', {
@@ -43,7 +59,7 @@ export class InventoryDataStack extends Stack {
     });
     // Multi-AZ MySQL 8.4 on 3307 in the isolated subnets: deletion protection, snapshot on delete,
     // TLS only, KMS-encrypted rotated credentials.
-    this.database = new DetachableDatabase(this, 'Database', { vpc: this.vpc, databaseName: 'inventory' });
+    this.database = new DetachableDatabase(this, 'Database', { vpc: this.vpc, databaseName: props.databaseName });
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
   }
@@ -126,6 +142,58 @@ export class LicenceServerStack extends Stack {
   }
 }
 
+const BEANSTALK_PLATFORM_BRANCH = 'Node.js 22 running on 64bit Amazon Linux 2023';
+const BEANSTALK_APP = path.join(__dirname, 'beanstalk-app');
+
+/** A cheap dev environment: one instance, its own small VPC, no database. */
+export class ShopDevStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+    const application = new BeanstalkApplication(this, 'App', { maxVersions: 20 });
+    const web = new BeanstalkEnvironment(this, 'Web', {
+      application,
+      platform: BeanstalkPlatform.latest(BEANSTALK_PLATFORM_BRANCH),
+      preset: EnvironmentPreset.singleInstance(),
+      sourceBundle: SourceBundle.fromAsset(BEANSTALK_APP),
+      environmentVariables: { STAGE: 'dev', SLOT: 'dev' },
+    });
+    new CfnOutput(this, 'Url', { value: web.url });
+  }
+}
+
+/** Properties of a {@link ShopProdStack}. */
+export interface ShopProdStackProps extends StackProps {
+  /** The data tier's VPC. */
+  readonly vpc: ec2.IVpc;
+  /** The data tier's database. */
+  readonly database: IDetachableDatabase;
+}
+
+/**
+ * Production: a blue/green pair of load-balanced environments in the data tier's VPC, wired to the
+ * database in its own stack. To release: give the idle slot the new bundle, deploy, check the idle
+ * URL, set `live` to that slot and deploy again (the CNAMEs are swapped once both are Ready).
+ */
+export class ShopProdStack extends Stack {
+  constructor(scope: Construct, id: string, props: ShopProdStackProps) {
+    super(scope, id, props);
+    const pair = new BeanstalkEnvironmentPair(this, 'Web', {
+      vpc: props.vpc,
+      database: props.database,
+      platform: BeanstalkPlatform.latest(BEANSTALK_PLATFORM_BRANCH),
+      preset: EnvironmentPreset.highAvailability({ minInstances: 2, maxInstances: 4 }),
+      deploymentPolicy: DeploymentPolicy.rollingWithAdditionalBatch(BatchSize.percentage(50)),
+      blue: { sourceBundle: SourceBundle.fromAsset(BEANSTALK_APP), environmentVariables: { SLOT: 'blue' } },
+      green: { sourceBundle: SourceBundle.fromAsset(BEANSTALK_APP), environmentVariables: { SLOT: 'green' } },
+      live: Slot.BLUE,
+      // Cutover.cnameSwap() is the default; Cutover.route53({ zone, recordName }) points a record of
+      // your hosted zone at the live environment instead.
+    });
+    new CfnOutput(this, 'LiveUrl', { value: pair.liveUrl });
+    new CfnOutput(this, 'IdleUrl', { value: pair.idleEnvironment.url });
+  }
+}
+
 /** One example: the construct it shows and the stacks that show it, synthesized in an app of their own. */
 export interface Example {
   readonly construct: string;
@@ -137,7 +205,7 @@ export const EXAMPLES: Example[] = [
     // The inventory lab: web tier -> database on the engine port from the app security group only.
     construct: 'HighlyAvailableWebApp + DetachableDatabase',
     build: (app) => {
-      const data = new InventoryDataStack(app, 'InventoryData', { env: EXAMPLE_ENV });
+      const data = new DataStack(app, 'InventoryData', { env: EXAMPLE_ENV, databaseName: 'inventory' });
       const web = new WebTierStack(app, 'InventoryWeb', { env: EXAMPLE_ENV, vpc: data.vpc, database: data.database });
       return [data, web];
     },
@@ -145,5 +213,15 @@ export const EXAMPLES: Example[] = [
   {
     construct: 'ElasticIpFailoverInstance',
     build: (app) => [new LicenceServerStack(app, 'LicenceServer', { env: EXAMPLE_ENV })],
+  },
+  {
+    // A dev single-instance environment, and a prod blue/green pair with the database in its own stack.
+    construct: 'BeanstalkEnvironmentPair',
+    build: (app) => {
+      const data = new DataStack(app, 'ShopData', { env: EXAMPLE_ENV, databaseName: 'shop' });
+      const dev = new ShopDevStack(app, 'ShopDev', { env: EXAMPLE_ENV });
+      const prod = new ShopProdStack(app, 'ShopProd', { env: EXAMPLE_ENV, vpc: data.vpc, database: data.database });
+      return [data, dev, prod];
+    },
   },
 ];
