@@ -1,4 +1,6 @@
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -22,8 +24,22 @@ export interface FailoverContext {
   readonly terminationProtection: boolean;
 }
 
+/** What a strategy needs from the shared resources, asked before they are created. */
+export interface StrategyRequirements {
+  /** The user data of the launch template. */
+  readonly userData?: ec2.UserData;
+  /** Whether the launch template gives instances a public IP (and so carries the security group on its interface). */
+  readonly associatePublicIpAddress?: boolean;
+  /** Whether instances can read their tags from instance metadata. */
+  readonly instanceMetadataTags?: boolean;
+  /** Service-linked roles that publish to the notification topic (and so must use its key). */
+  readonly topicPublishers?: { service: string; roleName: string }[];
+}
+
 /** What a strategy created, exposed by the construct. */
 export interface FailoverBinding {
+  readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
+  readonly snapshotPolicy?: dlm.CfnLifecyclePolicy;
   readonly primaryInstance?: ec2.CfnInstance;
   readonly standbyInstance?: ec2.CfnInstance;
   readonly failoverFunction?: lambda.Function;

@@ -1,6 +1,9 @@
-import { Token } from 'aws-cdk-lib';
+import { Duration, Token } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -12,12 +15,30 @@ import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
 /**
- * A persistent EBS data volume that follows the service from instance to instance.
+ * A persistent, encrypted EBS data volume that follows the service from instance to instance.
+ *
+ * Before a new instance goes InService, the volume of the previous instance is attached to it
+ * when both are in the same Availability Zone; otherwise a volume is restored in the new zone from
+ * a snapshot taken after the old volume was detached (or, when the old zone is lost, from the
+ * newest completed snapshot). The first instance gets an empty volume. The instance's user data
+ * waits for the volume, formats it only when it holds no filesystem at all (ext4), mounts it at
+ * `mountPath` and adds it to `/etc/fstab`. Data Lifecycle Manager snapshots it every
+ * `snapshotInterval`.
+ *
+ * The mount script reads the volume id from the instance's tags in instance metadata, so tags in
+ * instance metadata are turned on: tag keys on the instances may then not contain `/` or spaces.
+ *
+ * Volumes left behind when the service moves to another zone, and the snapshots taken at
+ * termination and before a restore, are kept: nothing is deleted by the construct. Data Lifecycle
+ * Manager deletes its own periodic snapshots beyond `snapshotRetention`.
  *
  * Only supported with the Auto Scaling strategy; `FailoverStrategy.standbyInstance()` refuses it.
  */
 export interface DataVolumeOptions {
-  /** The size of the volume in GiB. */
+  /**
+   * The size of the volume in GiB (1 to 16384). A volume restored from a snapshot of a smaller
+   * volume is this size, but its filesystem keeps its size until grown (`resize2fs`).
+   */
   readonly sizeGiB: number;
 
   /**
@@ -42,11 +63,44 @@ export interface DataVolumeOptions {
   readonly iops?: number;
 
   /**
-   * Provisioned throughput in MiB/s (gp3 only).
+   * Provisioned throughput in MiB/s (gp3 only, 125 to 2000).
    *
    * @default - the volume type's baseline
    */
   readonly throughput?: number;
+
+  /**
+   * The device name the volume is attached at (`/dev/sdf` to `/dev/sdp`). On Nitro instances the
+   * volume appears as an NVMe device whatever this says; the mount script finds it by its volume id.
+   *
+   * @default '/dev/sdf'
+   */
+  readonly deviceName?: string;
+
+  /**
+   * How often Data Lifecycle Manager snapshots the volume: 1, 2, 3, 4, 6, 8, 12 or 24 hours. When
+   * an Availability Zone is lost with the instance and its volume, the data written since the last
+   * completed snapshot is lost: this is the recovery point objective for a zone failure.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly snapshotInterval?: Duration;
+
+  /**
+   * How many periodic snapshots Data Lifecycle Manager keeps (1 to 1000); older ones are deleted
+   * by Data Lifecycle Manager, never by the construct's function.
+   *
+   * @default 24
+   */
+  readonly snapshotRetention?: number;
+
+  /**
+   * The KMS key that encrypts the volume and its snapshots. The construct's function is granted
+   * the use of this key (to create and attach volumes) and nothing else.
+   *
+   * @default - the account's default EBS encryption key (`aws/ebs` unless changed)
+   */
+  readonly encryptionKey?: kms.IKey;
 }
 
 /**
@@ -122,7 +176,8 @@ export interface ElasticIpFailoverInstanceProps {
   /**
    * Whether the instances have termination protection. Keep it on for a production service;
    * turn it off to let `cdk destroy` delete the stack (with it on, CloudFormation cannot terminate
-   * the instances and the deletion fails until it is turned off).
+   * the instances and the deletion fails until it is turned off). Not used by
+   * `FailoverStrategy.autoScalingGroup()`: the group must be able to replace its instance.
    *
    * @default true
    */
@@ -206,19 +261,31 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   public readonly standbyInstance?: ec2.CfnInstance;
 
   /**
-   * The function that moves the Elastic IP (reserved concurrency 1).
-   *
-   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   * The function that moves the Elastic IP: with `standbyInstance()` the failover function
+   * (reserved concurrency 1); with `autoScalingGroup()` the lifecycle hook function that gives
+   * each new instance the Elastic IP and the data volume, and snapshots the volume at termination.
    */
   public readonly failoverFunction?: lambda.IFunction;
 
   /**
-   * The queue that keeps failover events the function could not handle after its retries.
-   * Alarm on its depth to hear about failovers that did not happen.
-   *
-   * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
+   * The queue that keeps events the function could not handle after its retries. Alarm on its
+   * depth to hear about failovers that did not happen.
    */
   public readonly deadLetterQueue?: sqs.IQueue;
+
+  /**
+   * The Auto Scaling group of one instance.
+   *
+   * @default - undefined unless the strategy is `FailoverStrategy.autoScalingGroup()`
+   */
+  public readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
+
+  /**
+   * The Data Lifecycle Manager policy that snapshots the data volume periodically.
+   *
+   * @default - undefined unless `dataVolume` is set
+   */
+  public readonly snapshotPolicy?: dlm.CfnLifecyclePolicy;
 
   /** The alarms that trigger a failover (status checks and CPU of each instance). */
   public readonly alarms: cloudwatch.IAlarm[];
@@ -241,6 +308,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     check.throwIfInvalid();
 
     this.vpc = props.vpc;
+    const requirements = this.strategy._requirements(props);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Elastic IP failover instances: nothing in until opened through connections, HTTPS out',
@@ -256,7 +324,13 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
       machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
-      userData: props.userData,
+      userData: requirements.userData,
+      // Instances launched by a group get their security group and a public IP (to reach AWS APIs
+      // and package repositories until the Elastic IP arrives) from the template.
+      ...(requirements.associatePublicIpAddress
+        ? { associatePublicIpAddress: true, securityGroup: this.securityGroup }
+        : {}),
+      ...(requirements.instanceMetadataTags ? { instanceMetadataTags: true } : {}),
       role: createSessionManagerRole(
         this,
         'InstanceRole',
@@ -286,7 +360,10 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
 
     this.notificationTopic =
       props.notificationTopic ??
-      createEncryptedTopic(this, 'FailoverNotifications', { purpose: 'Elastic IP failover notifications' });
+      createEncryptedTopic(this, 'FailoverNotifications', {
+        purpose: 'Elastic IP failover notifications',
+        serviceLinkedPublishers: requirements.topicPublishers,
+      });
 
     const bound = this.strategy._bind(this, {
       props,
@@ -303,6 +380,8 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.failoverFunction = bound.failoverFunction;
     this.deadLetterQueue = bound.deadLetterQueue;
     this.alarms = bound.alarms;
+    this.autoScalingGroup = bound.autoScalingGroup;
+    this.snapshotPolicy = bound.snapshotPolicy;
   }
 
   /**

@@ -1,5 +1,7 @@
+import { Duration } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { FailoverBinding, FailoverContext } from './binding';
+import { bindAutoScalingGroup, requirementsOfAutoScalingGroup, validateAutoScalingGroup } from './auto-scaling-group';
+import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
 import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import { bindStandbyInstance, validateStandbyInstance } from './standby-instance';
 import { PropsValidator } from '../common/validation';
@@ -63,9 +65,24 @@ export interface StandbyInstanceOptions {
 }
 
 /**
+ * Options for {@link FailoverStrategy.autoScalingGroup}.
+ */
+export interface AutoScalingGroupOptions {
+  /**
+   * How long after an instance goes InService the group waits before acting on its EC2 status
+   * checks (0 to 7200 seconds). The instance has its data volume and the Elastic IP before it goes
+   * InService, so this only needs to cover the service's own start.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+}
+
+/**
  * How an {@link ElasticIpFailoverInstance} keeps its Elastic IP on a healthy instance.
  *
- * Use the static factories: `FailoverStrategy.standbyInstance()`.
+ * Use the static factories: `FailoverStrategy.standbyInstance()` or
+ * `FailoverStrategy.autoScalingGroup()`.
  */
 export abstract class FailoverStrategy {
   /**
@@ -82,8 +99,35 @@ export abstract class FailoverStrategy {
     return new StandbyInstanceStrategy(options);
   }
 
-  /** The strategy's name, as used in messages: `standbyInstance`. */
+  /**
+   * An Auto Scaling group of exactly one instance (min = max = desired = 1) across the public
+   * subnets of every Availability Zone given, replacing the instance when its EC2 status checks fail
+   * or its zone is lost. A launch lifecycle hook holds each new instance in `Pending:Wait` while a
+   * function gives it the Elastic IP (and the data volume, with `dataVolume`), then lets it go
+   * InService; if that fails the launch is abandoned and the group tries again.
+   *
+   * With `dataVolume`, a termination lifecycle hook snapshots the volume, Data Lifecycle Manager
+   * snapshots it periodically, and the launch hook reattaches it (same zone) or restores it from
+   * the newest completed snapshot (other zone).
+   *
+   * Recovery takes a new instance's launch and boot (typically 2 to 5 minutes after the group
+   * notices the failure), longer than `standbyInstance()`, but nothing runs idle.
+   *
+   * @param options health check timing
+   */
+  public static autoScalingGroup(options: AutoScalingGroupOptions = {}): FailoverStrategy {
+    return new AutoScalingGroupStrategy(options);
+  }
+
+  /** The strategy's name, as used in messages: `standbyInstance` or `autoScalingGroup`. */
   public abstract readonly name: string;
+
+  /**
+   * What the strategy needs from the launch template and the notification topic.
+   *
+   * @internal
+   */
+  public abstract _requirements(props: ElasticIpFailoverInstanceProps): StrategyRequirements;
 
   /**
    * Records every problem with the props for this strategy.
@@ -107,11 +151,35 @@ class StandbyInstanceStrategy extends FailoverStrategy {
     super();
   }
 
+  public _requirements(props: ElasticIpFailoverInstanceProps): StrategyRequirements {
+    return { userData: props.userData };
+  }
+
   public _validate(props: ElasticIpFailoverInstanceProps, check: PropsValidator): void {
     validateStandbyInstance(this.options, props, check);
   }
 
   public _bind(scope: Construct, context: FailoverContext): FailoverBinding {
     return bindStandbyInstance(scope, context, this.options);
+  }
+}
+
+class AutoScalingGroupStrategy extends FailoverStrategy {
+  public readonly name = 'autoScalingGroup';
+
+  constructor(private readonly options: AutoScalingGroupOptions) {
+    super();
+  }
+
+  public _requirements(props: ElasticIpFailoverInstanceProps): StrategyRequirements {
+    return requirementsOfAutoScalingGroup(props);
+  }
+
+  public _validate(props: ElasticIpFailoverInstanceProps, check: PropsValidator): void {
+    validateAutoScalingGroup(this.options, props, check);
+  }
+
+  public _bind(scope: Construct, context: FailoverContext): FailoverBinding {
+    return bindAutoScalingGroup(scope, context, this.options);
   }
 }

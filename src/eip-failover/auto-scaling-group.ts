@@ -1,0 +1,468 @@
+import { ArnFormat, Duration, Lazy, Names, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as dlm from 'aws-cdk-lib/aws-dlm';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
+import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
+import type { AutoScalingGroupOptions } from './failover-strategy';
+import { LifecycleHookFunction } from './lifecycle-hook-function';
+import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
+import { PropsValidator } from '../common/validation';
+
+// Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
+
+/** Marks a data volume (and its snapshots) as this group's; the value is the group name. DLM targets it. */
+export const DATA_VOLUME_TAG = 'cdk-ha-patterns:data-volume';
+/** Set on a data volume (ISO time) each time it is attached to an instance that goes InService. */
+export const ATTACHED_AT_TAG = 'cdk-ha-patterns:attached-at';
+/** Why a snapshot was taken: `termination`, `detached` (before a restore in another zone) or `periodic` (DLM). */
+export const SNAPSHOT_REASON_TAG = 'cdk-ha-patterns:snapshot-reason';
+/** The instance tag naming its data volume; the mount script reads it from instance metadata. */
+export const INSTANCE_VOLUME_TAG = 'DataVolumeId';
+/** The tag Auto Scaling puts on the instances it launches. */
+const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
+
+export const DEFAULT_DEVICE_NAME = '/dev/sdf';
+export const DEFAULT_MOUNT_PATH = '/data';
+export const DEFAULT_SNAPSHOT_INTERVAL = Duration.hours(1);
+export const DEFAULT_SNAPSHOT_RETENTION = 24;
+export const DEFAULT_GRACE_PERIOD = Duration.minutes(5);
+const DLM_INTERVAL_HOURS = [1, 2, 3, 4, 6, 8, 12, 24];
+
+/** The function's timeout: it may wait for a dying instance to let go of the volume, then for a snapshot. */
+export const HANDLER_TIMEOUT = Duration.minutes(14);
+/** The launch hook waits a little longer than the function can run, then abandons the launch. */
+export const LAUNCH_HOOK_HEARTBEAT = Duration.minutes(15);
+/** The termination hook only waits for the snapshot to be started. */
+export const TERMINATE_HOOK_HEARTBEAT = Duration.minutes(5);
+/** How long the mount script waits for the volume (the launch hook's heartbeat and some). */
+const MOUNT_TIMEOUT = Duration.minutes(20);
+const MOUNT_SCRIPT_PATH = '/usr/local/sbin/mount-data-volume';
+
+export const LAUNCH_HOOK_NAME = 'attach-address-and-data-on-launch';
+export const TERMINATE_HOOK_NAME = 'snapshot-data-on-termination';
+
+export function validateAutoScalingGroup(
+  options: AutoScalingGroupOptions,
+  props: ElasticIpFailoverInstanceProps,
+  check: PropsValidator,
+): void {
+  check.secondsInRange('healthCheckGracePeriod', options.healthCheckGracePeriod, 0, 7200);
+  const volume = props.dataVolume;
+  if (volume === undefined) return;
+  check.integerInRange('dataVolume.sizeGiB', volume.sizeGiB, 1, 16384);
+  const type = volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3;
+  const iopsTypes: string[] = [ec2.EbsDeviceVolumeType.GP3, ec2.EbsDeviceVolumeType.IO1, ec2.EbsDeviceVolumeType.IO2];
+  if (volume.iops !== undefined && !iopsTypes.includes(type)) {
+    check.fail('dataVolume.iops', `is only for gp3, io1 and io2 volumes (volumeType is ${type})`, volume.iops);
+  } else {
+    check.integerInRange('dataVolume.iops', volume.iops, 100, 256000);
+  }
+  if (volume.throughput !== undefined && type !== ec2.EbsDeviceVolumeType.GP3) {
+    check.fail('dataVolume.throughput', `is only for gp3 volumes (volumeType is ${type})`, volume.throughput);
+  } else {
+    check.integerInRange('dataVolume.throughput', volume.throughput, 125, 2000);
+  }
+  if (
+    volume.mountPath !== undefined &&
+    !Token.isUnresolved(volume.mountPath) &&
+    (!/^\/[A-Za-z0-9._/-]+$/.test(volume.mountPath) || volume.mountPath.replace(/\/+$/, '') === '')
+  ) {
+    check.fail(
+      'dataVolume.mountPath',
+      'must be an absolute path other than / of letters, digits, ., _, - and /',
+      volume.mountPath,
+    );
+  }
+  if (
+    volume.deviceName !== undefined &&
+    !Token.isUnresolved(volume.deviceName) &&
+    !/^\/dev\/(sd|xvd)[f-p]$/.test(volume.deviceName)
+  ) {
+    check.fail(
+      'dataVolume.deviceName',
+      'must be one of /dev/sdf to /dev/sdp (or /dev/xvdf to /dev/xvdp)',
+      volume.deviceName,
+    );
+  }
+  const interval = volume.snapshotInterval;
+  if (interval !== undefined && !interval.isUnresolved()) {
+    const hours = interval.toHours({ integral: false });
+    if (!DLM_INTERVAL_HOURS.includes(hours)) {
+      check.fail(
+        'dataVolume.snapshotInterval',
+        `must be ${DLM_INTERVAL_HOURS.join(', ')} hours (what Data Lifecycle Manager supports)`,
+        interval.toHumanString(),
+      );
+    }
+  }
+  check.integerInRange('dataVolume.snapshotRetention', volume.snapshotRetention, 1, 1000);
+  const userData = props.userData?.render();
+  if (userData !== undefined && !Token.isUnresolved(userData) && !userData.startsWith('#!/bin/bash')) {
+    check.fail(
+      'userData',
+      'must be a Linux shell script (ec2.UserData.forLinux()) with dataVolume: the volume is mounted by the same script, before its commands',
+      userData.split('\n')[0],
+    );
+  }
+}
+
+export function requirementsOfAutoScalingGroup(props: ElasticIpFailoverInstanceProps): StrategyRequirements {
+  const topicPublishers = [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }];
+  const volume = props.dataVolume;
+  if (volume === undefined) {
+    return { userData: props.userData, associatePublicIpAddress: true, topicPublishers };
+  }
+  const userData = ec2.UserData.forLinux();
+  userData.addCommands(
+    `cat > ${MOUNT_SCRIPT_PATH} <<'MOUNT_DATA_VOLUME_EOF'\n${MOUNT_DATA_VOLUME_SCRIPT}MOUNT_DATA_VOLUME_EOF`,
+    `chmod 0755 ${MOUNT_SCRIPT_PATH}`,
+    `${MOUNT_SCRIPT_PATH} ${volume.mountPath ?? DEFAULT_MOUNT_PATH} ${INSTANCE_VOLUME_TAG} ${volume.deviceName ?? DEFAULT_DEVICE_NAME} ${MOUNT_TIMEOUT.toSeconds()} || { echo 'The data volume is not mounted: stopping before the service starts without its data.' >&2; exit 1; }`,
+  );
+  const user = props.userData;
+  if (user !== undefined) {
+    // The user's commands run after the mount, in the same script (read when the template renders).
+    userData.addCommands(Lazy.string({ produce: () => user.render().replace(/^#!\/bin\/bash\n?/, '') }));
+  }
+  return { userData, associatePublicIpAddress: true, instanceMetadataTags: true, topicPublishers };
+}
+
+export function bindAutoScalingGroup(
+  scope: Construct,
+  context: FailoverContext,
+  options: AutoScalingGroupOptions,
+): FailoverBinding {
+  const stack = Stack.of(scope);
+  const volume = context.props.dataVolume;
+  // A fixed name: the hook rule, the function and the DLM policy refer to the group, and the group
+  // depends on them (so its first instance's launch hook is handled), which a Ref would make a cycle.
+  const suffix = Names.uniqueResourceName(scope, { maxLength: 100, separator: '-' });
+  const groupName = Token.isUnresolved(stack.stackName) ? suffix : `${stack.stackName}-${suffix}`;
+
+  // The lifecycle hook function: IAM scoped to this group's instances, volumes and snapshots and this EIP.
+  const deadLetterQueue = new sqs.Queue(scope, 'LifecycleHookDeadLetterQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  const logGroup = new logs.LogGroup(scope, 'LifecycleHookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+  const role = new iam.Role(scope, 'LifecycleHookRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
+  });
+  logGroup.grantWrite(role);
+  grantLifecycleHookPermissions(stack, role, context, groupName, volume);
+
+  const fn = new LifecycleHookFunction(scope, 'LifecycleHookFunction', {
+    description:
+      'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
+    role,
+    logGroup,
+    memorySize: 256,
+    timeout: HANDLER_TIMEOUT,
+    deadLetterQueue,
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+    environment: {
+      GROUP_NAME: groupName,
+      ALLOCATION_ID: context.elasticIp.attrAllocationId,
+      PUBLIC_IP: context.elasticIp.attrPublicIp,
+      TOPIC_ARN: context.notificationTopic.topicArn,
+      ...(volume ? dataVolumeEnvironment(volume) : {}),
+    },
+  });
+  context.notificationTopic.grantPublish(fn);
+  if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
+    });
+  }
+
+  const rule = new events.Rule(scope, 'LifecycleHookRule', {
+    description: 'An instance of the Elastic IP failover group is launching or terminating',
+    eventPattern: {
+      source: ['aws.autoscaling'],
+      detailType: ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
+      detail: { AutoScalingGroupName: [groupName] },
+    },
+    targets: [new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts: 4, maxEventAge: Duration.hours(1) })],
+  });
+
+  const group = new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
+    autoScalingGroupName: groupName,
+    vpc: context.props.vpc,
+    vpcSubnets: { subnets: context.subnets },
+    launchTemplate: context.launchTemplate,
+    minCapacity: 1,
+    maxCapacity: 1,
+    healthChecks: autoscaling.HealthChecks.ec2({
+      gracePeriod: options.healthCheckGracePeriod ?? DEFAULT_GRACE_PERIOD,
+    }),
+    notifications: [{ topic: context.notificationTopic }],
+    groupMetrics: [autoscaling.GroupMetrics.all()],
+  });
+  const cfnGroup = group.node.defaultChild as autoscaling.CfnAutoScalingGroup;
+  // Set on the resource rather than the L2 prop: min = max = 1 pins it anyway, and the L2 warns
+  // that a desired capacity resets the group's size on deployment, which is what is wanted here.
+  cfnGroup.desiredCapacity = '1';
+  // The hooks are part of the group, so they exist before its first instance launches.
+  cfnGroup.lifecycleHookSpecificationList = [
+    {
+      lifecycleHookName: LAUNCH_HOOK_NAME,
+      lifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+      heartbeatTimeout: LAUNCH_HOOK_HEARTBEAT.toSeconds(),
+      defaultResult: 'ABANDON',
+    },
+    ...(volume
+      ? [
+          {
+            lifecycleHookName: TERMINATE_HOOK_NAME,
+            lifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+            heartbeatTimeout: TERMINATE_HOOK_HEARTBEAT.toSeconds(),
+            defaultResult: 'CONTINUE',
+          },
+        ]
+      : []),
+  ];
+  // The rule, the function and its permissions exist before the group launches (and outlive it on deletion).
+  group.node.addDependency(rule, fn, role, logGroup);
+
+  const snapshotPolicy = volume ? createSnapshotPolicy(scope, stack, groupName, volume) : undefined;
+
+  return { autoScalingGroup: group, failoverFunction: fn, deadLetterQueue, snapshotPolicy, alarms: [] };
+}
+
+function dataVolumeEnvironment(volume: DataVolumeOptions): Record<string, string> {
+  const env: Record<string, string> = {
+    VOLUME_SIZE_GIB: Tokenization.stringifyNumber(volume.sizeGiB),
+    VOLUME_TYPE: volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
+    DEVICE_NAME: volume.deviceName ?? DEFAULT_DEVICE_NAME,
+    DATA_VOLUME_TAG,
+    ATTACHED_AT_TAG,
+    SNAPSHOT_REASON_TAG,
+    INSTANCE_VOLUME_TAG,
+  };
+  if (volume.iops !== undefined) env.VOLUME_IOPS = Tokenization.stringifyNumber(volume.iops);
+  if (volume.throughput !== undefined) env.VOLUME_THROUGHPUT = Tokenization.stringifyNumber(volume.throughput);
+  if (volume.encryptionKey !== undefined) env.KMS_KEY_ID = volume.encryptionKey.keyArn;
+  return env;
+}
+
+function grantLifecycleHookPermissions(
+  stack: Stack,
+  role: iam.Role,
+  context: FailoverContext,
+  groupName: string,
+  volume: DataVolumeOptions | undefined,
+): void {
+  const instances = ec2Arn(stack, 'instance');
+  const ofThisGroup = { StringEquals: { [`aws:ResourceTag/${GROUP_NAME_TAG}`]: groupName } };
+  const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+
+  const describe = ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'];
+  if (volume) describe.push('ec2:DescribeVolumes', 'ec2:DescribeSnapshots');
+  add('ReadInstancesVolumesAndSnapshots', describe, ['*']);
+  add('CompleteLifecycleActionsOfThisGroup', ['autoscaling:CompleteLifecycleAction'], [groupArn(stack, groupName)]);
+  add('AssociateThisElasticIp', ['ec2:AssociateAddress'], [elasticIpArn(stack, context.elasticIp.attrAllocationId)]);
+  add('AssociateWithInstancesOfThisGroup', ['ec2:AssociateAddress'], [instances], ofThisGroup);
+  const acknowledgements = [
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots and autoscaling:DescribeAutoScalingInstances are granted on *: these Describe actions support no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
+      reason: `The group's instance ids are not known before launch: actions on instances are limited by the condition aws:ResourceTag/${GROUP_NAME_TAG} = this group (and tagging to the one key ${INSTANCE_VOLUME_TAG}).`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagGroupArn(stack, groupName)}]`,
+      reason:
+        "autoscaling:CompleteLifecycleAction is scoped to this group by name; the group ARN's id part is generated by Auto Scaling, hence the *.",
+    },
+  ];
+
+  if (volume) {
+    const volumes = ec2Arn(stack, 'volume');
+    const snapshots = ec2Arn(stack, 'snapshot', '');
+    const taggedForThisGroup = { StringEquals: { [`aws:ResourceTag/${DATA_VOLUME_TAG}`]: groupName } };
+    const requestTaggedForThisGroup = { StringEquals: { [`aws:RequestTag/${DATA_VOLUME_TAG}`]: groupName } };
+    add('CreateEncryptedVolumesTaggedForThisGroup', ['ec2:CreateVolume'], [volumes], {
+      ...requestTaggedForThisGroup,
+      Bool: { 'ec2:Encrypted': 'true' },
+    });
+    add('RestoreFromSnapshotsOfThisGroup', ['ec2:CreateVolume'], [snapshots], taggedForThisGroup);
+    add('SnapshotVolumesOfThisGroup', ['ec2:CreateSnapshot'], [volumes], taggedForThisGroup);
+    add('CreateSnapshotsTaggedForThisGroup', ['ec2:CreateSnapshot'], [snapshots], requestTaggedForThisGroup);
+    add('TagOnCreate', ['ec2:CreateTags'], [volumes, snapshots], {
+      StringEquals: { 'ec2:CreateAction': ['CreateVolume', 'CreateSnapshot'] },
+    });
+    add('MarkVolumesOfThisGroupAttached', ['ec2:CreateTags'], [volumes], {
+      ...taggedForThisGroup,
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [ATTACHED_AT_TAG] },
+    });
+    add('AttachVolumesOfThisGroup', ['ec2:AttachVolume'], [volumes], taggedForThisGroup);
+    add('AttachToInstancesOfThisGroup', ['ec2:AttachVolume'], [instances], ofThisGroup);
+    add('NameTheVolumeOnInstancesOfThisGroup', ['ec2:CreateTags'], [instances], {
+      ...ofThisGroup,
+      'ForAllValues:StringEquals': { 'aws:TagKeys': [INSTANCE_VOLUME_TAG] },
+    });
+    if (volume.encryptionKey) {
+      volume.encryptionKey.grant(
+        role,
+        'kms:Decrypt',
+        'kms:DescribeKey',
+        'kms:GenerateDataKeyWithoutPlaintext',
+        'kms:ReEncryptFrom',
+        'kms:ReEncryptTo',
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'LetEbsUseTheDataVolumeKey',
+          actions: ['kms:CreateGrant'],
+          resources: [volume.encryptionKey.keyArn],
+          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+      );
+    }
+    acknowledgements.push(
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+        reason: `Data volumes are created by the function, so their ids are not known at deployment: every action on volumes requires the tag ${DATA_VOLUME_TAG} = this group (on the request when creating, on the volume otherwise); no volume is ever deleted.`,
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+        reason: `Snapshots are created by the function and Data Lifecycle Manager: creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, restoring one requires it on the snapshot; no snapshot is ever deleted by the function.`,
+      },
+    );
+  }
+  Validations.of(role).acknowledge(...acknowledgements);
+}
+
+/** Data Lifecycle Manager snapshots of the group's data volumes, with an inline least-privilege role. */
+function createSnapshotPolicy(
+  scope: Construct,
+  stack: Stack,
+  groupName: string,
+  volume: DataVolumeOptions,
+): dlm.CfnLifecyclePolicy {
+  const volumes = ec2Arn(stack, 'volume');
+  const snapshots = ec2Arn(stack, 'snapshot', '');
+  const role = new iam.Role(scope, 'SnapshotPolicyRole', {
+    assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com'),
+    description: 'Data Lifecycle Manager: periodic snapshots of the data volume of one ElasticIpFailoverInstance',
+  });
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'FindVolumesAndSnapshots',
+      actions: ['ec2:DescribeInstances', 'ec2:DescribeVolumes', 'ec2:DescribeSnapshots'],
+      resources: ['*'],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'SnapshotVolumesOfThisGroup',
+      actions: ['ec2:CreateSnapshot'],
+      resources: [volumes],
+      conditions: { StringEquals: { [`aws:ResourceTag/${DATA_VOLUME_TAG}`]: groupName } },
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'CreateAndTagSnapshots',
+      actions: ['ec2:CreateSnapshot', 'ec2:CreateTags'],
+      resources: [snapshots],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ExpireOnlyPeriodicSnapshotsOfThisGroup',
+      actions: ['ec2:DeleteSnapshot'],
+      resources: [snapshots],
+      conditions: {
+        StringEquals: {
+          [`aws:ResourceTag/${DATA_VOLUME_TAG}`]: groupName,
+          [`aws:ResourceTag/${SNAPSHOT_REASON_TAG}`]: 'periodic',
+        },
+      },
+    }),
+  );
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only ec2:DescribeInstances, ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: Describe actions support no resource-level permissions. Written inline instead of the AWS managed AWSDataLifecycleManagerServiceRole policy, which may snapshot and delete snapshots of any volume.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+      reason: `Snapshot ids are made by Data Lifecycle Manager at each run: it may create and tag snapshots, and delete only those tagged ${DATA_VOLUME_TAG} = this group and ${SNAPSHOT_REASON_TAG} = periodic (its own, copied from the volume and added by the policy).`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+      reason: `Data volume ids are made by the lifecycle hook function: Data Lifecycle Manager may snapshot only volumes tagged ${DATA_VOLUME_TAG} = this group.`,
+    },
+  );
+
+  const hours = (volume.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL).toHours();
+  const policy = new dlm.CfnLifecyclePolicy(scope, 'SnapshotPolicy', {
+    description: `Periodic snapshots of the data volume of ${groupName}`.slice(0, 500),
+    state: 'ENABLED',
+    executionRoleArn: role.roleArn,
+    policyDetails: {
+      policyType: 'EBS_SNAPSHOT_MANAGEMENT',
+      resourceTypes: ['VOLUME'],
+      targetTags: [{ key: DATA_VOLUME_TAG, value: groupName }],
+      schedules: [
+        {
+          name: `Every ${hours} h keep ${volume.snapshotRetention ?? DEFAULT_SNAPSHOT_RETENTION}`,
+          createRule: { interval: hours, intervalUnit: 'HOURS', times: ['00:00'] },
+          retainRule: { count: volume.snapshotRetention ?? DEFAULT_SNAPSHOT_RETENTION },
+          copyTags: true,
+          tagsToAdd: [{ key: SNAPSHOT_REASON_TAG, value: 'periodic' }],
+        },
+      ],
+    },
+  });
+  policy.node.addDependency(role);
+  return policy;
+}
+
+function ec2Arn(stack: Stack, resource: string, account?: string): string {
+  return stack.formatArn({ service: 'ec2', resource, resourceName: '*', account });
+}
+
+function elasticIpArn(stack: Stack, allocationId: string): string {
+  return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: allocationId });
+}
+
+function groupArn(stack: Stack, groupName: string): string {
+  return stack.formatArn({
+    service: 'autoscaling',
+    resource: 'autoScalingGroup',
+    resourceName: `*:autoScalingGroupName/${groupName}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** How cdk-nag prints an ARN of this stack with a wildcard resource name in a finding id. */
+function nagArn(stack: Stack, resource: string, account?: string): string {
+  return `arn:<AWS::Partition>:ec2:${nagName(stack.region, 'AWS::Region')}:${account ?? nagName(stack.account, 'AWS::AccountId')}:${resource}/*`;
+}
+
+function nagGroupArn(stack: Stack, groupName: string): string {
+  return `arn:<AWS::Partition>:autoscaling:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
+}
+
+function nagName(value: string, pseudoParameter: string): string {
+  return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
+}

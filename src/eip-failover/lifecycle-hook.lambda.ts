@@ -1,0 +1,655 @@
+/*
+ * The lifecycle hook function of ElasticIpFailoverInstance with FailoverStrategy.autoScalingGroup().
+ *
+ * Invoked asynchronously by EventBridge for the group's lifecycle actions:
+ *  - "EC2 Instance-launch Lifecycle Action": the new instance waits in Pending:Wait. With a data
+ *    volume, the function gives it one (below); then it moves the Elastic IP to it and completes
+ *    the action with CONTINUE. Anything failing completes it with ABANDON: the group terminates the
+ *    instance and launches another, rather than let one run without its data.
+ *  - "EC2 Instance-terminate Lifecycle Action" (with a data volume): starts a snapshot of the
+ *    instance's data volume, then completes with CONTINUE without waiting for it to finish (the
+ *    instance keeps running while the hook waits, and its volume is only released once it is gone).
+ *
+ * Which data volume a new instance gets (nothing is ever deleted here):
+ *  1. The volume served last (the newest `attached-at` tag) when it is in the new instance's zone:
+ *     it is reattached, after waiting (bounded) for the dying instance to release it.
+ *  2. In another zone, once released: a snapshot is taken of it now, while nothing writes to it
+ *     (so nothing written before the old instance died is lost), and a volume is restored from it.
+ *  3. In another zone and not released in time (its zone is failing): the newest completed
+ *     snapshot of the volumes served last, unless a newer one is still being taken (and not stuck),
+ *     in which case the launch is abandoned so a later attempt can use it.
+ *  4. No volume and no snapshot yet: an empty encrypted volume (the first launch).
+ *
+ * Duplicate events, and retries after the action was completed, find the instance no longer in
+ * Pending:Wait or Terminating:Wait and change nothing; a volume is created with the instance id as
+ * its client token, so two concurrent deliveries create one volume.
+ *
+ * Imports only the AWS SDK v3 (provided by the Lambda runtime) and nothing from aws-cdk-lib.
+ */
+import {
+  AutoScalingClient,
+  CompleteLifecycleActionCommand,
+  DescribeAutoScalingInstancesCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  AssociateAddressCommand,
+  AttachVolumeCommand,
+  CreateSnapshotCommand,
+  CreateTagsCommand,
+  CreateVolumeCommand,
+  DescribeInstancesCommand,
+  DescribeSnapshotsCommand,
+  DescribeVolumesCommand,
+  EC2Client,
+  Snapshot,
+  Tag,
+  Volume,
+  VolumeType,
+} from '@aws-sdk/client-ec2';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+
+/** The EventBridge event of an Auto Scaling lifecycle action. */
+export interface LifecycleEvent {
+  readonly source: 'aws.autoscaling';
+  readonly 'detail-type': string;
+  readonly time?: string;
+  readonly detail: {
+    readonly LifecycleActionToken: string;
+    readonly AutoScalingGroupName: string;
+    readonly LifecycleHookName: string;
+    readonly EC2InstanceId: string;
+    readonly LifecycleTransition: string;
+  };
+}
+
+/** The part of the Lambda context the function uses. */
+export interface LambdaContextLike {
+  getRemainingTimeInMillis(): number;
+}
+
+/** What the function did, returned for logs and tests. */
+export interface LifecycleResult {
+  readonly action: 'continued' | 'abandoned' | 'ignored';
+  readonly reason: string;
+  readonly instanceId?: string;
+  readonly volumeId?: string;
+  readonly snapshotIds?: string[];
+}
+
+interface DataVolumeConfig {
+  readonly sizeGiB: number;
+  readonly volumeType: string;
+  readonly iops?: number;
+  readonly throughput?: number;
+  readonly kmsKeyId?: string;
+  readonly deviceName: string;
+  readonly groupTag: string;
+  readonly attachedAtTag: string;
+  readonly reasonTag: string;
+  readonly instanceVolumeTag: string;
+}
+
+interface Config {
+  readonly groupName: string;
+  readonly allocationId: string;
+  readonly publicIp: string;
+  readonly topicArn?: string;
+  readonly dataVolume?: DataVolumeConfig;
+  readonly pollIntervalMs: number;
+  /** How long to wait for a dying instance to release the volume. */
+  readonly releaseWaitMs: number;
+  /** A snapshot pending for longer than this is taken to be stuck (its zone is failing). */
+  readonly stuckSnapshotMs: number;
+  /** Kept free before the function's timeout to complete the lifecycle action. */
+  readonly safetyMarginMs: number;
+  readonly retryBaseDelayMs: number;
+  readonly maxRetries: number;
+}
+
+const THROTTLING_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'TooManyRequestsException',
+  'EC2ThrottledException',
+]);
+
+// Retries are done here (throttling and 5xx, exponential backoff with full jitter), one budget to reason about.
+const ec2 = new EC2Client({ maxAttempts: 1 });
+const autoscaling = new AutoScalingClient({ maxAttempts: 1 });
+const sns = new SNSClient({ maxAttempts: 1 });
+
+function config(): Config {
+  const env = process.env;
+  if (!env.GROUP_NAME || !env.ALLOCATION_ID) throw new Error('GROUP_NAME and ALLOCATION_ID must be set');
+  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+  const dataVolume: DataVolumeConfig | undefined = env.VOLUME_SIZE_GIB
+    ? {
+        sizeGiB: Number(env.VOLUME_SIZE_GIB),
+        volumeType: env.VOLUME_TYPE ?? 'gp3',
+        iops: env.VOLUME_IOPS ? Number(env.VOLUME_IOPS) : undefined,
+        throughput: env.VOLUME_THROUGHPUT ? Number(env.VOLUME_THROUGHPUT) : undefined,
+        kmsKeyId: env.KMS_KEY_ID || undefined,
+        deviceName: env.DEVICE_NAME ?? '/dev/sdf',
+        groupTag: env.DATA_VOLUME_TAG ?? 'cdk-ha-patterns:data-volume',
+        attachedAtTag: env.ATTACHED_AT_TAG ?? 'cdk-ha-patterns:attached-at',
+        reasonTag: env.SNAPSHOT_REASON_TAG ?? 'cdk-ha-patterns:snapshot-reason',
+        instanceVolumeTag: env.INSTANCE_VOLUME_TAG ?? 'DataVolumeId',
+      }
+    : undefined;
+  return {
+    groupName: env.GROUP_NAME,
+    allocationId: env.ALLOCATION_ID,
+    publicIp: env.PUBLIC_IP ?? '',
+    topicArn: env.TOPIC_ARN || undefined,
+    dataVolume,
+    pollIntervalMs: num('POLL_INTERVAL_MS', 5000),
+    releaseWaitMs: num('RELEASE_WAIT_SECONDS', 600) * 1000,
+    stuckSnapshotMs: num('STUCK_SNAPSHOT_MINUTES', 60) * 60_000,
+    safetyMarginMs: num('SAFETY_MARGIN_SECONDS', 45) * 1000,
+    retryBaseDelayMs: num('RETRY_BASE_DELAY_MS', 200),
+    maxRetries: num('MAX_RETRIES', 6),
+  };
+}
+
+export async function handler(event: LifecycleEvent, context?: LambdaContextLike): Promise<LifecycleResult> {
+  const cfg = config();
+  const detail = event?.detail;
+  if (event?.source !== 'aws.autoscaling' || !detail?.EC2InstanceId || !detail.LifecycleActionToken) {
+    return log({ action: 'ignored', reason: 'not a lifecycle action event' });
+  }
+  if (detail.AutoScalingGroupName !== cfg.groupName) {
+    return log({ action: 'ignored', reason: `lifecycle action of group ${detail.AutoScalingGroupName}, not this one` });
+  }
+  const remaining = context?.getRemainingTimeInMillis() ?? 14 * 60_000;
+  const deadline = Date.now() + remaining - cfg.safetyMarginMs;
+  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING') return onLaunch(cfg, detail, deadline);
+  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING') return onTerminate(cfg, detail);
+  return log({ action: 'ignored', reason: `transition ${detail.LifecycleTransition} is not handled` });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Launch
+
+async function onLaunch(cfg: Config, detail: LifecycleEvent['detail'], deadline: number): Promise<LifecycleResult> {
+  const instanceId = detail.EC2InstanceId;
+  const state = await lifecycleState(cfg, instanceId);
+  if (state !== 'Pending:Wait') {
+    return log({
+      action: 'ignored',
+      instanceId,
+      reason: `${instanceId} is ${state ?? 'not in the group'}, not Pending:Wait`,
+    });
+  }
+  let volumeId: string | undefined;
+  try {
+    const zone = await waitForRunning(cfg, instanceId, deadline);
+    if (cfg.dataVolume) volumeId = await provideDataVolume(cfg, cfg.dataVolume, instanceId, zone, deadline);
+    await call(cfg, () =>
+      ec2.send(
+        new AssociateAddressCommand({
+          AllocationId: cfg.allocationId,
+          InstanceId: instanceId,
+          AllowReassociation: true,
+        }),
+      ),
+    );
+  } catch (e) {
+    await completeLifecycleAction(cfg, detail, 'ABANDON');
+    await notify(
+      cfg,
+      `Elastic IP ${cfg.publicIp || cfg.allocationId}: launch of ${instanceId} abandoned`,
+      `The new instance ${instanceId} could not be given ${cfg.dataVolume ? 'its data volume and ' : ''}the Elastic IP: ${errorText(e)}\nThe launch was abandoned; the group will launch another instance.`,
+    );
+    return log({ action: 'abandoned', instanceId, volumeId, reason: errorText(e) });
+  }
+  await completeLifecycleAction(cfg, detail, 'CONTINUE');
+  return log({ action: 'continued', instanceId, volumeId, reason: 'Elastic IP associated' });
+}
+
+async function provideDataVolume(
+  cfg: Config,
+  dv: DataVolumeConfig,
+  instanceId: string,
+  zone: string,
+  deadline: number,
+): Promise<string> {
+  const volumes = await groupVolumes(cfg, dv);
+  // A duplicate delivery running alongside: the volume is already on its way to this instance.
+  const already = volumes.find((v) => v.Attachments?.some((a) => a.InstanceId === instanceId));
+  let volumeId: string;
+  if (already?.VolumeId) {
+    volumeId = already.VolumeId;
+  } else {
+    const live = newestServed(volumes, dv);
+    if (live?.VolumeId && live.AvailabilityZone === zone && live.State !== 'error') {
+      const released = await waitForVolume(
+        cfg,
+        live.VolumeId,
+        'available',
+        Math.min(deadline, Date.now() + cfg.releaseWaitMs),
+      );
+      if (!released) {
+        throw new Error(`the data volume ${live.VolumeId} was not released by its previous instance in time`);
+      }
+      volumeId = live.VolumeId;
+    } else {
+      const snapshot = await snapshotToRestore(cfg, dv, live, deadline);
+      volumeId = await createVolume(cfg, dv, instanceId, zone, snapshot);
+      if (!(await waitForVolume(cfg, volumeId, 'available', deadline))) {
+        throw new Error(`the new data volume ${volumeId} did not become available in time`);
+      }
+    }
+    try {
+      await call(cfg, () =>
+        ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: dv.deviceName })),
+      );
+    } catch (e) {
+      // A concurrent duplicate may have attached it already: that is fine, anything else is not.
+      const [v] = await describeVolumes(cfg, [volumeId]);
+      if (!v?.Attachments?.some((a) => a.InstanceId === instanceId)) throw e;
+    }
+  }
+  if (!(await waitForAttachment(cfg, volumeId, instanceId, deadline))) {
+    throw new Error(`the data volume ${volumeId} was not attached to ${instanceId} in time`);
+  }
+  // The mount script reads the volume id from this tag; the volume is now the one served last.
+  await call(cfg, () =>
+    ec2.send(
+      new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: dv.instanceVolumeTag, Value: volumeId }] }),
+    ),
+  );
+  await call(cfg, () =>
+    ec2.send(
+      new CreateTagsCommand({
+        Resources: [volumeId],
+        Tags: [{ Key: dv.attachedAtTag, Value: new Date().toISOString() }],
+      }),
+    ),
+  );
+  return volumeId;
+}
+
+/**
+ * The snapshot to restore the data from in another zone, or undefined for an empty volume.
+ * Throws when the data exists but cannot be restored yet (the launch is then abandoned and retried).
+ */
+async function snapshotToRestore(
+  cfg: Config,
+  dv: DataVolumeConfig,
+  live: Volume | undefined,
+  deadline: number,
+): Promise<Snapshot | undefined> {
+  if (live?.VolumeId && live.State === 'in-use') {
+    // The previous instance is still terminating (its termination hook is snapshotting); wait, bounded.
+    await waitForVolume(cfg, live.VolumeId, 'available', Math.min(deadline, Date.now() + cfg.releaseWaitMs));
+    [live] = await describeVolumes(cfg, [live.VolumeId]);
+  }
+  if (live?.VolumeId && live.State === 'available') {
+    // Released: a snapshot taken now holds everything written to it.
+    const liveId = live.VolumeId;
+    const servedAt = tagValue(live.Tags, dv.attachedAtTag) ?? '';
+    const taken = (await snapshotsOf(cfg, dv, [{ Name: 'volume-id', Values: [liveId] }])).find(
+      (s) => tagValue(s.Tags, dv.reasonTag) === 'detached' && isoTime(s.StartTime) > servedAt,
+    );
+    let snapshotId = taken?.SnapshotId;
+    if (!snapshotId) {
+      const created = await call(cfg, () =>
+        ec2.send(
+          new CreateSnapshotCommand({
+            VolumeId: liveId,
+            Description: `Data of ${cfg.groupName}, taken after its instance released it, to restore in another zone`,
+            TagSpecifications: [
+              {
+                ResourceType: 'snapshot',
+                Tags: snapshotTags(cfg, dv, live, 'detached'),
+              },
+            ],
+          }),
+        ),
+      );
+      snapshotId = created.SnapshotId!;
+    }
+    const done = await waitForSnapshot(cfg, snapshotId, deadline);
+    if (!done) throw new Error(`snapshot ${snapshotId} of the released data volume ${liveId} is still being taken`);
+    return done;
+  }
+
+  // The volume served last is unusable or unreachable (its zone is failing): the newest completed
+  // snapshot of the volumes served last, unless a newer one is still being taken and not stuck.
+  const lineage = (await snapshotsOf(cfg, dv)).filter((s) => tagValue(s.Tags, dv.attachedAtTag) !== undefined);
+  lineage.sort(newestDataFirst(dv));
+  const newestCompleted = lineage.findIndex((s) => s.State === 'completed');
+  const newer = (newestCompleted === -1 ? lineage : lineage.slice(0, newestCompleted)).filter(
+    (s) => s.State === 'pending' && Date.now() - (s.StartTime?.getTime() ?? 0) < cfg.stuckSnapshotMs,
+  );
+  if (newer.length > 0 && newer[0].SnapshotId) {
+    const done = await waitForSnapshot(cfg, newer[0].SnapshotId, deadline);
+    if (done) return done;
+    throw new Error(`snapshot ${newer[0].SnapshotId}, newer than the last completed one, is still being taken`);
+  }
+  if (newestCompleted !== -1) {
+    const snapshot = lineage[newestCompleted];
+    if (live) {
+      await notify(
+        cfg,
+        `Elastic IP ${cfg.publicIp || cfg.allocationId}: data restored from ${snapshot.SnapshotId}`,
+        `The data volume ${live.VolumeId} (${live.State} in ${live.AvailabilityZone}) could not be used, so the new instance's data volume is restored from the snapshot ${snapshot.SnapshotId} started at ${isoTime(snapshot.StartTime)}. Data written after that time is on ${live.VolumeId} only.`,
+      );
+    }
+    return snapshot;
+  }
+  if (live) throw new Error(`the data volume ${live.VolumeId} is ${live.State} and has no completed snapshot`);
+  return undefined;
+}
+
+async function createVolume(
+  cfg: Config,
+  dv: DataVolumeConfig,
+  instanceId: string,
+  zone: string,
+  snapshot: Snapshot | undefined,
+): Promise<string> {
+  const out = await call(cfg, () =>
+    ec2.send(
+      new CreateVolumeCommand({
+        AvailabilityZone: zone,
+        Size: Math.max(dv.sizeGiB, snapshot?.VolumeSize ?? 0),
+        VolumeType: dv.volumeType as VolumeType,
+        Iops: dv.iops,
+        Throughput: dv.throughput,
+        Encrypted: true,
+        KmsKeyId: dv.kmsKeyId,
+        SnapshotId: snapshot?.SnapshotId,
+        // One volume per launch, however often the event is delivered.
+        ClientToken: `${instanceId}-data`,
+        TagSpecifications: [
+          {
+            ResourceType: 'volume',
+            Tags: [
+              { Key: dv.groupTag, Value: cfg.groupName },
+              { Key: 'Name', Value: `${cfg.groupName} data` },
+            ],
+          },
+        ],
+      }),
+    ),
+  );
+  return out.VolumeId!;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Termination
+
+async function onTerminate(cfg: Config, detail: LifecycleEvent['detail']): Promise<LifecycleResult> {
+  const instanceId = detail.EC2InstanceId;
+  const state = await lifecycleState(cfg, instanceId);
+  if (state !== 'Terminating:Wait') {
+    return log({
+      action: 'ignored',
+      instanceId,
+      reason: `${instanceId} is ${state ?? 'not in the group'}, not Terminating:Wait`,
+    });
+  }
+  const snapshotIds: string[] = [];
+  const dv = cfg.dataVolume;
+  if (dv) {
+    try {
+      const volumes = await groupVolumes(cfg, dv, [{ Name: 'attachment.instance-id', Values: [instanceId] }]);
+      for (const volume of volumes) {
+        const out = await call(cfg, () =>
+          ec2.send(
+            new CreateSnapshotCommand({
+              VolumeId: volume.VolumeId,
+              Description: `Data of ${cfg.groupName} when its instance ${instanceId} was terminated`,
+              TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(cfg, dv, volume, 'termination') }],
+            }),
+          ),
+        );
+        snapshotIds.push(out.SnapshotId!);
+      }
+    } catch (e) {
+      // The termination goes on: the next launch snapshots the released volume itself, or falls
+      // back to the periodic snapshots. Nothing is deleted either way.
+      await notify(
+        cfg,
+        `Elastic IP ${cfg.publicIp || cfg.allocationId}: termination snapshot failed`,
+        `Snapshotting the data volume of ${instanceId} at termination failed: ${errorText(e)}`,
+      );
+      await completeLifecycleAction(cfg, detail, 'CONTINUE');
+      return log({ action: 'continued', instanceId, snapshotIds, reason: `snapshot failed: ${errorText(e)}` });
+    }
+  }
+  await completeLifecycleAction(cfg, detail, 'CONTINUE');
+  return log({ action: 'continued', instanceId, snapshotIds, reason: 'termination snapshot started' });
+}
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+async function lifecycleState(cfg: Config, instanceId: string): Promise<string | undefined> {
+  const out = await call(cfg, () =>
+    autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
+  );
+  const instance = out.AutoScalingInstances?.find(
+    (i) => i.InstanceId === instanceId && i.AutoScalingGroupName === cfg.groupName,
+  );
+  return instance?.LifecycleState;
+}
+
+async function completeLifecycleAction(
+  cfg: Config,
+  detail: LifecycleEvent['detail'],
+  result: 'CONTINUE' | 'ABANDON',
+): Promise<void> {
+  try {
+    await call(cfg, () =>
+      autoscaling.send(
+        new CompleteLifecycleActionCommand({
+          AutoScalingGroupName: detail.AutoScalingGroupName,
+          LifecycleHookName: detail.LifecycleHookName,
+          LifecycleActionToken: detail.LifecycleActionToken,
+          InstanceId: detail.EC2InstanceId,
+          LifecycleActionResult: result,
+        }),
+      ),
+    );
+  } catch (e) {
+    // Completed already (a concurrent duplicate) or timed out: the group has moved on either way.
+    if ((e as { name?: string }).name === 'ValidationError') {
+      console.warn(JSON.stringify({ message: 'lifecycle action already completed', error: errorText(e) }));
+      return;
+    }
+    throw e;
+  }
+}
+
+async function waitForRunning(cfg: Config, instanceId: string, deadline: number): Promise<string> {
+  for (;;) {
+    const out = await call(cfg, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
+    const instance = out.Reservations?.[0]?.Instances?.[0];
+    const state = instance?.State?.Name ?? 'unknown';
+    if (state === 'running' && instance?.Placement?.AvailabilityZone) return instance.Placement.AvailabilityZone;
+    if (state !== 'pending') throw new Error(`${instanceId} is ${state}`);
+    if (Date.now() + cfg.pollIntervalMs > deadline) throw new Error(`${instanceId} was still pending`);
+    await sleep(cfg.pollIntervalMs);
+  }
+}
+
+async function groupVolumes(
+  cfg: Config,
+  dv: DataVolumeConfig,
+  filters: { Name: string; Values: string[] }[] = [],
+): Promise<Volume[]> {
+  const volumes: Volume[] = [];
+  let token: string | undefined;
+  do {
+    const out = await call(cfg, () =>
+      ec2.send(
+        new DescribeVolumesCommand({
+          Filters: [{ Name: `tag:${dv.groupTag}`, Values: [cfg.groupName] }, ...filters],
+          NextToken: token,
+        }),
+      ),
+    );
+    volumes.push(...(out.Volumes ?? []));
+    token = out.NextToken;
+  } while (token);
+  return volumes;
+}
+
+async function describeVolumes(cfg: Config, ids: string[]): Promise<Volume[]> {
+  const out = await call(cfg, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: ids })));
+  return out.Volumes ?? [];
+}
+
+async function snapshotsOf(
+  cfg: Config,
+  dv: DataVolumeConfig,
+  filters: { Name: string; Values: string[] }[] = [],
+): Promise<Snapshot[]> {
+  const snapshots: Snapshot[] = [];
+  let token: string | undefined;
+  do {
+    const out = await call(cfg, () =>
+      ec2.send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [{ Name: `tag:${dv.groupTag}`, Values: [cfg.groupName] }, ...filters],
+          NextToken: token,
+        }),
+      ),
+    );
+    snapshots.push(...(out.Snapshots ?? []));
+    token = out.NextToken;
+  } while (token);
+  return snapshots;
+}
+
+/** The volume an instance of the group went InService with last. */
+function newestServed(volumes: Volume[], dv: DataVolumeConfig): Volume | undefined {
+  return volumes
+    .filter((v) => tagValue(v.Tags, dv.attachedAtTag) !== undefined)
+    .sort((a, b) =>
+      (tagValue(b.Tags, dv.attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, dv.attachedAtTag) ?? ''),
+    )[0];
+}
+
+/**
+ * Orders snapshots by whose data is newest: first by when their volume last went into service
+ * (a volume left behind in another zone keeps being snapshotted but its data is older), then by time.
+ */
+function newestDataFirst(dv: DataVolumeConfig): (a: Snapshot, b: Snapshot) => number {
+  return (a, b) =>
+    (tagValue(b.Tags, dv.attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, dv.attachedAtTag) ?? '') ||
+    (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0);
+}
+
+function snapshotTags(cfg: Config, dv: DataVolumeConfig, volume: Volume, reason: string): Tag[] {
+  const tags: Tag[] = [
+    { Key: dv.groupTag, Value: cfg.groupName },
+    { Key: dv.reasonTag, Value: reason },
+  ];
+  const servedAt = tagValue(volume.Tags, dv.attachedAtTag);
+  if (servedAt !== undefined) tags.push({ Key: dv.attachedAtTag, Value: servedAt });
+  return tags;
+}
+
+/** Polls until the volume is in `state`; false when the deadline passes first. */
+async function waitForVolume(cfg: Config, volumeId: string, state: string, deadline: number): Promise<boolean> {
+  for (;;) {
+    const [volume] = await describeVolumes(cfg, [volumeId]);
+    if (volume?.State === state) return true;
+    if (volume?.State === 'error' || volume?.State === 'deleting' || volume === undefined) {
+      throw new Error(`the data volume ${volumeId} is ${volume?.State ?? 'gone'}`);
+    }
+    if (Date.now() + cfg.pollIntervalMs > deadline) return false;
+    await sleep(cfg.pollIntervalMs);
+  }
+}
+
+async function waitForAttachment(
+  cfg: Config,
+  volumeId: string,
+  instanceId: string,
+  deadline: number,
+): Promise<boolean> {
+  for (;;) {
+    const [volume] = await describeVolumes(cfg, [volumeId]);
+    const attachment = volume?.Attachments?.find((a) => a.InstanceId === instanceId);
+    if (attachment?.State === 'attached') return true;
+    if (Date.now() + cfg.pollIntervalMs > deadline) return false;
+    await sleep(cfg.pollIntervalMs);
+  }
+}
+
+/** Polls until the snapshot completes; undefined when the deadline passes first. */
+async function waitForSnapshot(cfg: Config, snapshotId: string, deadline: number): Promise<Snapshot | undefined> {
+  for (;;) {
+    const out = await call(cfg, () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })));
+    const snapshot = out.Snapshots?.[0];
+    if (snapshot?.State === 'completed') return snapshot;
+    if (snapshot?.State === 'error' || snapshot === undefined) {
+      throw new Error(`snapshot ${snapshotId} is ${snapshot?.State ?? 'gone'}`);
+    }
+    if (Date.now() + cfg.pollIntervalMs > deadline) return undefined;
+    await sleep(cfg.pollIntervalMs);
+  }
+}
+
+function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+function isoTime(date: Date | undefined): string {
+  return date ? date.toISOString() : '';
+}
+
+/** Runs an AWS call, retrying throttling and server errors with exponential backoff and full jitter. */
+async function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      if (attempt >= cfg.maxRetries || !isRetryable(e)) throw e;
+      const delay = Math.random() * cfg.retryBaseDelayMs * 2 ** attempt;
+      console.warn(JSON.stringify({ message: 'retrying', attempt: attempt + 1, error: errorText(e) }));
+      await sleep(delay);
+    }
+  }
+}
+
+function isRetryable(e: unknown): boolean {
+  const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
+  if (THROTTLING_CODES.has(err?.name ?? '')) return true;
+  if (err?.$retryable) return true;
+  const status = err?.$metadata?.httpStatusCode;
+  return status === 429 || (status !== undefined && status >= 500);
+}
+
+async function notify(cfg: Config, subject: string, message: string): Promise<void> {
+  if (!cfg.topicArn) return;
+  try {
+    await call(cfg, () =>
+      sns.send(new PublishCommand({ TopicArn: cfg.topicArn, Subject: subject.slice(0, 99), Message: message })),
+    );
+  } catch (e) {
+    console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) }));
+  }
+}
+
+function log(result: LifecycleResult): LifecycleResult {
+  console.log(JSON.stringify({ message: 'lifecycle action', ...result }));
+  return result;
+}
+
+function errorText(e: unknown): string {
+  const err = e as { name?: string; message?: string };
+  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,558 @@
+import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import {
+  DataVolumeOptions,
+  ElasticIpFailoverInstance,
+  ElasticIpFailoverInstanceProps,
+  FailoverStrategy,
+} from '../../src';
+import { MOUNT_DATA_VOLUME_SCRIPT } from '../../src/eip-failover/mount-data-volume-script';
+import { expectNoFindings, newCheckedApp } from '../support/checked-app';
+
+const ENV = { account: '111111111111', region: 'eu-west-1' };
+const GROUP_NAME = 'Stack-Stack-Server-0C1E77D5';
+
+function publicVpc(stack: Stack, zones = 2): ec2.Vpc {
+  return new ec2.Vpc(stack, 'Vpc', {
+    maxAzs: zones,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
+    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+  });
+}
+
+interface Built {
+  readonly stack: Stack;
+  readonly server: ElasticIpFailoverInstance;
+  readonly template: Template;
+}
+
+function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stack, zones = 2): Built {
+  const s = stack ?? new Stack(new App(), 'Stack', { env: ENV });
+  const server = new ElasticIpFailoverInstance(s, 'Server', {
+    vpc: publicVpc(s, zones),
+    strategy: FailoverStrategy.autoScalingGroup(),
+    ...props,
+  });
+  return { stack: s, server, template: Template.fromStack(s) };
+}
+
+function withVolume(dataVolume: Partial<DataVolumeOptions> = {}, props: Partial<ElasticIpFailoverInstanceProps> = {}) {
+  return build({ dataVolume: { sizeGiB: 20, ...dataVolume }, ...props });
+}
+
+interface Statement {
+  readonly Sid?: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+  readonly Condition?: Record<string, Record<string, unknown>>;
+}
+
+/** Every statement of the inline policies attached to roles whose logical id matches `role`. */
+function statementsOf(template: Template, role: RegExp): Statement[] {
+  return Object.values(template.findResources('AWS::IAM::Policy'))
+    .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => role.test(r.Ref)))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+const actionsOf = (s: Statement) => [s.Action].flat();
+
+function arn(resource: string, account = '111111111111') {
+  return { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:eu-west-1:${account}:${resource}`]] };
+}
+
+/** The user data of the launch template as text, with tokens written as <LogicalId>. */
+function userDataOf(template: Template): string {
+  const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
+  const ud = lt.Properties.LaunchTemplateData.UserData['Fn::Base64'];
+  if (typeof ud === 'string') return ud;
+  return (ud['Fn::Join'][1] as unknown[]).map((p) => (typeof p === 'string' ? p : JSON.stringify(p))).join('');
+}
+
+describe('autoScalingGroup strategy: group', () => {
+  test('min = max = desired = 1, EC2 health checks with a grace period, exposed as autoScalingGroup', () => {
+    const { server, template } = build();
+    template.resourceCountIs('AWS::AutoScaling::AutoScalingGroup', 1);
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      MinSize: '1',
+      MaxSize: '1',
+      DesiredCapacity: '1',
+      HealthCheckType: 'EC2',
+      HealthCheckGracePeriod: 300,
+      AutoScalingGroupName: GROUP_NAME,
+    });
+    expect(server.autoScalingGroup).toBeDefined();
+    expect(server.primaryInstance).toBeUndefined();
+    expect(server.standbyInstance).toBeUndefined();
+    expect(server.alarms).toEqual([]);
+    template.resourceCountIs('AWS::EC2::Instance', 0);
+    template.resourceCountIs('AWS::EC2::EIPAssociation', 0);
+  });
+
+  test('spreads over the public subnets of every AZ (VPCZoneIdentifier: 3 subnets in 3 AZs)', () => {
+    const { stack, template } = build({}, undefined, 3);
+    const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    const vpc = stack.node.findChild('Vpc') as ec2.Vpc;
+    const subnetIds = group.Properties.VPCZoneIdentifier.map((s: { Ref: string }) => s.Ref);
+    expect(subnetIds).toHaveLength(3);
+    const zoneOf = new Map(vpc.publicSubnets.map((s) => [stack.resolve(s.subnetId).Ref, s.availabilityZone]));
+    expect(new Set(subnetIds.map((id: string) => zoneOf.get(id))).size).toBe(3);
+  });
+
+  test('healthCheckGracePeriod sets the grace period', () => {
+    const { template } = build({
+      strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(10) }),
+    });
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckGracePeriod: 600 });
+  });
+
+  test('launch template: IMDSv2, encrypted root, SSM role, no key pair, public IP with the security group', () => {
+    const { stack, server, template } = build();
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1 },
+        BlockDeviceMappings: [{ DeviceName: '/dev/xvda', Ebs: { Encrypted: true, VolumeType: 'gp3', VolumeSize: 8 } }],
+        IamInstanceProfile: Match.anyValue(),
+        KeyName: Match.absent(),
+        NetworkInterfaces: [
+          {
+            DeviceIndex: 0,
+            AssociatePublicIpAddress: true,
+            Groups: [stack.resolve(server.securityGroup.securityGroupId)],
+          },
+        ],
+      }),
+    });
+    // Without a data volume nothing reads tags from instance metadata.
+    const lt = Object.values(template.findResources('AWS::EC2::LaunchTemplate'))[0];
+    expect(lt.Properties.LaunchTemplateData.MetadataOptions.InstanceMetadataTags).toBeUndefined();
+  });
+
+  test('without dataVolume: only the launch hook (ABANDON by default, heartbeat above the function timeout)', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      LifecycleHookSpecificationList: [
+        {
+          LifecycleHookName: 'attach-address-and-data-on-launch',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          DefaultResult: 'ABANDON',
+          HeartbeatTimeout: 900,
+        },
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', { Timeout: 840 });
+    template.resourceCountIs('AWS::DLM::LifecyclePolicy', 0);
+  });
+
+  test('the group depends on the hook rule, function and role, so its first launch is handled', () => {
+    const { template } = build();
+    const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
+    for (const id of ['LifecycleHookRule', 'LifecycleHookFunction', 'LifecycleHookRoleDefaultPolicy']) {
+      expect(group.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^Server${id}`))]));
+    }
+  });
+
+  test('an EventBridge rule sends both lifecycle actions of this group to the function, with a DLQ', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::Events::Rule', {
+      EventPattern: {
+        source: ['aws.autoscaling'],
+        'detail-type': ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
+        detail: { AutoScalingGroupName: [GROUP_NAME] },
+      },
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('LifecycleHookFunction'), 'Arn'] },
+          DeadLetterConfig: { Arn: { 'Fn::GetAtt': [Match.stringLikeRegexp('LifecycleHookDeadLetterQueue'), 'Arn'] } },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Runtime: 'nodejs24.x',
+      Environment: {
+        Variables: Match.objectLike({
+          GROUP_NAME,
+          ALLOCATION_ID: { 'Fn::GetAtt': [Match.stringLikeRegexp('ElasticIp'), 'AllocationId'] },
+          VOLUME_SIZE_GIB: Match.absent(),
+        }),
+      },
+    });
+  });
+
+  test('group notifications go to the encrypted topic, whose key lets the Auto Scaling service-linked role publish', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      NotificationConfigurations: [
+        Match.objectLike({ TopicARN: { Ref: Match.stringLikeRegexp('FailoverNotifications') } }),
+      ],
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([Match.objectLike({ Sid: 'AllowPublishByAWSServiceRoleForAutoScaling' })]),
+      },
+    });
+  });
+
+  test('IAM: AssociateAddress only on this Elastic IP and instances of this group; no instance may associate', () => {
+    const { stack, server, template } = build();
+    const statements = statementsOf(template, /LifecycleHookRole/);
+    const associate = statements.filter((s) => actionsOf(s).includes('ec2:AssociateAddress'));
+    expect(associate).toEqual([
+      expect.objectContaining({ Sid: 'AssociateThisElasticIp' }),
+      expect.objectContaining({
+        Resource: arn('instance/*'),
+        Condition: { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': GROUP_NAME } },
+      }),
+    ]);
+    expect(associate[0].Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':ec2:eu-west-1:111111111111:elastic-ip/',
+          { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] },
+        ],
+      ],
+    });
+    expect(associate[0].Condition).toBeUndefined();
+    expect(
+      statements
+        .filter((s) => s.Resource === '*')
+        .flatMap(actionsOf)
+        .sort(),
+    ).toEqual(['autoscaling:DescribeAutoScalingInstances', 'ec2:DescribeInstances']);
+    const complete = statements.filter((s) => actionsOf(s).includes('autoscaling:CompleteLifecycleAction'));
+    expect(complete).toEqual([
+      expect.objectContaining({
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              `:autoscaling:eu-west-1:111111111111:autoScalingGroup:*:autoScalingGroupName/${GROUP_NAME}`,
+            ],
+          ],
+        },
+      }),
+    ]);
+    // The instance role has nothing of the sort.
+    expect(statementsOf(template, /InstanceRole/).flatMap(actionsOf)).not.toContain('ec2:AssociateAddress');
+  });
+
+  test('uses the given user data as it is without a data volume', () => {
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('echo hello');
+    const { template } = build({ userData });
+    expect(userDataOf(template)).toBe('#!/bin/bash\necho hello');
+  });
+
+  test('snapshot', () => {
+    const { template } = build();
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+describe('autoScalingGroup strategy: data volume', () => {
+  test('both lifecycle hooks: launch ABANDON by default, termination CONTINUE', () => {
+    const { template } = withVolume();
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', {
+      LifecycleHookSpecificationList: [
+        {
+          LifecycleHookName: 'attach-address-and-data-on-launch',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+          DefaultResult: 'ABANDON',
+          HeartbeatTimeout: 900,
+        },
+        {
+          LifecycleHookName: 'snapshot-data-on-termination',
+          LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING',
+          DefaultResult: 'CONTINUE',
+          HeartbeatTimeout: 300,
+        },
+      ],
+    });
+  });
+
+  test('DLM policy: hourly, keeps 24, volumes tagged for this group, role of its own', () => {
+    const { server, template } = withVolume();
+    expect(server.snapshotPolicy).toBeDefined();
+    template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      State: 'ENABLED',
+      ExecutionRoleArn: { 'Fn::GetAtt': [Match.stringLikeRegexp('SnapshotPolicyRole'), 'Arn'] },
+      PolicyDetails: {
+        PolicyType: 'EBS_SNAPSHOT_MANAGEMENT',
+        ResourceTypes: ['VOLUME'],
+        TargetTags: [{ Key: 'cdk-ha-patterns:data-volume', Value: GROUP_NAME }],
+        Schedules: [
+          Match.objectLike({
+            CreateRule: { Interval: 1, IntervalUnit: 'HOURS', Times: ['00:00'] },
+            RetainRule: { Count: 24 },
+            CopyTags: true,
+            TagsToAdd: [{ Key: 'cdk-ha-patterns:snapshot-reason', Value: 'periodic' }],
+          }),
+        ],
+      },
+    });
+    template.hasResourceProperties('AWS::IAM::Role', {
+      AssumeRolePolicyDocument: { Statement: [Match.objectLike({ Principal: { Service: 'dlm.amazonaws.com' } })] },
+      ManagedPolicyArns: Match.absent(),
+    });
+  });
+
+  test('snapshotInterval and snapshotRetention shape the DLM schedule', () => {
+    const { template } = withVolume({ snapshotInterval: Duration.hours(6), snapshotRetention: 8 });
+    template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      PolicyDetails: Match.objectLike({
+        Schedules: [Match.objectLike({ CreateRule: Match.objectLike({ Interval: 6 }), RetainRule: { Count: 8 } })],
+      }),
+    });
+  });
+
+  test('the function knows the volume: size, type, iops, throughput, device, tags', () => {
+    const { template } = withVolume({
+      sizeGiB: 100,
+      iops: 4000,
+      throughput: 250,
+      deviceName: '/dev/sdg',
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          VOLUME_SIZE_GIB: '100',
+          VOLUME_TYPE: 'gp3',
+          VOLUME_IOPS: '4000',
+          VOLUME_THROUGHPUT: '250',
+          DEVICE_NAME: '/dev/sdg',
+          DATA_VOLUME_TAG: 'cdk-ha-patterns:data-volume',
+          ATTACHED_AT_TAG: 'cdk-ha-patterns:attached-at',
+          INSTANCE_VOLUME_TAG: 'DataVolumeId',
+          KMS_KEY_ID: Match.absent(),
+        }),
+      },
+    });
+  });
+
+  test('user data: the mount script first (stopping on failure), then the given commands; tags in metadata', () => {
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('echo hello');
+    const { template } = withVolume({ mountPath: '/srv/app' }, { userData });
+    const text = userDataOf(template);
+    expect(text.startsWith('#!/bin/bash\n')).toBe(true);
+    expect(text).toContain(
+      `cat > /usr/local/sbin/mount-data-volume <<'MOUNT_DATA_VOLUME_EOF'\n${MOUNT_DATA_VOLUME_SCRIPT}MOUNT_DATA_VOLUME_EOF\n`,
+    );
+    expect(text).toMatch(
+      /\/usr\/local\/sbin\/mount-data-volume \/srv\/app DataVolumeId \/dev\/sdf 1200 \|\| \{[^}]*exit 1; \}\necho hello$/,
+    );
+    expect(text.match(/#!\/bin\/bash/g)).toHaveLength(2); // ours, and the script's own inside the heredoc
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        MetadataOptions: { HttpTokens: 'required', HttpPutResponseHopLimit: 1, InstanceMetadataTags: 'enabled' },
+      }),
+    });
+  });
+
+  test('commands added to the user data after construction still run after the mount', () => {
+    const userData = ec2.UserData.forLinux();
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    new ElasticIpFailoverInstance(stack, 'Server', {
+      vpc: publicVpc(stack),
+      strategy: FailoverStrategy.autoScalingGroup(),
+      dataVolume: { sizeGiB: 20 },
+      userData,
+    });
+    userData.addCommands('echo later');
+    expect(userDataOf(Template.fromStack(stack))).toMatch(/exit 1; \}\necho later$/);
+  });
+
+  test('IAM: volumes and snapshots only when tagged for this group, encrypted, never deleted', () => {
+    const { template } = withVolume();
+    const statements = statementsOf(template, /LifecycleHookRole/);
+    const all = statements.flatMap(actionsOf);
+    const tagged = { StringEquals: { 'aws:ResourceTag/cdk-ha-patterns:data-volume': GROUP_NAME } };
+    const requestTagged = { StringEquals: { 'aws:RequestTag/cdk-ha-patterns:data-volume': GROUP_NAME } };
+    const ofGroup = { StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': GROUP_NAME } };
+    const snapshots = arn('snapshot/*', '');
+    const volumes = arn('volume/*');
+    const byAction = (action: string) => statements.filter((s) => actionsOf(s).includes(action));
+
+    expect(byAction('ec2:CreateVolume')).toEqual([
+      expect.objectContaining({
+        Resource: volumes,
+        Condition: { ...requestTagged, Bool: { 'ec2:Encrypted': 'true' } },
+      }),
+      expect.objectContaining({ Resource: snapshots, Condition: tagged }),
+    ]);
+    expect(byAction('ec2:AttachVolume')).toEqual([
+      expect.objectContaining({ Resource: volumes, Condition: tagged }),
+      expect.objectContaining({ Resource: arn('instance/*'), Condition: ofGroup }),
+    ]);
+    expect(byAction('ec2:CreateSnapshot')).toEqual([
+      expect.objectContaining({ Resource: volumes, Condition: tagged }),
+      expect.objectContaining({ Resource: snapshots, Condition: requestTagged }),
+    ]);
+    for (const s of byAction('ec2:CreateTags')) expect(s.Condition).toBeDefined();
+    // Every statement on * is a Describe.
+    for (const s of statements.filter((st) => st.Resource === '*')) {
+      for (const action of actionsOf(s)) expect(action).toMatch(/:Describe/);
+    }
+    expect(all).not.toContain('ec2:DeleteVolume');
+    expect(all).not.toContain('ec2:DeleteSnapshot');
+    expect(all).not.toContain('ec2:DetachVolume');
+  });
+
+  test('no role of the construct may DeleteVolume or DeleteSnapshot on *; DLM deletes only its own periodic snapshots', () => {
+    const { template } = withVolume();
+    const everything = statementsOf(template, /.*/);
+    const deletes = everything.filter((s) =>
+      actionsOf(s).some((a) => ['ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:*', '*'].includes(a)),
+    );
+    expect(deletes).toEqual([
+      {
+        Sid: 'ExpireOnlyPeriodicSnapshotsOfThisGroup',
+        Effect: 'Allow',
+        Action: 'ec2:DeleteSnapshot',
+        Resource: arn('snapshot/*', ''),
+        Condition: {
+          StringEquals: {
+            'aws:ResourceTag/cdk-ha-patterns:data-volume': GROUP_NAME,
+            'aws:ResourceTag/cdk-ha-patterns:snapshot-reason': 'periodic',
+          },
+        },
+      },
+    ]);
+    expect(
+      statementsOf(template, /SnapshotPolicyRole/)
+        .filter((s) => s.Resource === '*')
+        .flatMap(actionsOf)
+        .sort(),
+    ).toEqual(['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes']);
+  });
+
+  test('encryptionKey: the function may use that key (grants for EBS only) and passes it on', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const key = new kms.Key(stack, 'DataKey', { enableKeyRotation: true });
+    const { template } = withVolumeIn(stack, { encryptionKey: key });
+    const keyArn = stack.resolve(key.keyArn);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KMS_KEY_ID: keyArn }) },
+    });
+    const statements = statementsOf(template, /LifecycleHookRole/);
+    expect(statements).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 'kms:CreateGrant',
+          Resource: keyArn,
+          Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+        }),
+        expect.objectContaining({
+          Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKeyWithoutPlaintext']),
+          Resource: keyArn,
+        }),
+      ]),
+    );
+  });
+
+  test('snapshot', () => {
+    const { template } = withVolume();
+    expect(template.toJSON()).toMatchSnapshot();
+  });
+});
+
+function withVolumeIn(stack: Stack, dataVolume: Partial<DataVolumeOptions>): Built {
+  return build({ dataVolume: { sizeGiB: 20, ...dataVolume } }, stack);
+}
+
+describe('autoScalingGroup strategy: validation', () => {
+  function attempt(props: Partial<ElasticIpFailoverInstanceProps>, zones = 2) {
+    return () => build(props, undefined, zones);
+  }
+
+  test.each([
+    [{ sizeGiB: 0 }, /dataVolume.sizeGiB must be a whole number from 1 to 16384, received 0/],
+    [{ mountPath: 'data' }, /dataVolume.mountPath must be an absolute path other than \/.*received 'data'/],
+    [{ mountPath: '/' }, /dataVolume.mountPath must be an absolute path other than \//],
+    [{ mountPath: '/data; rm -rf /' }, /dataVolume.mountPath must be an absolute path/],
+    [
+      { deviceName: '/dev/sda1' },
+      /dataVolume.deviceName must be one of \/dev\/sdf to \/dev\/sdp.*received '\/dev\/sda1'/,
+    ],
+    [
+      { snapshotInterval: Duration.hours(5) },
+      /dataVolume.snapshotInterval must be 1, 2, 3, 4, 6, 8, 12, 24 hours.*received '5 hours'/,
+    ],
+    [{ snapshotInterval: Duration.minutes(30) }, /dataVolume.snapshotInterval must be/],
+    [{ snapshotRetention: 0 }, /dataVolume.snapshotRetention must be a whole number from 1 to 1000, received 0/],
+    [
+      { throughput: 250, volumeType: ec2.EbsDeviceVolumeType.IO2 },
+      /dataVolume.throughput is only for gp3 volumes \(volumeType is io2\)/,
+    ],
+    [{ iops: 3000, volumeType: ec2.EbsDeviceVolumeType.ST1 }, /dataVolume.iops is only for gp3, io1 and io2 volumes/],
+  ])('refuses dataVolume %o', (dataVolume, message) => {
+    expect(attempt({ dataVolume: { sizeGiB: 20, ...dataVolume } })).toThrow(message);
+  });
+
+  test('refuses a grace period over 2 hours', () => {
+    expect(
+      attempt({ strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.hours(3) }) }),
+    ).toThrow(/healthCheckGracePeriod must be a whole number of seconds from 0 to 7200, received '3 hours'/);
+  });
+
+  test('refuses non-Linux user data with a data volume, naming userData', () => {
+    const userData = ec2.UserData.custom('#cloud-config\npackages: [nginx]');
+    expect(attempt({ userData, dataVolume: { sizeGiB: 20 } })).toThrow(
+      /userData must be a Linux shell script.*received '#cloud-config'/,
+    );
+  });
+
+  test('refuses a VPC with one AZ, and reports every problem at once', () => {
+    expect(attempt({ dataVolume: { sizeGiB: 0, snapshotRetention: 5000 } }, 1)).toThrow(
+      /vpc must have public subnets in at least 2[\s\S]*dataVolume.sizeGiB[\s\S]*dataVolume.snapshotRetention/,
+    );
+  });
+
+  test('the standby strategy still refuses dataVolume, naming it', () => {
+    expect(attempt({ strategy: FailoverStrategy.standbyInstance(), dataVolume: { sizeGiB: 20 } })).toThrow(
+      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\)/,
+    );
+  });
+
+  test('skips unresolved tokens', () => {
+    const later = Lazy.number({ produce: () => 50 });
+    expect(attempt({ dataVolume: { sizeGiB: later, snapshotRetention: later } })).not.toThrow();
+  });
+});
+
+describe('autoScalingGroup strategy: checks', () => {
+  test('without a data volume: zero cdk-nag and strict CloudFormation Validate findings', () => {
+    const app = newCheckedApp();
+    build({}, new Stack(app, 'Eip', { env: ENV }));
+    expectNoFindings(app);
+  });
+
+  test('with a data volume, user data and a customer managed key: zero findings', () => {
+    const app = newCheckedApp();
+    const stack = new Stack(app, 'Eip', { env: ENV });
+    const userData = ec2.UserData.forLinux();
+    userData.addCommands('dnf install -y nginx', 'systemctl enable --now nginx');
+    const encryptionKey = new kms.Key(stack, 'DataKey', { enableKeyRotation: true });
+    build(
+      {
+        userData,
+        dataVolume: { sizeGiB: 50, throughput: 250, snapshotInterval: Duration.hours(4), encryptionKey },
+      },
+      stack,
+    );
+    expectNoFindings(app);
+  });
+
+  test('in an environment-agnostic stack: zero findings', () => {
+    const app = newCheckedApp();
+    build({ dataVolume: { sizeGiB: 20 } }, new Stack(app, 'Eip'));
+    expectNoFindings(app);
+  });
+});
