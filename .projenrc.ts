@@ -139,7 +139,9 @@ const integUpdate = project.addTask('integ:update', {
   description: 'Rewrite integ snapshots offline (dry run: never deploys)',
 });
 integUpdate.exec(integCompat);
-integUpdate.exec('integ-runner --language typescript --directory test/integ --parallel-regions eu-west-1 --update-on-failed --dry-run');
+integUpdate.exec(
+  'integ-runner --language typescript --directory test/integ --parallel-regions eu-west-1 --update-on-failed --dry-run',
+);
 project.testTask.spawn(integ);
 
 // Architecture pictures: docs/diagrams/*.dot (Graphviz, Debian package `graphviz`) -> docs/images/*.png.
