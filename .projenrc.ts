@@ -101,6 +101,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
 project.tasks.addEnvironment('JSII_SILENCE_SUPPORT_WARNING', '1');
 project.tasks.addEnvironment('JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION', '20');
 
+// Every exported type and member documented, optional props with @default, constructs with @example.
+project.postCompileTask.exec('node scripts/check-api-docs.js');
+
 // jsii: names that are reserved words in another jsii language are errors, not silenced warnings.
 project.compileTask.reset('jsii --fail-on-warnings');
 project.tasks.tryFind('watch')?.reset('jsii -w --fail-on-warnings');
