@@ -147,6 +147,18 @@ integUpdate.exec(
 );
 project.testTask.spawn(integ);
 
+// Shell scripts (CI, tools, user data the constructs ship) pass shellcheck (Debian package `shellcheck`).
+project.addTask('shellcheck', {
+  description: 'Lint every shell script with shellcheck',
+  exec: 'bash scripts/shellcheck.sh',
+});
+
+// Every jsii language: generate Python, Java, .NET and Go offline and byte-compile the Python.
+const codegen = project.addTask('codegen', {
+  description: 'Generate Python, Java, .NET and Go bindings offline (jsii-pacmak --code-only); byte-compile the Python',
+});
+codegen.exec('bash scripts/codegen-check.sh');
+
 // Architecture pictures: docs/diagrams/*.dot (Graphviz, Debian package `graphviz`) -> docs/images/*.png.
 project.addTask('diagrams', {
   description: 'Render docs/diagrams/*.dot to docs/images/*.png (needs Graphviz `dot`)',
