@@ -14,6 +14,7 @@ import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elasti
 import type { AutoScalingGroupOptions } from './failover-strategy';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
 import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
+import { METRIC_NAMESPACE } from './standby-instance';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
@@ -175,6 +176,7 @@ export function bindAutoScalingGroup(
       ALLOCATION_ID: context.elasticIp.attrAllocationId,
       PUBLIC_IP: context.elasticIp.attrPublicIp,
       TOPIC_ARN: context.notificationTopic.topicArn,
+      METRIC_NAMESPACE,
       ...(volume ? dataVolumeEnvironment(volume) : {}),
     },
   });

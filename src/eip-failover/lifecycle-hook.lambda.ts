@@ -94,6 +94,7 @@ interface Config {
   readonly allocationId: string;
   readonly publicIp: string;
   readonly topicArn?: string;
+  readonly metricNamespace: string;
   readonly dataVolume?: DataVolumeConfig;
   readonly pollIntervalMs: number;
   /** How long to wait for a dying instance to release the volume. */
@@ -144,6 +145,7 @@ function config(): Config {
     allocationId: env.ALLOCATION_ID,
     publicIp: env.PUBLIC_IP ?? '',
     topicArn: env.TOPIC_ARN || undefined,
+    metricNamespace: env.METRIC_NAMESPACE ?? 'CdkHaPatterns/ElasticIpFailover',
     dataVolume,
     pollIntervalMs: num('POLL_INTERVAL_MS', 5000),
     releaseWaitMs: num('RELEASE_WAIT_SECONDS', 600) * 1000,
@@ -165,7 +167,9 @@ export async function handler(event: LifecycleEvent, context?: LambdaContextLike
   }
   const remaining = context?.getRemainingTimeInMillis() ?? 14 * 60_000;
   const deadline = Date.now() + remaining - cfg.safetyMarginMs;
-  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING') return onLaunch(cfg, detail, deadline);
+  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING') {
+    return onLaunch(cfg, detail, deadline, eventTime(event));
+  }
   if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING') return onTerminate(cfg, detail);
   return log({ action: 'ignored', reason: `transition ${detail.LifecycleTransition} is not handled` });
 }
@@ -173,7 +177,13 @@ export async function handler(event: LifecycleEvent, context?: LambdaContextLike
 // ---------------------------------------------------------------------------------------------
 // Launch
 
-async function onLaunch(cfg: Config, detail: LifecycleEvent['detail'], deadline: number): Promise<LifecycleResult> {
+async function onLaunch(
+  cfg: Config,
+  detail: LifecycleEvent['detail'],
+  deadline: number,
+  eventTimeMs: number | undefined,
+): Promise<LifecycleResult> {
+  const started = Date.now();
   const instanceId = detail.EC2InstanceId;
   const state = await lifecycleState(cfg, instanceId);
   if (state !== 'Pending:Wait') {
@@ -205,6 +215,7 @@ async function onLaunch(cfg: Config, detail: LifecycleEvent['detail'], deadline:
     );
     return log({ action: 'abandoned', instanceId, volumeId, reason: errorText(e) });
   }
+  emitMetric(cfg, Date.now() - started, eventTimeMs, instanceId);
   await completeLifecycleAction(cfg, detail, 'CONTINUE');
   return log({ action: 'continued', instanceId, volumeId, reason: 'Elastic IP associated' });
 }
@@ -638,6 +649,38 @@ async function notify(cfg: Config, subject: string, message: string): Promise<vo
   } catch (e) {
     console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) }));
   }
+}
+
+/**
+ * Records, as a CloudWatch embedded-metric-format line (no API call), how long the function took
+ * to give the new instance its data and the Elastic IP (FailoverDuration) and how long since the
+ * group started the launch (TimeToRecovery), under the same names as the standby strategy.
+ */
+function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undefined, instanceId: string): void {
+  const metrics: { Name: string; Unit: string }[] = [{ Name: 'FailoverDuration', Unit: 'Milliseconds' }];
+  const record: Record<string, unknown> = {
+    AllocationId: cfg.allocationId,
+    NewPrimary: instanceId,
+    FailoverDuration: durationMs,
+  };
+  if (eventTimeMs !== undefined) {
+    metrics.push({ Name: 'TimeToRecovery', Unit: 'Milliseconds' });
+    record.TimeToRecovery = Math.max(0, Date.now() - eventTimeMs);
+  }
+  process.stdout.write(
+    JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [{ Namespace: cfg.metricNamespace, Dimensions: [['AllocationId']], Metrics: metrics }],
+      },
+      ...record,
+    }) + '\n',
+  );
+}
+
+function eventTime(event: LifecycleEvent): number | undefined {
+  const ms = event.time ? Date.parse(event.time) : NaN;
+  return Number.isNaN(ms) ? undefined : ms;
 }
 
 function log(result: LifecycleResult): LifecycleResult {

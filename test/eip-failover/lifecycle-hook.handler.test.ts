@@ -398,6 +398,37 @@ describe('launch', () => {
     });
   });
 
+  test('records FailoverDuration and TimeToRecovery (embedded metric format) by allocation id', async () => {
+    world.instance(NEW, AZ_B, 'Pending:Wait');
+    const written: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    await launch();
+    const records = written.filter((w) => w.includes('"_aws"')).map((w) => JSON.parse(w));
+    expect(records).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            {
+              Namespace: 'CdkHaPatterns/ElasticIpFailover',
+              Dimensions: [['AllocationId']],
+              Metrics: [
+                { Name: 'FailoverDuration', Unit: 'Milliseconds' },
+                { Name: 'TimeToRecovery', Unit: 'Milliseconds' },
+              ],
+            },
+          ],
+        }),
+        AllocationId: ALLOCATION,
+        NewPrimary: NEW,
+        FailoverDuration: expect.any(Number),
+        TimeToRecovery: expect.any(Number),
+      }),
+    ]);
+  });
+
   test('a customer managed key and provisioned performance are passed to CreateVolume', async () => {
     process.env.KMS_KEY_ID = 'arn:aws:kms:eu-west-1:111111111111:key/abc';
     process.env.VOLUME_IOPS = '4000';
