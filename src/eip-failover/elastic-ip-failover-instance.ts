@@ -195,6 +195,12 @@ export interface ElasticIpFailoverInstanceProps {
  * threshold, a function starts the other instance if it is stopped, moves the Elastic IP to it,
  * swaps their role tags and notifies the topic.
  *
+ * With `FailoverStrategy.autoScalingGroup()`, an Auto Scaling group keeps exactly one instance
+ * in one of the zones and replaces it when it fails its EC2 status checks or its zone is lost; a
+ * launch lifecycle hook gives each new instance the Elastic IP (and, with `dataVolume`, the
+ * persistent data volume) before it goes InService. Nothing runs idle, but a recovery waits for
+ * a new instance to launch and boot.
+ *
  * The instances share one security group that admits nothing: open the service's port through
  * `connections`.
  *
@@ -386,8 +392,9 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
 
   /**
    * How long each failover took, from the failover function's start to the Elastic IP being
-   * associated with the other instance (milliseconds). Recorded by the function once per failover;
-   * the metric is the maximum over 5 minutes unless `props` says otherwise.
+   * associated with the other instance (milliseconds). Recorded by the function once per failover
+   * (with `autoScalingGroup()`, once per launch: the data volume and the Elastic IP given to the
+   * new instance); the metric is the maximum over 5 minutes unless `props` says otherwise.
    *
    * @param props options for the metric
    */
@@ -397,8 +404,9 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
 
   /**
    * How long each failover took from the triggering event (the state change, or the alarm's state
-   * change) to the Elastic IP being associated with the other instance (milliseconds): detection
-   * and recovery together. The maximum over 5 minutes unless `props` says otherwise.
+   * change; with `autoScalingGroup()`, the launch lifecycle action of the replacement) to the
+   * Elastic IP being associated with the other instance (milliseconds): detection and recovery
+   * together (with `autoScalingGroup()`, the group's own detection and the launch are not included). The maximum over 5 minutes unless `props` says otherwise.
    *
    * @param props options for the metric
    */

@@ -113,6 +113,24 @@ export abstract class FailoverStrategy {
    * Recovery takes a new instance's launch and boot (typically 2 to 5 minutes after the group
    * notices the failure), longer than `standbyInstance()`, but nothing runs idle.
    *
+   * @example
+   * declare const vpc: ec2.IVpc;
+   *
+   * const userData = ec2.UserData.forLinux();
+   * userData.addCommands('dnf install -y nginx', 'systemctl enable --now nginx');
+   * const server = new patterns.ElasticIpFailoverInstance(this, 'Server', {
+   *   vpc,
+   *   userData,
+   *   strategy: patterns.FailoverStrategy.autoScalingGroup(),
+   *   dataVolume: {
+   *     sizeGiB: 50,
+   *     mountPath: '/var/lib/app',
+   *     snapshotInterval: Duration.hours(1),
+   *     snapshotRetention: 48,
+   *   },
+   * });
+   * server.connections.allowFromAnyIpv4(ec2.Port.tcp(443), 'HTTPS from the internet');
+   *
    * @param options health check timing
    */
   public static autoScalingGroup(options: AutoScalingGroupOptions = {}): FailoverStrategy {
