@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, CfnOutput, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import {
@@ -142,6 +142,43 @@ export class LicenceServerStack extends Stack {
   }
 }
 
+/**
+ * A single-instance file service whose data must survive the instance and its AZ: an Auto Scaling
+ * group of one across two AZs takes the Elastic IP at launch, and its data volume follows it,
+ * reattached in the same AZ or restored from the newest snapshot in the other.
+ */
+export class FileServerStack extends Stack {
+  constructor(scope: Construct, id: string, props: StackProps) {
+    super(scope, id, props);
+    const vpc = new ec2.Vpc(this, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
+      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+    });
+    const userData = ec2.UserData.forLinux();
+    // Runs after the data volume is mounted at /var/lib/app (the construct's mount script runs first).
+    userData.addCommands(
+      'dnf install -y nginx',
+      'mkdir -p /var/lib/app/www && ln -sfn /var/lib/app/www /usr/share/nginx/html/data',
+      'systemctl enable --now nginx',
+    );
+    const server = new ElasticIpFailoverInstance(this, 'FileServer', {
+      vpc,
+      userData,
+      strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(5) }),
+      dataVolume: {
+        sizeGiB: 20,
+        mountPath: '/var/lib/app',
+        snapshotInterval: Duration.hours(1),
+        snapshotRetention: 24,
+      },
+    });
+    server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(80), 'Office clients');
+    new CfnOutput(this, 'PublicIp', { value: server.publicIp });
+  }
+}
+
 const BEANSTALK_PLATFORM_BRANCH = 'Node.js 22 running on 64bit Amazon Linux 2023';
 const BEANSTALK_APP = path.join(__dirname, 'beanstalk-app');
 
@@ -212,7 +249,10 @@ export const EXAMPLES: Example[] = [
   },
   {
     construct: 'ElasticIpFailoverInstance',
-    build: (app) => [new LicenceServerStack(app, 'LicenceServer', { env: EXAMPLE_ENV })],
+    build: (app) => [
+      new LicenceServerStack(app, 'LicenceServer', { env: EXAMPLE_ENV }),
+      new FileServerStack(app, 'FileServer', { env: EXAMPLE_ENV }),
+    ],
   },
   {
     // A dev single-instance environment, and a prod blue/green pair with the database in its own stack.
