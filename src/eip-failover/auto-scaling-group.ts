@@ -56,6 +56,10 @@ export function validateAutoScalingGroup(
   check: PropsValidator,
 ): void {
   check.secondsInRange('healthCheckGracePeriod', options.healthCheckGracePeriod, 0, 7200);
+  const name = options.autoScalingGroupName;
+  if (name !== undefined && !Token.isUnresolved(name) && (name.length < 1 || name.length > 255 || name.includes(':'))) {
+    check.fail('autoScalingGroupName', "must be 1 to 255 characters without ':'", name);
+  }
   const volume = props.dataVolume;
   if (volume === undefined) return;
   check.integerInRange('dataVolume.sizeGiB', volume.sizeGiB, 1, 16384);
@@ -145,7 +149,8 @@ export function bindAutoScalingGroup(
   // A fixed name: the hook rule, the function and the DLM policy refer to the group, and the group
   // depends on them (so its first instance's launch hook is handled), which a Ref would make a cycle.
   const suffix = Names.uniqueResourceName(scope, { maxLength: 100, separator: '-' });
-  const groupName = Token.isUnresolved(stack.stackName) ? suffix : `${stack.stackName}-${suffix}`;
+  const groupName =
+    options.autoScalingGroupName ?? (Token.isUnresolved(stack.stackName) ? suffix : `${stack.stackName}-${suffix}`);
 
   // The lifecycle hook function: IAM scoped to this group's instances, volumes and snapshots and this EIP.
   const deadLetterQueue = new sqs.Queue(scope, 'LifecycleHookDeadLetterQueue', {

@@ -76,6 +76,17 @@ export interface AutoScalingGroupOptions {
    * @default Duration.minutes(5)
    */
   readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * The Auto Scaling group's name (1 to 255 characters, no `:`). It also tags the data volume and
+   * its snapshots, which is how a replacement instance finds its data: set it when the construct or
+   * its stack may be renamed or moved, so the data is still found afterwards.
+   *
+   * @default - `<stack name>-<unique id of the construct>`: renaming the construct or the stack
+   * gives a new group that starts with an empty data volume (the old volume and snapshots are kept,
+   * but not found)
+   */
+  readonly autoScalingGroupName?: string;
 }
 
 /**

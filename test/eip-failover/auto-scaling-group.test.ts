@@ -108,6 +108,20 @@ describe('autoScalingGroup strategy: group', () => {
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { HealthCheckGracePeriod: 600 });
   });
 
+  test('autoScalingGroupName pins the group name and the data tags, so a renamed construct still finds its data', () => {
+    const { template } = build({
+      strategy: FailoverStrategy.autoScalingGroup({ autoScalingGroupName: 'files-prod' }),
+      dataVolume: { sizeGiB: 20 },
+    });
+    template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { AutoScalingGroupName: 'files-prod' });
+    template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
+      PolicyDetails: Match.objectLike({ TargetTags: [Match.objectLike({ Value: 'files-prod' })] }),
+    });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ GROUP_NAME: 'files-prod' }) },
+    });
+  });
+
   test('launch template: IMDSv2, encrypted root, SSM role, no key pair, public IP with the security group', () => {
     const { stack, server, template } = build();
     template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
@@ -494,6 +508,12 @@ describe('autoScalingGroup strategy: validation', () => {
     [{ iops: 3000, volumeType: ec2.EbsDeviceVolumeType.ST1 }, /dataVolume.iops is only for gp3, io1 and io2 volumes/],
   ])('refuses dataVolume %o', (dataVolume, message) => {
     expect(attempt({ dataVolume: { sizeGiB: 20, ...dataVolume } })).toThrow(message);
+  });
+
+  test('refuses an Auto Scaling group name with a colon', () => {
+    expect(attempt({ strategy: FailoverStrategy.autoScalingGroup({ autoScalingGroupName: 'a:b' }) })).toThrow(
+      /autoScalingGroupName must be 1 to 255 characters without ':', received 'a:b'/,
+    );
   });
 
   test('refuses a grace period over 2 hours', () => {
