@@ -24,6 +24,7 @@ import {
   StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
 
 /** The environment the construct sets. */
 interface Config {
@@ -81,17 +82,6 @@ export interface FailoverResult {
 const DOWN_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
 /** States of an instance that is gone for good. */
 const GONE_STATES = new Set(['shutting-down', 'terminated']);
-
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'EC2ThrottledException',
-]);
 
 // Retries are done here (throttling and 5xx, exponential backoff with full jitter) rather than
 // stacked on the SDK's own, so there is one retry budget to reason about.
@@ -310,28 +300,9 @@ async function waitForState(
   }
 }
 
-/** Runs an AWS call, retrying throttling and server errors with exponential backoff and full jitter. */
-async function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= cfg.maxRetries || !isRetryable(e)) throw e;
-      const delay = Math.random() * cfg.retryBaseDelayMs * 2 ** attempt;
-      console.warn(
-        JSON.stringify({ message: 'retrying', attempt: attempt + 1, error: errorText(e), delayMs: Math.round(delay) }),
-      );
-      await sleep(delay);
-    }
-  }
-}
-
-function isRetryable(e: unknown): boolean {
-  const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (THROTTLING_CODES.has(err?.name ?? '') || THROTTLING_CODES.has(err?.Code ?? '')) return true;
-  if (err?.$retryable) return true;
-  const status = err?.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
+/** Runs an AWS call within this function's retry budget (see withRetries). */
+function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
+  return withRetries(cfg, fn);
 }
 
 async function notify(cfg: Config, subject: string, message: string): Promise<void> {
@@ -340,29 +311,14 @@ async function notify(cfg: Config, subject: string, message: string): Promise<vo
   );
 }
 
-/** Writes the failover durations as a CloudWatch embedded-metric-format record (no API call). */
 function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undefined, target: string): void {
-  const metrics: { Name: string; Unit: string }[] = [{ Name: 'FailoverDuration', Unit: 'Milliseconds' }];
-  const record: Record<string, unknown> = {
-    AllocationId: cfg.allocationId,
-    NewPrimary: target,
-    FailoverDuration: durationMs,
-  };
-  if (eventTimeMs !== undefined) {
-    metrics.push({ Name: 'TimeToRecovery', Unit: 'Milliseconds' });
-    record.TimeToRecovery = Math.max(0, Date.now() - eventTimeMs);
-  }
-  // Written straight to stdout: Lambda's console.log prefixes each line (time, request id, level),
-  // and CloudWatch only extracts metrics from a line that is the JSON document alone.
-  process.stdout.write(
-    JSON.stringify({
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [{ Namespace: cfg.metricNamespace, Dimensions: [['AllocationId']], Metrics: metrics }],
-      },
-      ...record,
-    }) + '\n',
-  );
+  emitFailoverMetric({
+    namespace: cfg.metricNamespace,
+    allocationId: cfg.allocationId,
+    newPrimary: target,
+    durationMs,
+    eventTimeMs,
+  });
 }
 
 function eventTime(event: FailoverEvent): number | undefined {
@@ -374,13 +330,4 @@ function eventTime(event: FailoverEvent): number | undefined {
 function log(result: FailoverResult): FailoverResult {
   console.log(JSON.stringify({ message: 'failover decision', ...result }));
   return result;
-}
-
-function errorText(e: unknown): string {
-  const err = e as { name?: string; message?: string };
-  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

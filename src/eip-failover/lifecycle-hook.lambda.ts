@@ -47,6 +47,7 @@ import {
   VolumeType,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
 
 /** The EventBridge event of an Auto Scaling lifecycle action. */
 export interface LifecycleEvent {
@@ -106,16 +107,6 @@ interface Config {
   readonly retryBaseDelayMs: number;
   readonly maxRetries: number;
 }
-
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'EC2ThrottledException',
-]);
 
 // Retries are done here (throttling and 5xx, exponential backoff with full jitter), one budget to reason about.
 const ec2 = new EC2Client({ maxAttempts: 1 });
@@ -618,26 +609,9 @@ function isoTime(date: Date | undefined): string {
   return date ? date.toISOString() : '';
 }
 
-/** Runs an AWS call, retrying throttling and server errors with exponential backoff and full jitter. */
-async function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= cfg.maxRetries || !isRetryable(e)) throw e;
-      const delay = Math.random() * cfg.retryBaseDelayMs * 2 ** attempt;
-      console.warn(JSON.stringify({ message: 'retrying', attempt: attempt + 1, error: errorText(e) }));
-      await sleep(delay);
-    }
-  }
-}
-
-function isRetryable(e: unknown): boolean {
-  const err = e as { name?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (THROTTLING_CODES.has(err?.name ?? '')) return true;
-  if (err?.$retryable) return true;
-  const status = err?.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
+/** Runs an AWS call within this function's retry budget (see withRetries). */
+function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
+  return withRetries(cfg, fn);
 }
 
 async function notify(cfg: Config, subject: string, message: string): Promise<void> {
@@ -651,31 +625,14 @@ async function notify(cfg: Config, subject: string, message: string): Promise<vo
   }
 }
 
-/**
- * Records, as a CloudWatch embedded-metric-format line (no API call), how long the function took
- * to give the new instance its data and the Elastic IP (FailoverDuration) and how long since the
- * group started the launch (TimeToRecovery), under the same names as the standby strategy.
- */
 function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undefined, instanceId: string): void {
-  const metrics: { Name: string; Unit: string }[] = [{ Name: 'FailoverDuration', Unit: 'Milliseconds' }];
-  const record: Record<string, unknown> = {
-    AllocationId: cfg.allocationId,
-    NewPrimary: instanceId,
-    FailoverDuration: durationMs,
-  };
-  if (eventTimeMs !== undefined) {
-    metrics.push({ Name: 'TimeToRecovery', Unit: 'Milliseconds' });
-    record.TimeToRecovery = Math.max(0, Date.now() - eventTimeMs);
-  }
-  process.stdout.write(
-    JSON.stringify({
-      _aws: {
-        Timestamp: Date.now(),
-        CloudWatchMetrics: [{ Namespace: cfg.metricNamespace, Dimensions: [['AllocationId']], Metrics: metrics }],
-      },
-      ...record,
-    }) + '\n',
-  );
+  emitFailoverMetric({
+    namespace: cfg.metricNamespace,
+    allocationId: cfg.allocationId,
+    newPrimary: instanceId,
+    durationMs,
+    eventTimeMs,
+  });
 }
 
 function eventTime(event: LifecycleEvent): number | undefined {
@@ -686,13 +643,4 @@ function eventTime(event: LifecycleEvent): number | undefined {
 function log(result: LifecycleResult): LifecycleResult {
   console.log(JSON.stringify({ message: 'lifecycle action', ...result }));
   return result;
-}
-
-function errorText(e: unknown): string {
-  const err = e as { name?: string; message?: string };
-  return `${err?.name ?? 'Error'}: ${err?.message ?? String(e)}`;
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
