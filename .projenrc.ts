@@ -172,7 +172,7 @@ const bench = project.addTask('bench', {
 bench.spawn(project.compileTask);
 bench.exec('ts-node --project tsconfig.dev.json bench/run.ts');
 
-for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', '/docs', 'cdk.out', '/test']) {
+for (const p of ['/examples', '/bench', '/rosetta', '/.ci', '/scripts', '/docs/diagrams', 'cdk.out', '/test']) {
   project.npmignore?.exclude(p);
 }
 
