@@ -123,10 +123,12 @@ readme.exec('jsii-rosetta extract --strict --compile --fail');
 readme.exec('node scripts/readme-translations.js');
 
 // `npx projen example`: synthesize the example app offline with every check on.
-project.addTask('example', {
+const example = project.addTask('example', {
   description: 'Synthesize examples/ with CloudFormation Validate and cdk-nag; print resources and findings',
-  exec: 'ts-node --project tsconfig.dev.json examples/main.ts',
 });
+// The Lambda handlers are bundled into assets/ at build time; a fresh clone has none yet.
+example.spawn(project.tasks.tryFind('bundle')!);
+example.exec('ts-node --project tsconfig.dev.json examples/main.ts');
 
 // Integration tests: snapshot check and (offline) snapshot update.
 // The newest integ-runner on the registry bundles cloud assembly schema 53 and refuses the schema 55
@@ -146,6 +148,9 @@ integUpdate.exec(
   'integ-runner --language typescript --directory test/integ --parallel-regions eu-west-1 --update-on-failed --dry-run',
 );
 project.testTask.spawn(integ);
+// Tests synthesize the constructs, whose Lambda code is bundled into assets/: bundle first, so
+// `npx projen test` works on a fresh clone too.
+project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
 
 // Shell scripts (CI, tools, user data the constructs ship) pass shellcheck (Debian package `shellcheck`).
 project.addTask('shellcheck', {
