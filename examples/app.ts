@@ -109,18 +109,23 @@ export class WebTierStack extends Stack {
   }
 }
 
+/** Public subnets in two AZs, no NAT gateway (the instances have public addresses), flow logs. */
+function publicOnlyVpc(scope: Construct): ec2.Vpc {
+  return new ec2.Vpc(scope, 'Vpc', {
+    maxAzs: 2,
+    natGateways: 0,
+    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
+    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
+  });
+}
+
 /** A licence server clients reach at a fixed IP: primary and stopped standby in two AZs behind one Elastic IP. */
 export class LicenceServerStack extends Stack {
   public readonly server: ElasticIpFailoverInstance;
 
   constructor(scope: Construct, id: string, props: StackProps) {
     super(scope, id, props);
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-    });
+    const vpc = publicOnlyVpc(this);
     // With a stopped standby, user data runs on each instance's first boot only and the standby's
     // first boot is cut short: install a unit that starts the service on every boot.
     const userData = ec2.UserData.forLinux();
@@ -150,12 +155,7 @@ export class LicenceServerStack extends Stack {
 export class FileServerStack extends Stack {
   constructor(scope: Construct, id: string, props: StackProps) {
     super(scope, id, props);
-    const vpc = new ec2.Vpc(this, 'Vpc', {
-      maxAzs: 2,
-      natGateways: 0,
-      subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-      flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-    });
+    const vpc = publicOnlyVpc(this);
     const userData = ec2.UserData.forLinux();
     // Runs after the data volume is mounted at /var/lib/app (the construct's mount script runs first).
     userData.addCommands(

@@ -10,18 +10,10 @@ import {
 } from '../../src';
 import { MOUNT_DATA_VOLUME_SCRIPT } from '../../src/eip-failover/mount-data-volume-script';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
+import { publicOnlyVpc } from '../support/vpc';
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
 const GROUP_NAME = 'Stack-Stack-Server-0C1E77D5';
-
-function publicVpc(stack: Stack, zones = 2): ec2.Vpc {
-  return new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: zones,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-  });
-}
 
 interface Built {
   readonly stack: Stack;
@@ -32,7 +24,7 @@ interface Built {
 function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stack, zones = 2): Built {
   const s = stack ?? new Stack(new App(), 'Stack', { env: ENV });
   const server = new ElasticIpFailoverInstance(s, 'Server', {
-    vpc: publicVpc(s, zones),
+    vpc: publicOnlyVpc(s, zones),
     strategy: FailoverStrategy.autoScalingGroup(),
     ...props,
   });
@@ -374,7 +366,7 @@ describe('autoScalingGroup strategy: data volume', () => {
     const userData = ec2.UserData.forLinux();
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     new ElasticIpFailoverInstance(stack, 'Server', {
-      vpc: publicVpc(stack),
+      vpc: publicOnlyVpc(stack),
       strategy: FailoverStrategy.autoScalingGroup(),
       dataVolume: { sizeGiB: 20 },
       userData,

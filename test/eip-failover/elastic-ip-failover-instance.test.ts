@@ -10,18 +10,9 @@ import {
   StandbyState,
 } from '../../src';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
+import { publicOnlyVpc } from '../support/vpc';
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
-
-/** A VPC with public subnets in `zones` AZs and flow logs (so cdk-nag has nothing to say about it). */
-function publicVpc(stack: Stack, zones = 2): ec2.Vpc {
-  return new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: zones,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-  });
-}
 
 interface Built {
   readonly stack: Stack;
@@ -31,7 +22,7 @@ interface Built {
 
 function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stack): Built {
   const s = stack ?? new Stack(new App(), 'Stack', { env: ENV });
-  const server = new ElasticIpFailoverInstance(s, 'Server', { vpc: publicVpc(s), ...props });
+  const server = new ElasticIpFailoverInstance(s, 'Server', { vpc: publicOnlyVpc(s), ...props });
   return { stack: s, server, template: Template.fromStack(s) };
 }
 
@@ -393,7 +384,7 @@ describe('ElasticIpFailoverInstance stopped standby', () => {
 describe('ElasticIpFailoverInstance validation', () => {
   test('refuses a VPC with public subnets in fewer than 2 AZs', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const vpc = publicVpc(stack, 1);
+    const vpc = publicOnlyVpc(stack, 1);
     expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc })).toThrow(
       /vpc must have public subnets in at least 2 Availability Zones.*received '1 zone\(s\) with public subnets'/,
     );
@@ -404,7 +395,7 @@ describe('ElasticIpFailoverInstance validation', () => {
     [101, /cpuThreshold must be from 1 to 100, received 101/],
   ])('refuses cpuThreshold %d', (cpuThreshold, message) => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const vpc = publicVpc(stack);
+    const vpc = publicOnlyVpc(stack);
     expect(
       () =>
         new ElasticIpFailoverInstance(stack, 'Server', {
@@ -416,7 +407,7 @@ describe('ElasticIpFailoverInstance validation', () => {
 
   test('refuses dataVolume with the standby strategy, naming dataVolume', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const vpc = publicVpc(stack);
+    const vpc = publicOnlyVpc(stack);
     expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { sizeGiB: 20 } })).toThrow(
       /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ sizeGiB: 20 \}'/,
     );
@@ -424,7 +415,7 @@ describe('ElasticIpFailoverInstance validation', () => {
 
   test('refuses cpuThreshold with cpuAlarm off, and reports every problem at once', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const vpc = publicVpc(stack, 1);
+    const vpc = publicOnlyVpc(stack, 1);
     expect(
       () =>
         new ElasticIpFailoverInstance(stack, 'Server', {

@@ -3,6 +3,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ElasticIpFailoverInstance, FailoverStrategy } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
+import { publicOnlyVpc } from '../support/vpc';
 
 // The Auto Scaling strategy with a data volume: the first instance writes its id to the volume,
 // the test terminates it, and the replacement (in either zone) must serve the same file through
@@ -12,12 +13,7 @@ import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
 const app = new App({ context: STRICT_VALIDATION_CONTEXT });
 const stack = new Stack(app, 'HaEipFailoverAsgInteg', { env: { region: 'eu-west-1' } });
 
-const vpc = new ec2.Vpc(stack, 'Vpc', {
-  maxAzs: 2,
-  natGateways: 0,
-  subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-  flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-});
+const vpc = publicOnlyVpc(stack);
 const userData = ec2.UserData.forLinux();
 userData.addCommands(
   'dnf install -y nginx',

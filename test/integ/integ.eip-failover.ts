@@ -3,16 +3,12 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ElasticIpFailoverInstance } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
+import { publicOnlyVpc } from '../support/vpc';
 
 const app = new App({ context: STRICT_VALIDATION_CONTEXT });
 const stack = new Stack(app, 'HaEipFailoverInteg', { env: { region: 'eu-west-1' } });
 
-const vpc = new ec2.Vpc(stack, 'Vpc', {
-  maxAzs: 2,
-  natGateways: 0,
-  subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-  flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-});
+const vpc = publicOnlyVpc(stack);
 const userData = ec2.UserData.forLinux();
 userData.addCommands(
   'dnf install -y nginx',
