@@ -47,6 +47,7 @@ import {
   VolumeType,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { isoTime, newestServed, restoreLineage, snapshotDescription, tagValue } from './data-lineage';
 import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
 
 /** The EventBridge event of an Auto Scaling lifecycle action. */
@@ -225,7 +226,7 @@ async function provideDataVolume(
   if (already?.VolumeId) {
     volumeId = already.VolumeId;
   } else {
-    const live = newestServed(volumes, dv);
+    const live = newestServed(volumes, dv.attachedAtTag);
     if (live?.VolumeId && live.AvailabilityZone === zone && live.State !== 'error') {
       const released = await waitForVolume(
         cfg,
@@ -302,7 +303,9 @@ async function snapshotToRestore(
         ec2.send(
           new CreateSnapshotCommand({
             VolumeId: liveId,
-            Description: `Data of ${cfg.groupName}, taken after its instance released it, to restore in another zone`,
+            Description: snapshotDescription(
+              `Data of ${cfg.groupName}, taken after its instance released it, to restore in another zone`,
+            ),
             TagSpecifications: [
               {
                 ResourceType: 'snapshot',
@@ -321,8 +324,7 @@ async function snapshotToRestore(
 
   // The volume served last is unusable or unreachable (its zone is failing): the newest completed
   // snapshot of the volumes served last, unless a newer one is still being taken and not stuck.
-  const lineage = (await snapshotsOf(cfg, dv)).filter((s) => tagValue(s.Tags, dv.attachedAtTag) !== undefined);
-  lineage.sort(newestDataFirst(dv));
+  const lineage = restoreLineage(await snapshotsOf(cfg, dv), dv.attachedAtTag);
   const newestCompleted = lineage.findIndex((s) => s.State === 'completed');
   const newer = (newestCompleted === -1 ? lineage : lineage.slice(0, newestCompleted)).filter(
     (s) => s.State === 'pending' && Date.now() - (s.StartTime?.getTime() ?? 0) < cfg.stuckSnapshotMs,
@@ -372,7 +374,7 @@ async function createVolume(
             ResourceType: 'volume',
             Tags: [
               { Key: dv.groupTag, Value: cfg.groupName },
-              { Key: 'Name', Value: `${cfg.groupName} data` },
+              { Key: 'Name', Value: `${cfg.groupName} data`.slice(0, 256) },
             ],
           },
         ],
@@ -405,7 +407,9 @@ async function onTerminate(cfg: Config, detail: LifecycleEvent['detail']): Promi
           ec2.send(
             new CreateSnapshotCommand({
               VolumeId: volume.VolumeId,
-              Description: `Data of ${cfg.groupName} when its instance ${instanceId} was terminated`,
+              Description: snapshotDescription(
+                `Data of ${cfg.groupName} when its instance ${instanceId} was terminated`,
+              ),
               TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(cfg, dv, volume, 'termination') }],
             }),
           ),
@@ -530,25 +534,6 @@ async function snapshotsOf(
   return snapshots;
 }
 
-/** The volume an instance of the group went InService with last. */
-function newestServed(volumes: Volume[], dv: DataVolumeConfig): Volume | undefined {
-  return volumes
-    .filter((v) => tagValue(v.Tags, dv.attachedAtTag) !== undefined)
-    .sort((a, b) =>
-      (tagValue(b.Tags, dv.attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, dv.attachedAtTag) ?? ''),
-    )[0];
-}
-
-/**
- * Orders snapshots by whose data is newest: first by when their volume last went into service
- * (a volume left behind in another zone keeps being snapshotted but its data is older), then by time.
- */
-function newestDataFirst(dv: DataVolumeConfig): (a: Snapshot, b: Snapshot) => number {
-  return (a, b) =>
-    (tagValue(b.Tags, dv.attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, dv.attachedAtTag) ?? '') ||
-    (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0);
-}
-
 function snapshotTags(cfg: Config, dv: DataVolumeConfig, volume: Volume, reason: string): Tag[] {
   const tags: Tag[] = [
     { Key: dv.groupTag, Value: cfg.groupName },
@@ -599,14 +584,6 @@ async function waitForSnapshot(cfg: Config, snapshotId: string, deadline: number
     if (Date.now() + cfg.pollIntervalMs > deadline) return undefined;
     await sleep(cfg.pollIntervalMs);
   }
-}
-
-function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
-  return tags?.find((t) => t.Key === key)?.Value;
-}
-
-function isoTime(date: Date | undefined): string {
-  return date ? date.toISOString() : '';
 }
 
 /** Runs an AWS call within this function's retry budget (see withRetries). */

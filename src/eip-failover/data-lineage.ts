@@ -1,0 +1,44 @@
+// Shared by the lifecycle hook and the data retention handlers: which volume served last and which
+// snapshot a launch in another zone restores. Both must agree, or the retention function could
+// delete what the next launch needs. Imports only types of the AWS SDK.
+import type { Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
+
+export function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
+  return tags?.find((t) => t.Key === key)?.Value;
+}
+
+/** A snapshot description, cut to the 255 characters EC2 accepts (group names may be that long). */
+export function snapshotDescription(text: string): string {
+  return text.length > 255 ? `${text.slice(0, 254)}…` : text;
+}
+
+export function isoTime(date: Date | undefined): string {
+  return date ? date.toISOString() : '';
+}
+
+/** The volume an instance of the group went InService with last (the newest `attachedAtTag`). */
+export function newestServed(volumes: Volume[], attachedAtTag: string): Volume | undefined {
+  return volumes
+    .filter((v) => tagValue(v.Tags, attachedAtTag) !== undefined)
+    .sort((a, b) => (tagValue(b.Tags, attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, attachedAtTag) ?? ''))[0];
+}
+
+/**
+ * The snapshots a launch can restore from, newest data first: only snapshots of volumes that
+ * served (tagged with when), ordered first by when their volume last went into service (a volume
+ * left behind in another zone keeps being snapshotted, but its data is older), then by start time.
+ */
+export function restoreLineage(snapshots: Snapshot[], attachedAtTag: string): Snapshot[] {
+  return snapshots
+    .filter((s) => tagValue(s.Tags, attachedAtTag) !== undefined)
+    .sort(
+      (a, b) =>
+        (tagValue(b.Tags, attachedAtTag) ?? '').localeCompare(tagValue(a.Tags, attachedAtTag) ?? '') ||
+        (b.StartTime?.getTime() ?? 0) - (a.StartTime?.getTime() ?? 0),
+    );
+}
+
+/** The snapshot a launch in another zone restores when the volume served last is out of reach. */
+export function restorePoint(snapshots: Snapshot[], attachedAtTag: string): Snapshot | undefined {
+  return restoreLineage(snapshots, attachedAtTag).find((s) => s.State === 'completed');
+}
