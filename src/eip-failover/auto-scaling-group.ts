@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Lazy, Names, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,25 +10,27 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
+import { createDataRetention, validateDataRetention } from './data-retention';
 import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import type { AutoScalingGroupOptions } from './failover-strategy';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
 import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
+import {
+  ATTACHED_AT_TAG,
+  DATA_VOLUME_TAG,
+  ec2Arn,
+  elasticIpArn,
+  GROUP_NAME_TAG,
+  groupArn,
+  INSTANCE_VOLUME_TAG,
+  nagArn,
+  nagGroupArn,
+  SNAPSHOT_REASON_TAG,
+} from './naming';
 import { METRIC_NAMESPACE } from './standby-instance';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
-
-/** Marks a data volume (and its snapshots) as this group's; the value is the group name. DLM targets it. */
-export const DATA_VOLUME_TAG = 'cdk-ha-patterns:data-volume';
-/** Set on a data volume (ISO time) each time it is attached to an instance that goes InService. */
-export const ATTACHED_AT_TAG = 'cdk-ha-patterns:attached-at';
-/** Why a snapshot was taken: `termination`, `detached` (before a restore in another zone) or `periodic` (DLM). */
-export const SNAPSHOT_REASON_TAG = 'cdk-ha-patterns:snapshot-reason';
-/** The instance tag naming its data volume; the mount script reads it from instance metadata. */
-export const INSTANCE_VOLUME_TAG = 'DataVolumeId';
-/** The tag Auto Scaling puts on the instances it launches. */
-const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
 
 export const DEFAULT_DEVICE_NAME = '/dev/sdf';
 export const DEFAULT_MOUNT_PATH = '/data';
@@ -109,6 +111,7 @@ export function validateAutoScalingGroup(
     }
   }
   check.integerInRange('dataVolume.snapshotRetention', volume.snapshotRetention, 1, 1000);
+  validateDataRetention(volume, check);
   const userData = props.userData?.render();
   if (userData !== undefined && !Token.isUnresolved(userData) && !userData.startsWith('#!/bin/bash')) {
     check.fail(
@@ -244,6 +247,9 @@ export function bindAutoScalingGroup(
   group.node.addDependency(rule, fn, role, logGroup);
 
   const snapshotPolicy = volume ? createSnapshotPolicy(scope, stack, groupName, volume) : undefined;
+  if (volume) {
+    createDataRetention(scope, { groupName, volume, deadLetterQueue, notificationTopic: context.notificationTopic });
+  }
 
   return { autoScalingGroup: group, failoverFunction: fn, deadLetterQueue, snapshotPolicy, alarms: [] };
 }
@@ -442,34 +448,4 @@ function createSnapshotPolicy(
   });
   policy.node.addDependency(role);
   return policy;
-}
-
-function ec2Arn(stack: Stack, resource: string, account?: string): string {
-  return stack.formatArn({ service: 'ec2', resource, resourceName: '*', account });
-}
-
-function elasticIpArn(stack: Stack, allocationId: string): string {
-  return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: allocationId });
-}
-
-function groupArn(stack: Stack, groupName: string): string {
-  return stack.formatArn({
-    service: 'autoscaling',
-    resource: 'autoScalingGroup',
-    resourceName: `*:autoScalingGroupName/${groupName}`,
-    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-  });
-}
-
-/** How cdk-nag prints an ARN of this stack with a wildcard resource name in a finding id. */
-function nagArn(stack: Stack, resource: string, account?: string): string {
-  return `arn:<AWS::Partition>:ec2:${nagName(stack.region, 'AWS::Region')}:${account ?? nagName(stack.account, 'AWS::AccountId')}:${resource}/*`;
-}
-
-function nagGroupArn(stack: Stack, groupName: string): string {
-  return `arn:<AWS::Partition>:autoscaling:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
-}
-
-function nagName(value: string, pseudoParameter: string): string {
-  return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
 }

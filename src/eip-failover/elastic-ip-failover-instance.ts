@@ -87,12 +87,27 @@ export interface DataVolumeOptions {
   readonly snapshotInterval?: Duration;
 
   /**
-   * How many periodic snapshots Data Lifecycle Manager keeps (1 to 1000); older ones are deleted
-   * by Data Lifecycle Manager, never by the construct's function.
+   * How many periodic snapshots of the volume in service Data Lifecycle Manager keeps (1 to 1000);
+   * it deletes older ones.
    *
    * @default 24
    */
   readonly snapshotRetention?: number;
+
+  /**
+   * How long snapshots no longer needed are kept (1 to 3650 days): those taken at termination,
+   * before a move to another zone and before a volume left behind is deleted, and the periodic
+   * snapshots of volumes that no longer exist (Data Lifecycle Manager stops expiring those). A
+   * scheduled function deletes them once they are this old, except the snapshot a launch in
+   * another zone would restore and any snapshot holding the current data of a volume that still
+   * exists. The same function deletes a volume left available in a zone the group moved away
+   * from, once a snapshot taken after its last use holds all its data and the volume serving the
+   * group is attached; that snapshot then holds its data for this long. To keep a volume or a
+   * snapshot out of its reach, remove its `cdk-ha-patterns:data-volume` tag.
+   *
+   * @default Duration.days(7)
+   */
+  readonly replacedDataRetention?: Duration;
 
   /**
    * The KMS key that encrypts the volume and its snapshots. The construct's function is granted

@@ -411,32 +411,127 @@ describe('autoScalingGroup strategy: data volume', () => {
     expect(all).not.toContain('ec2:DetachVolume');
   });
 
-  test('no role of the construct may DeleteVolume or DeleteSnapshot on *; DLM deletes only its own periodic snapshots', () => {
+  test('no role of the construct may DeleteVolume or DeleteSnapshot on *: only the retention role deletes, and only what is tagged for this group; DLM only its periodic snapshots', () => {
     const { template } = withVolume();
     const everything = statementsOf(template, /.*/);
     const deletes = everything.filter((s) =>
       actionsOf(s).some((a) => ['ec2:DeleteVolume', 'ec2:DeleteSnapshot', 'ec2:*', '*'].includes(a)),
     );
+    const tagged = { 'aws:ResourceTag/cdk-ha-patterns:data-volume': GROUP_NAME };
     expect(deletes).toEqual([
       {
         Sid: 'ExpireOnlyPeriodicSnapshotsOfThisGroup',
         Effect: 'Allow',
         Action: 'ec2:DeleteSnapshot',
         Resource: arn('snapshot/*', ''),
-        Condition: {
-          StringEquals: {
-            'aws:ResourceTag/cdk-ha-patterns:data-volume': GROUP_NAME,
-            'aws:ResourceTag/cdk-ha-patterns:snapshot-reason': 'periodic',
-          },
-        },
+        Condition: { StringEquals: { ...tagged, 'aws:ResourceTag/cdk-ha-patterns:snapshot-reason': 'periodic' } },
+      },
+      {
+        Sid: 'DeleteVolumesOfThisGroup',
+        Effect: 'Allow',
+        Action: 'ec2:DeleteVolume',
+        Resource: arn('volume/*'),
+        Condition: { StringEquals: tagged },
+      },
+      {
+        Sid: 'DeleteSnapshotsOfThisGroup',
+        Effect: 'Allow',
+        Action: 'ec2:DeleteSnapshot',
+        Resource: arn('snapshot/*', ''),
+        Condition: { StringEquals: tagged },
       },
     ]);
+    expect(statementsOf(template, /DataRetentionRole/).filter((s) => deletes.includes(s))).toHaveLength(2);
     expect(
       statementsOf(template, /SnapshotPolicyRole/)
         .filter((s) => s.Resource === '*')
         .flatMap(actionsOf)
         .sort(),
     ).toEqual(['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes']);
+  });
+
+  test('data retention: a function every 6 hours (with a DLQ), told the group, the tags, 7 days and a 1 hour grace', () => {
+    const { template } = withVolume();
+    const functions = template.findResources('AWS::Lambda::Function', {
+      Properties: { Environment: { Variables: { RETENTION_HOURS: Match.anyValue() } } },
+    });
+    expect(Object.keys(functions)).toHaveLength(1);
+    const [logicalId] = Object.keys(functions);
+    expect(logicalId).toMatch(/DataRetentionFunction/);
+    expect(functions[logicalId].Properties).toMatchObject({
+      Runtime: 'nodejs24.x',
+      Timeout: 300,
+      DeadLetterConfig: { TargetArn: { 'Fn::GetAtt': [expect.stringMatching(/LifecycleHookDeadLetterQueue/), 'Arn'] } },
+      Environment: {
+        Variables: {
+          GROUP_NAME: GROUP_NAME,
+          DATA_VOLUME_TAG: 'cdk-ha-patterns:data-volume',
+          ATTACHED_AT_TAG: 'cdk-ha-patterns:attached-at',
+          SNAPSHOT_REASON_TAG: 'cdk-ha-patterns:snapshot-reason',
+          RETENTION_HOURS: '168',
+          GRACE_MINUTES: '60',
+          TOPIC_ARN: { Ref: expect.stringMatching(/FailoverNotifications/) },
+        },
+      },
+    });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(6 hours)',
+      State: 'ENABLED',
+      Targets: [
+        Match.objectLike({
+          Arn: { 'Fn::GetAtt': [logicalId, 'Arn'] },
+          DeadLetterConfig: Match.anyValue(),
+          RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 },
+        }),
+      ],
+    });
+    template.hasResourceProperties('AWS::Lambda::Permission', {
+      FunctionName: { 'Fn::GetAtt': [logicalId, 'Arn'] },
+      Principal: 'events.amazonaws.com',
+    });
+  });
+
+  test('data retention IAM: snapshots and deletes only what is tagged for this group; reads on * are Describes', () => {
+    const { template } = withVolume();
+    const statements = statementsOf(template, /DataRetentionRole/).filter((s) =>
+      actionsOf(s).some((a) => a.startsWith('ec2:')),
+    );
+    const tagged = { StringEquals: { 'aws:ResourceTag/cdk-ha-patterns:data-volume': GROUP_NAME } };
+    expect(statements.map((s) => [s.Sid, actionsOf(s), s.Resource, s.Condition])).toEqual([
+      ['ReadVolumesAndSnapshots', ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'], '*', undefined],
+      ['SnapshotVolumesOfThisGroup', ['ec2:CreateSnapshot'], arn('volume/*'), tagged],
+      [
+        'CreateSnapshotsTaggedForThisGroup',
+        ['ec2:CreateSnapshot'],
+        arn('snapshot/*', ''),
+        { StringEquals: { 'aws:RequestTag/cdk-ha-patterns:data-volume': GROUP_NAME } },
+      ],
+      [
+        'TagSnapshotsOnCreate',
+        ['ec2:CreateTags'],
+        arn('snapshot/*', ''),
+        { StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' } },
+      ],
+      ['DeleteVolumesOfThisGroup', ['ec2:DeleteVolume'], arn('volume/*'), tagged],
+      ['DeleteSnapshotsOfThisGroup', ['ec2:DeleteSnapshot'], arn('snapshot/*', ''), tagged],
+    ]);
+  });
+
+  test('replacedDataRetention sets how long the retention function keeps snapshots', () => {
+    const { template } = withVolume({ replacedDataRetention: Duration.days(30) });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ RETENTION_HOURS: '720' }) },
+    });
+  });
+
+  test('without a data volume there is nothing to retain: no retention function or schedule', () => {
+    const { template } = build();
+    template.resourcePropertiesCountIs(
+      'AWS::Lambda::Function',
+      { Environment: { Variables: Match.objectLike({ RETENTION_HOURS: Match.anyValue() }) } },
+      0,
+    );
+    template.resourcePropertiesCountIs('AWS::Events::Rule', { ScheduleExpression: Match.anyValue() }, 0);
   });
 
   test('encryptionKey: the function may use that key (grants for EBS only) and passes it on', () => {
@@ -494,6 +589,14 @@ describe('autoScalingGroup strategy: validation', () => {
     [{ snapshotInterval: Duration.minutes(30) }, /dataVolume.snapshotInterval must be/],
     [{ snapshotRetention: 0 }, /dataVolume.snapshotRetention must be a whole number from 1 to 1000, received 0/],
     [
+      { replacedDataRetention: Duration.hours(12) },
+      /dataVolume.replacedDataRetention must be 1 to 3650 days, received '12 hours'/,
+    ],
+    [
+      { replacedDataRetention: Duration.days(3651) },
+      /dataVolume.replacedDataRetention must be 1 to 3650 days, received '3651 days'/,
+    ],
+    [
       { throughput: 250, volumeType: ec2.EbsDeviceVolumeType.IO2 },
       /dataVolume.throughput is only for gp3 volumes \(volumeType is io2\)/,
     ],
@@ -535,7 +638,11 @@ describe('autoScalingGroup strategy: validation', () => {
 
   test('skips unresolved tokens', () => {
     const later = Lazy.number({ produce: () => 50 });
-    expect(attempt({ dataVolume: { sizeGiB: later, snapshotRetention: later } })).not.toThrow();
+    expect(
+      attempt({
+        dataVolume: { sizeGiB: later, snapshotRetention: later, replacedDataRetention: Duration.hours(later) },
+      }),
+    ).not.toThrow();
   });
 });
 

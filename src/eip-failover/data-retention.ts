@@ -1,0 +1,136 @@
+import { Duration, Stack, Tokenization, Validations } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DataRetentionFunction } from './data-retention-function';
+import type { DataVolumeOptions } from './elastic-ip-failover-instance';
+import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, ec2Arn, nagArn, SNAPSHOT_REASON_TAG } from './naming';
+import { PropsValidator } from '../common/validation';
+
+// Internal: the scheduled function that removes the data volumes and snapshots a group of
+// FailoverStrategy.autoScalingGroup() no longer needs (see data-retention.lambda.ts for the rules).
+
+export const DEFAULT_REPLACED_DATA_RETENTION = Duration.days(7);
+/** How often the retention function runs. */
+export const RETENTION_SCHEDULE = Duration.hours(6);
+/**
+ * A volume created or put into service this recently is never deleted: a launch may be creating or
+ * attaching it (the lifecycle hook function runs for at most 14 minutes).
+ */
+export const RETENTION_GRACE = Duration.hours(1);
+const MIN_RETENTION_DAYS = 1;
+const MAX_RETENTION_DAYS = 3650;
+
+export function validateDataRetention(volume: DataVolumeOptions, check: PropsValidator): void {
+  const retention = volume.replacedDataRetention;
+  if (retention === undefined || retention.isUnresolved()) return;
+  const days = retention.toHours({ integral: false }) / 24;
+  if (days < MIN_RETENTION_DAYS || days > MAX_RETENTION_DAYS) {
+    check.fail(
+      'dataVolume.replacedDataRetention',
+      `must be ${MIN_RETENTION_DAYS} to ${MAX_RETENTION_DAYS} days`,
+      retention.toHumanString(),
+    );
+  }
+}
+
+export interface DataRetentionProps {
+  readonly groupName: string;
+  readonly volume: DataVolumeOptions;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly notificationTopic: sns.ITopic;
+}
+
+/** The retention function, its role (deletes only this group's volumes and snapshots) and its schedule. */
+export function createDataRetention(scope: Construct, props: DataRetentionProps): lambda.Function {
+  const stack = Stack.of(scope);
+  const { groupName, deadLetterQueue, notificationTopic } = props;
+  const retention = props.volume.replacedDataRetention ?? DEFAULT_REPLACED_DATA_RETENTION;
+
+  const logGroup = new logs.LogGroup(scope, 'DataRetentionLogs', { retention: logs.RetentionDays.THREE_MONTHS });
+  const role = new iam.Role(scope, 'DataRetentionRole', {
+    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    description: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
+  });
+  logGroup.grantWrite(role);
+  grantRetentionPermissions(stack, role, groupName);
+
+  const fn = new DataRetentionFunction(scope, 'DataRetentionFunction', {
+    description: `Deletes data volumes left behind (once a snapshot holds their data) and snapshots past ${retention.toHumanString()} that no launch needs`,
+    role,
+    logGroup,
+    memorySize: 256,
+    timeout: Duration.minutes(5),
+    deadLetterQueue,
+    retryAttempts: 2,
+    maxEventAge: Duration.hours(1),
+    environment: {
+      GROUP_NAME: groupName,
+      DATA_VOLUME_TAG,
+      ATTACHED_AT_TAG,
+      SNAPSHOT_REASON_TAG,
+      RETENTION_HOURS: Tokenization.stringifyNumber(retention.toHours({ integral: false })),
+      GRACE_MINUTES: String(RETENTION_GRACE.toMinutes()),
+      TOPIC_ARN: notificationTopic.topicArn,
+    },
+  });
+  notificationTopic.grantPublish(fn);
+  if (notificationTopic instanceof sns.Topic && notificationTopic.masterKey) {
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
+    });
+  }
+
+  new events.Rule(scope, 'DataRetentionSchedule', {
+    description:
+      `Every ${RETENTION_SCHEDULE.toHumanString()}: remove the data volumes and snapshots ${groupName} no longer needs`.slice(
+        0,
+        512,
+      ),
+    schedule: events.Schedule.rate(RETENTION_SCHEDULE),
+    targets: [new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(1) })],
+  });
+  return fn;
+}
+
+function grantRetentionPermissions(stack: Stack, role: iam.Role, groupName: string): void {
+  const volumes = ec2Arn(stack, 'volume');
+  const snapshots = ec2Arn(stack, 'snapshot', '');
+  const taggedForThisGroup = { StringEquals: { [`aws:ResourceTag/${DATA_VOLUME_TAG}`]: groupName } };
+  const add = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+
+  add('ReadVolumesAndSnapshots', ['ec2:DescribeVolumes', 'ec2:DescribeSnapshots'], ['*']);
+  add('SnapshotVolumesOfThisGroup', ['ec2:CreateSnapshot'], [volumes], taggedForThisGroup);
+  add('CreateSnapshotsTaggedForThisGroup', ['ec2:CreateSnapshot'], [snapshots], {
+    StringEquals: { [`aws:RequestTag/${DATA_VOLUME_TAG}`]: groupName },
+  });
+  add('TagSnapshotsOnCreate', ['ec2:CreateTags'], [snapshots], {
+    StringEquals: { 'ec2:CreateAction': 'CreateSnapshot' },
+  });
+  add('DeleteVolumesOfThisGroup', ['ec2:DeleteVolume'], [volumes], taggedForThisGroup);
+  add('DeleteSnapshotsOfThisGroup', ['ec2:DeleteSnapshot'], [snapshots], taggedForThisGroup);
+
+  Validations.of(role).acknowledge(
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: these Describe actions support no resource-level permissions.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+      reason: `Data volumes are created by the lifecycle hook function, so their ids are not known at deployment: snapshotting or deleting a volume requires the tag ${DATA_VOLUME_TAG} = this group on it.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+      reason: `Snapshots are created at run time (by the functions and Data Lifecycle Manager): creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, deleting one requires it on the snapshot.`,
+    },
+  );
+}
