@@ -172,6 +172,7 @@ export class FileServerStack extends Stack {
         mountPath: '/var/lib/app',
         snapshotInterval: Duration.hours(1),
         snapshotRetention: 24,
+        replacedDataRetention: Duration.days(14),
       },
     });
     server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(80), 'Office clients');

@@ -351,11 +351,11 @@ function grantLifecycleHookPermissions(
     acknowledgements.push(
       {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
-        reason: `Data volumes are created by the function, so their ids are not known at deployment: every action on volumes requires the tag ${DATA_VOLUME_TAG} = this group (on the request when creating, on the volume otherwise); no volume is ever deleted.`,
+        reason: `Data volumes are created by the function, so their ids are not known at deployment: every action on volumes requires the tag ${DATA_VOLUME_TAG} = this group (on the request when creating, on the volume otherwise); this role cannot delete volumes.`,
       },
       {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
-        reason: `Snapshots are created by the function and Data Lifecycle Manager: creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, restoring one requires it on the snapshot; no snapshot is ever deleted by the function.`,
+        reason: `Snapshots are created by the function and Data Lifecycle Manager: creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, restoring one requires it on the snapshot; this role cannot delete snapshots.`,
       },
     );
   }

@@ -119,7 +119,9 @@ export abstract class FailoverStrategy {
    *
    * With `dataVolume`, a termination lifecycle hook snapshots the volume, Data Lifecycle Manager
    * snapshots it periodically, and the launch hook reattaches it (same zone) or restores it from
-   * the newest completed snapshot (other zone).
+   * the newest completed snapshot (other zone). A function run every 6 hours deletes volumes left
+   * behind in another zone (once a snapshot holds their data) and snapshots older than
+   * `replacedDataRetention` that no launch would restore.
    *
    * Recovery takes a new instance's launch and boot (typically 2 to 5 minutes after the group
    * notices the failure), longer than `standbyInstance()`, but nothing runs idle.
@@ -138,6 +140,7 @@ export abstract class FailoverStrategy {
    *     mountPath: '/var/lib/app',
    *     snapshotInterval: Duration.hours(1),
    *     snapshotRetention: 48,
+   *     replacedDataRetention: Duration.days(14),
    *   },
    * });
    * server.connections.allowFromAnyIpv4(ec2.Port.tcp(443), 'HTTPS from the internet');

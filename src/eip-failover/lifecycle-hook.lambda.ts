@@ -340,7 +340,7 @@ async function snapshotToRestore(
       await notify(
         cfg,
         `Elastic IP ${cfg.publicIp || cfg.allocationId}: data restored from ${snapshot.SnapshotId}`,
-        `The data volume ${live.VolumeId} (${live.State} in ${live.AvailabilityZone}) could not be used, so the new instance's data volume is restored from the snapshot ${snapshot.SnapshotId} started at ${isoTime(snapshot.StartTime)}. Data written after that time is on ${live.VolumeId} only.`,
+        `The data volume ${live.VolumeId} (${live.State} in ${live.AvailabilityZone}) could not be used, so the new instance's data volume is restored from the snapshot ${snapshot.SnapshotId} started at ${isoTime(snapshot.StartTime)}. Data written after that time is on ${live.VolumeId} only. Once that volume is released, the data retention function snapshots it (reason retired) before it deletes it: copy what you need from that snapshot.`,
       );
     }
     return snapshot;

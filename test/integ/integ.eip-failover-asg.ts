@@ -7,8 +7,8 @@ import { publicOnlyVpc } from '../support/vpc';
 
 // The Auto Scaling strategy with a data volume: the first instance writes its id to the volume,
 // the test terminates it, and the replacement (in either zone) must serve the same file through
-// the same Elastic IP. Volumes and snapshots are kept by design: delete the ones tagged
-// cdk-ha-patterns:data-volume=<group> after the test.
+// the same Elastic IP. Volumes and snapshots outlive the stack (its retention function goes with
+// it): delete the ones tagged cdk-ha-patterns:data-volume=<group> after the test.
 
 const app = new App({ context: STRICT_VALIDATION_CONTEXT });
 const stack = new Stack(app, 'HaEipFailoverAsgInteg', { env: { region: 'eu-west-1' } });
