@@ -458,6 +458,23 @@ describe('failures and repeats', () => {
     expect([...one.errors, ...two.errors]).toEqual([]);
   });
 
+  test('a group name of 255 characters (the most autoScalingGroupName allows) still fits the snapshot description limit', async () => {
+    const long = 'g'.repeat(255);
+    process.env.GROUP_NAME = long;
+    world
+      .volume('vol-b', {
+        az: AZ_B,
+        attachedTo: CURRENT,
+        tags: { [GROUP_TAG]: long, [ATTACHED_AT]: minutesAgo(DAY).toISOString() },
+      })
+      .volume('vol-a', { az: AZ_A, tags: { [GROUP_TAG]: long, [ATTACHED_AT]: minutesAgo(9 * DAY).toISOString() } });
+    const result = await handler();
+    expect(result.retiringSnapshots).toHaveLength(1);
+    const description = ec2Mock.commandCalls(CreateSnapshotCommand)[0].args[0].input.Description!;
+    expect(description.length).toBe(255);
+    expect(description.startsWith(`Data of ${long.slice(0, 50)}`)).toBe(true);
+  });
+
   test('refuses to run without its configuration', async () => {
     delete process.env.RETENTION_HOURS;
     await expect(handler()).rejects.toThrow(/GROUP_NAME and RETENTION_HOURS must be set/);
