@@ -4,11 +4,14 @@
  * Runs on a schedule, never on the hot path: launches and terminations are the lifecycle hook
  * function's. It removes what the group no longer needs, and only that:
  *
+ * Nothing at all is deleted while the volume that served last (the newest `attached-at` tag) is
+ * not attached (between instances, or while launches fail): nothing goes before its replacement
+ * is in place.
+ *
  * Volumes. A volume of the group is deleted only when all of these hold:
- *  - it is not the volume that served last (the newest `attached-at` tag), and that volume is
- *    attached (in use): nothing is deleted until its replacement is in place;
- *  - it is available (attached to nothing), and was neither created nor put into service within
- *    the grace period (a launch may be creating or attaching it);
+ *  - it is available (attached to nothing, so never the volume that served last, which is
+ *    attached), and was neither created nor put into service within the grace period (a launch
+ *    may be creating or attaching it);
  *  - a completed snapshot of it, taken while it was available and after it last served (reason
  *    `detached`, by the launch hook before a move, or `retired`, taken here), holds all its data.
  *    When there is none, this function takes one (`retired`) and deletes the volume on a later run.
@@ -105,8 +108,15 @@ export async function handler(): Promise<RetentionResult> {
   };
   const volumes = await groupVolumes(cfg);
   const snapshots = await groupSnapshots(cfg);
-  await retireVolumes(cfg, volumes, snapshots, now, result);
-  await expireSnapshots(cfg, volumes, snapshots, now, result);
+  const served = newestServed(volumes, cfg.attachedAtTag);
+  if (served?.State === 'in-use') {
+    await retireVolumes(cfg, volumes, snapshots, now, result);
+    await expireSnapshots(cfg, volumes, snapshots, now, result);
+  } else {
+    // Between instances, or while launches keep failing: nothing is deleted until a replacement is in place.
+    const why = `the volume the group serves from (${served?.VolumeId ?? 'none'}) is not attached: nothing is deleted until it is`;
+    for (const id of [...volumes.map((v) => v.VolumeId), ...snapshots.map((s) => s.SnapshotId)]) result.kept[id!] = why;
+  }
   await report(cfg, result);
   console.log(JSON.stringify({ message: 'data retention', group: cfg.groupName, ...result }));
   if (result.errors.length > 0) {
@@ -126,23 +136,13 @@ async function retireVolumes(
   now: number,
   result: RetentionResult,
 ): Promise<void> {
-  const served = newestServed(volumes, cfg.attachedAtTag);
   const graceStart = isoTime(new Date(now - cfg.graceMs));
   for (const volume of volumes) {
     const volumeId = volume.VolumeId!;
     const keep = (why: string) => (result.kept[volumeId] = why);
-    if (volumeId === served?.VolumeId) {
-      keep('the volume the group serves from (served last)');
-      continue;
-    }
+    // The volume that serves is in use (the run stops otherwise), so it is kept here too.
     if (volume.State !== 'available') {
       keep(`${volume.State}, not available`);
-      continue;
-    }
-    if (served?.State !== 'in-use') {
-      keep(
-        `the volume the group serves from (${served?.VolumeId ?? 'none'}) is not attached: nothing is deleted until it is`,
-      );
       continue;
     }
     const lastUse = lastUseOf(cfg, volume);

@@ -197,23 +197,40 @@ describe('volumes left behind', () => {
     expect(result.retiringSnapshots).toHaveLength(1);
   });
 
-  test('nothing is deleted while the volume that serves is not attached (between instances): its replacement is not in place', async () => {
-    afterMove();
+  test('nothing at all is deleted while the volume that serves is not attached (between instances, or launches failing)', async () => {
+    history();
     world.volumes['vol-b'].state = 'available';
     world.volumes['vol-b'].attachedTo = undefined;
+    world.volumes['vol-b'].attachment = undefined;
     const result = await handler();
     expect(world.volumes['vol-a']).toBeDefined();
-    expect(result.kept['vol-a']).toMatch(/vol-b\) is not attached/);
+    expect(result.kept['vol-a']).toMatch(/vol-b\) is not attached: nothing is deleted until it is/);
+    expect(result.kept['snap-term-old']).toMatch(/vol-b\) is not attached/);
     expect(ec2Mock).not.toHaveReceivedCommand(DeleteVolumeCommand);
+    expect(ec2Mock).not.toHaveReceivedCommand(DeleteSnapshotCommand);
     expect(ec2Mock).not.toHaveReceivedCommand(CreateSnapshotCommand);
+
+    // Once the replacement is attached, the next run goes on.
+    world.volumes['vol-b'].state = 'in-use';
+    world.volumes['vol-b'].attachedTo = CURRENT;
+    world.volumes['vol-b'].attachment = 'attached';
+    const next = await handler();
+    expect(next.deletedVolumes).toEqual([{ volumeId: 'vol-a', snapshotId: 'snap-detached' }]);
+    expect(next.deletedSnapshots).toContain('snap-term-old');
   });
 
-  test('the volume that serves is never touched, even when it is available and old', async () => {
+  test('the volume that serves is never touched: alone and available it stops the run, attached it is in use', async () => {
     world.volume('vol-a', { az: AZ_A, tags: served(90 * DAY), created: minutesAgo(90 * DAY) });
-    const result = await handler();
+    const alone = await handler();
+    expect(alone.kept['vol-a']).toMatch(/\(vol-a\) is not attached/);
+    world.volumes['vol-a'].state = 'in-use';
+    world.volumes['vol-a'].attachedTo = CURRENT;
+    world.volumes['vol-a'].attachment = 'attached';
+    const attached = await handler();
+    expect(attached.kept['vol-a']).toBe('in-use, not available');
     expect(world.volumes['vol-a']).toBeDefined();
-    expect(result.kept['vol-a']).toBe('the volume the group serves from (served last)');
     expect(ec2Mock).not.toHaveReceivedCommand(CreateSnapshotCommand);
+    expect(ec2Mock).not.toHaveReceivedCommand(DeleteVolumeCommand);
   });
 
   test('a volume created within the grace period (a launch may be attaching it) is left alone, even if it never served', async () => {
