@@ -1,7 +1,65 @@
-// Shared by the lifecycle hook and the data retention handlers: which volume served last and which
-// snapshot a launch in another zone restores. Both must agree, or the retention function could
-// delete what the next launch needs. Imports only types of the AWS SDK.
-import type { Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
+// Shared by the lifecycle hook and the data retention handlers: how a group's volumes and
+// snapshots are listed, which volume served last and which snapshot a launch in another zone
+// restores. Both must agree, or the retention function could delete what the next launch needs.
+// Imports only the AWS SDK and the handlers' own helpers.
+import { DescribeSnapshotsCommand, DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import type { Filter, Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
+import { RetryBudget, withRetries } from './handler-support';
+
+/** Whose data: the tag that marks a group's volumes and snapshots, and the group's name (its value). */
+export interface GroupData {
+  readonly groupTag: string;
+  readonly groupName: string;
+}
+
+/** Every volume tagged for the group (and matching `filters`), across pages. */
+export async function listGroupVolumes(
+  ec2: EC2Client,
+  budget: RetryBudget,
+  group: GroupData,
+  filters: Filter[] = [],
+): Promise<Volume[]> {
+  const volumes: Volume[] = [];
+  let token: string | undefined;
+  do {
+    const out = await withRetries(budget, () =>
+      ec2.send(
+        new DescribeVolumesCommand({
+          Filters: [{ Name: `tag:${group.groupTag}`, Values: [group.groupName] }, ...filters],
+          NextToken: token,
+        }),
+      ),
+    );
+    volumes.push(...(out.Volumes ?? []));
+    token = out.NextToken;
+  } while (token);
+  return volumes;
+}
+
+/** Every snapshot this account owns tagged for the group (and matching `filters`), across pages. */
+export async function listGroupSnapshots(
+  ec2: EC2Client,
+  budget: RetryBudget,
+  group: GroupData,
+  filters: Filter[] = [],
+): Promise<Snapshot[]> {
+  const snapshots: Snapshot[] = [];
+  let token: string | undefined;
+  do {
+    const out = await withRetries(budget, () =>
+      ec2.send(
+        new DescribeSnapshotsCommand({
+          OwnerIds: ['self'],
+          Filters: [{ Name: `tag:${group.groupTag}`, Values: [group.groupName] }, ...filters],
+          NextToken: token,
+        }),
+      ),
+    );
+    snapshots.push(...(out.Snapshots ?? []));
+    token = out.NextToken;
+  } while (token);
+  return snapshots;
+}
 
 export function tagValue(tags: Tag[] | undefined, key: string): string | undefined {
   return tags?.find((t) => t.Key === key)?.Value;

@@ -38,14 +38,21 @@ import {
   CreateSnapshotCommand,
   DeleteSnapshotCommand,
   DeleteVolumeCommand,
-  DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
   Snapshot,
   Volume,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { isoTime, newestServed, restorePoint, snapshotDescription, tagValue } from './data-lineage';
+import {
+  isoTime,
+  listGroupSnapshots,
+  listGroupVolumes,
+  newestServed,
+  restorePoint,
+  snapshotDescription,
+  tagValue,
+} from './data-lineage';
 import { errorText, withRetries } from './handler-support';
 
 /** What the function did and why it kept the rest, returned for logs and tests. */
@@ -106,8 +113,8 @@ export async function handler(): Promise<RetentionResult> {
     kept: {},
     errors: [],
   };
-  const volumes = await groupVolumes(cfg);
-  const snapshots = await groupSnapshots(cfg);
+  const volumes = await listGroupVolumes(ec2, cfg, cfg);
+  const snapshots = await listGroupSnapshots(ec2, cfg, cfg);
   const served = newestServed(volumes, cfg.attachedAtTag);
   if (served?.State === 'in-use') {
     await retireVolumes(cfg, volumes, snapshots, now, result);
@@ -292,43 +299,6 @@ async function deleteSnapshot(cfg: Config, snapshotId: string, result: Retention
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
-
-async function groupVolumes(cfg: Config): Promise<Volume[]> {
-  const volumes: Volume[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(cfg, () =>
-      ec2.send(
-        new DescribeVolumesCommand({
-          Filters: [{ Name: `tag:${cfg.groupTag}`, Values: [cfg.groupName] }],
-          NextToken: token,
-        }),
-      ),
-    );
-    volumes.push(...(out.Volumes ?? []));
-    token = out.NextToken;
-  } while (token);
-  return volumes;
-}
-
-async function groupSnapshots(cfg: Config): Promise<Snapshot[]> {
-  const snapshots: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(cfg, () =>
-      ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ['self'],
-          Filters: [{ Name: `tag:${cfg.groupTag}`, Values: [cfg.groupName] }],
-          NextToken: token,
-        }),
-      ),
-    );
-    snapshots.push(...(out.Snapshots ?? []));
-    token = out.NextToken;
-  } while (token);
-  return snapshots;
-}
 
 /** Tells the topic about deleted volumes (data moved into a snapshot) and failures; snapshot expiry is routine. */
 async function report(cfg: Config, result: RetentionResult): Promise<void> {

@@ -41,13 +41,22 @@ import {
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
   EC2Client,
+  Filter,
   Snapshot,
   Tag,
   Volume,
   VolumeType,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { isoTime, newestServed, restoreLineage, snapshotDescription, tagValue } from './data-lineage';
+import {
+  isoTime,
+  listGroupSnapshots,
+  listGroupVolumes,
+  newestServed,
+  restoreLineage,
+  snapshotDescription,
+  tagValue,
+} from './data-lineage';
 import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
 
 /** The EventBridge event of an Auto Scaling lifecycle action. */
@@ -484,26 +493,8 @@ async function waitForRunning(cfg: Config, instanceId: string, deadline: number)
   }
 }
 
-async function groupVolumes(
-  cfg: Config,
-  dv: DataVolumeConfig,
-  filters: { Name: string; Values: string[] }[] = [],
-): Promise<Volume[]> {
-  const volumes: Volume[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(cfg, () =>
-      ec2.send(
-        new DescribeVolumesCommand({
-          Filters: [{ Name: `tag:${dv.groupTag}`, Values: [cfg.groupName] }, ...filters],
-          NextToken: token,
-        }),
-      ),
-    );
-    volumes.push(...(out.Volumes ?? []));
-    token = out.NextToken;
-  } while (token);
-  return volumes;
+function groupVolumes(cfg: Config, dv: DataVolumeConfig, filters: Filter[] = []): Promise<Volume[]> {
+  return listGroupVolumes(ec2, cfg, { groupTag: dv.groupTag, groupName: cfg.groupName }, filters);
 }
 
 async function describeVolumes(cfg: Config, ids: string[]): Promise<Volume[]> {
@@ -511,27 +502,8 @@ async function describeVolumes(cfg: Config, ids: string[]): Promise<Volume[]> {
   return out.Volumes ?? [];
 }
 
-async function snapshotsOf(
-  cfg: Config,
-  dv: DataVolumeConfig,
-  filters: { Name: string; Values: string[] }[] = [],
-): Promise<Snapshot[]> {
-  const snapshots: Snapshot[] = [];
-  let token: string | undefined;
-  do {
-    const out = await call(cfg, () =>
-      ec2.send(
-        new DescribeSnapshotsCommand({
-          OwnerIds: ['self'],
-          Filters: [{ Name: `tag:${dv.groupTag}`, Values: [cfg.groupName] }, ...filters],
-          NextToken: token,
-        }),
-      ),
-    );
-    snapshots.push(...(out.Snapshots ?? []));
-    token = out.NextToken;
-  } while (token);
-  return snapshots;
+function snapshotsOf(cfg: Config, dv: DataVolumeConfig, filters: Filter[] = []): Promise<Snapshot[]> {
+  return listGroupSnapshots(ec2, cfg, { groupTag: dv.groupTag, groupName: cfg.groupName }, filters);
 }
 
 function snapshotTags(cfg: Config, dv: DataVolumeConfig, volume: Volume, reason: string): Tag[] {
