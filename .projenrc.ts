@@ -1,6 +1,12 @@
 import { awscdk, javascript, ReleasableCommits } from 'projen';
 
-const cdkVersion = '2.276.0';
+// One version of aws-cdk-lib, constructs and cdk-nag for every language: the TypeScript tests run on
+// these and the Python, Java and Go consumer apps (test/consumers/) install these same versions from
+// their own registries (test/consumers/versions.js reads them from package.json). aws-cdk-lib 2.263.0
+// is the newest release that npm, PyPI, Maven Central (its maven-metadata.xml, which Maven reads to
+// resolve the version range in our pom) and the Go module proxy all serve here; it is also the peer
+// minimum, so no user in any language is asked for a release their registry does not have.
+const cdkVersion = '2.263.0';
 
 const project = new awscdk.AwsCdkConstructLibrary({
   name: 'cdk-ha-patterns',
@@ -58,7 +64,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
   },
 
   devDeps: [
-    'cdk-nag@^3.0.2',
+    'cdk-nag@3.0.2',
     '@aws-cdk/integ-tests-alpha@2.245.0-alpha.0',
     '@aws-cdk/integ-runner',
     'aws-sdk-client-mock',
@@ -72,6 +78,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
   ],
 
   jestOptions: {
+    // Snapshots are compared, never rewritten, by `npx projen test` (and so by CI); `npx projen
+    // test:update` rewrites them on purpose.
+    updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
       testTimeout: 120_000,

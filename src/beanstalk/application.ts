@@ -1,8 +1,9 @@
-import { Token, Validations } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 /**
  * Properties for a {@link BeanstalkApplication}.
@@ -124,7 +125,8 @@ function createServiceRole(scope: Construct): iam.Role {
       iam.ManagedPolicy.fromAwsManagedPolicyName('AWSElasticBeanstalkManagedUpdatesCustomerRolePolicy'),
     ],
   });
-  Validations.of(role).acknowledge(
+  acknowledge(
+    role,
     {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSElasticBeanstalkEnhancedHealth]',
       reason:

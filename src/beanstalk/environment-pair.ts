@@ -1,4 +1,4 @@
-import { CustomResource, Duration, Fn, Names, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Fn, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -14,6 +14,7 @@ import { Cutover, EnvironmentPreset, EnvironmentTier, Slot } from './options';
 import { SourceBundle } from './source-bundle';
 import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 /**
  * One slot (blue or green) of a {@link BeanstalkEnvironmentPair}.
@@ -223,7 +224,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         }),
       ],
     });
-    Validations.of(fn.role!).acknowledge({
+    acknowledge(fn.role!, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'elasticbeanstalk:DescribeEnvironments (read only) is granted on * because its authorization covers the application and environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
@@ -16,6 +16,7 @@ import { DeploymentPolicy, EnvironmentPreset, EnvironmentTier, PlatformUpdateLev
 import { BeanstalkPlatform } from './platform';
 import { SourceBundle } from './source-bundle';
 import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
+import { acknowledge } from '../common/acknowledge';
 
 /** The TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward secrecy only. */
 const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -330,7 +331,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         ec2.Port.tcp(80),
         'Load balancer to instances',
       );
-      Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+      acknowledge(this.loadBalancerSecurityGroup, {
         id: 'AwsSolutions-EC23',
         reason: `The security group of an internet-facing load balancer admits the internet on its one listener port (${listenerPort}); the instances admit only this group.`,
       });
@@ -340,7 +341,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         ec2.Port.tcp(80),
         'Clients of the single instance on port 80',
       );
-      Validations.of(this.securityGroup).acknowledge({
+      acknowledge(this.securityGroup, {
         id: 'AwsSolutions-EC23',
         reason:
           'A single-instance web environment has no load balancer: its one instance serves clients directly on port 80 and admits nothing else.',
@@ -568,7 +569,8 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         ],
       }),
     );
-    Validations.of(this.instanceRole).acknowledge(
+    acknowledge(
+      this.instanceRole,
       {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', `log-group:/aws/elasticbeanstalk/${environmentName}/*`)}]`,
         reason:

@@ -1,11 +1,12 @@
 import * as crypto from 'crypto';
-import { CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { createHandlerFunction } from './handler-function';
 import { EnvironmentTier } from './options';
 import { PlatformLookupFunction } from './platform-lookup-function';
+import { acknowledge } from '../common/acknowledge';
 
 /**
  * How an environment names its platform, as returned by {@link BeanstalkPlatform.bind}: exactly
@@ -120,7 +121,7 @@ function lookupFunction(stack: Stack): lambda.IFunction {
       }),
     ],
   });
-  Validations.of(fn.role!).acknowledge({
+  acknowledge(fn.role!, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'elasticbeanstalk:ListPlatformVersions lists the public platform versions of the region and supports no resource-level permission; it is the only action granted on *.',

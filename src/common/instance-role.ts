@@ -1,6 +1,7 @@
-import { Stack, Token, Validations } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
+import { acknowledge } from './acknowledge';
 
 /**
  * An EC2 instance role that lets Systems Manager Session Manager reach the instance (instead of
@@ -39,7 +40,8 @@ export function createSessionManagerRole(scope: Construct, id: string, descripti
       resources: ['*'],
     }),
   );
-  Validations.of(role).acknowledge(
+  acknowledge(
+    role,
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 /**
  * Properties for a {@link DetachableDatabase}.
@@ -442,7 +443,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
         // aws-cdk-lib writes 100 GiB when none is given; a restore takes the snapshot's size instead.
         (instance.node.defaultChild as rds.CfnDBInstance).addPropertyDeletionOverride('AllocatedStorage');
       }
-      Validations.of(instance).acknowledge({
+      acknowledge(instance, {
         id: 'AwsSolutions-RDS2',
         reason: `This instance is restored from snapshot ${props.snapshotIdentifier} and keeps that snapshot's storage encryption, which CloudFormation cannot change on restore; encrypt an unencrypted snapshot by copying it with a KMS key before restoring it.`,
       });

@@ -1,4 +1,4 @@
-import { Duration, Lazy, Names, Stack, Token, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, Lazy, Names, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -29,6 +29,7 @@ import {
 } from './naming';
 import { METRIC_NAMESPACE } from './standby-instance';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
 
@@ -190,7 +191,7 @@ export function bindAutoScalingGroup(
   });
   context.notificationTopic.grantPublish(fn);
   if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
-    Validations.of(role).acknowledge({
+    acknowledge(role, {
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
         'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
@@ -359,7 +360,7 @@ function grantLifecycleHookPermissions(
       },
     );
   }
-  Validations.of(role).acknowledge(...acknowledgements);
+  acknowledge(role, ...acknowledgements);
 }
 
 /** Data Lifecycle Manager snapshots of the group's data volumes, with an inline least-privilege role. */
@@ -410,7 +411,8 @@ function createSnapshotPolicy(
       },
     }),
   );
-  Validations.of(role).acknowledge(
+  acknowledge(
+    role,
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,4 +1,4 @@
-import { Duration, Stack, Tokenization, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Tokenization } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,7 @@ import { DataRetentionFunction } from './data-retention-function';
 import type { DataVolumeOptions } from './elastic-ip-failover-instance';
 import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, ec2Arn, nagArn, SNAPSHOT_REASON_TAG } from './naming';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 // Internal: the scheduled function that removes the data volumes and snapshots a group of
 // FailoverStrategy.autoScalingGroup() no longer needs (see data-retention.lambda.ts for the rules).
@@ -81,7 +82,7 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
   });
   notificationTopic.grantPublish(fn);
   if (notificationTopic instanceof sns.Topic && notificationTopic.masterKey) {
-    Validations.of(role).acknowledge({
+    acknowledge(role, {
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
         'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
@@ -118,7 +119,8 @@ function grantRetentionPermissions(stack: Stack, role: iam.Role, groupName: stri
   add('DeleteVolumesOfThisGroup', ['ec2:DeleteVolume'], [volumes], taggedForThisGroup);
   add('DeleteSnapshotsOfThisGroup', ['ec2:DeleteSnapshot'], [snapshots], taggedForThisGroup);
 
-  Validations.of(role).acknowledge(
+  acknowledge(
+    role,
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -1,4 +1,4 @@
-import { Duration, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -15,6 +15,7 @@ import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-insta
 import { FailoverFunction } from './failover-function';
 import type { StandbyInstanceOptions } from './failover-strategy';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 // Internal: the resources of FailoverStrategy.standbyInstance(). Not exported from the package.
 
@@ -116,7 +117,7 @@ export function bindStandbyInstance(
       conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] } },
     }),
   );
-  Validations.of(role).acknowledge({
+  acknowledge(role, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
@@ -144,7 +145,7 @@ export function bindStandbyInstance(
   });
   context.notificationTopic.grantPublish(failoverFunction);
   if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
-    Validations.of(role).acknowledge({
+    acknowledge(role, {
       id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
       reason:
         'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
@@ -213,7 +214,7 @@ function createInstance(
   });
   instance.node.addDependency(internetConnectivityOf(subnet));
   if (!context.terminationProtection) {
-    Validations.of(instance).acknowledge({
+    acknowledge(instance, {
       id: 'AwsSolutions-EC29',
       reason: 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
     });
@@ -299,7 +300,7 @@ function stopAfterCreation(
   );
   const providerRole = provider?.node.tryFindChild('ServiceRole');
   if (providerRole) {
-    Validations.of(providerRole).acknowledge({
+    acknowledge(providerRole, {
       id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
       reason:
         "The AwsCustomResource provider's role (aws-cdk-lib's shared singleton) uses the AWS managed basic execution policy for its logs; its API permissions are inline and scoped (ec2:StopInstances on the standby instance).",

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -10,6 +10,7 @@ import { Construct } from 'constructs';
 import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+import { acknowledge } from '../common/acknowledge';
 
 /**
  * Properties for a {@link HighlyAvailableWebApp}.
@@ -365,7 +366,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
     }
 
-    Validations.of(this.loadBalancerSecurityGroup).acknowledge({
+    acknowledge(this.loadBalancerSecurityGroup, {
       id: 'AwsSolutions-EC23',
       reason:
         'This is the security group of an internet-facing load balancer: it admits the internet on the listener ports only (80, and 443 with a certificate); the instances behind it admit only this group.',
@@ -404,7 +405,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       removalPolicy: RemovalPolicy.RETAIN,
       lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
     });
-    Validations.of(bucket).acknowledge({
+    acknowledge(bucket, {
       id: 'AwsSolutions-S1',
       reason:
         'This bucket is itself the destination of the load balancer access logs; logging access to it would need another bucket whose own access would need logging in turn.',
