@@ -171,6 +171,25 @@ project.addTask('shellcheck', {
   exec: 'bash scripts/shellcheck.sh',
 });
 
+// jsii-pacmak writes the npm-resolved version of each transitive jsii dependency into the Go module's
+// go.mod. The Go module proxy serves @aws-cdk/cloud-assembly-schema's Go binding (v54) whole (its .zip and its checksum-database entry) at 54.11.0, not
+// at the 54.26.0 npm would pick, so the resolution is held at 54.11.0 (aws-cdk-lib 2.263.0
+// asks for ^54.11.0) and `go mod tidy` in package:go can fetch every module the go.mod names.
+project.package.addField('overrides', { '@aws-cdk/cloud-assembly-schema': '54.11.0' });
+
+// Real packages for every language this machine can build: the npm tarball, the Python wheel and
+// sdist, the Maven jar (with its sources and javadoc jars) and the Go module, each by projen's own
+// package:<language> task, on CI as on a laptop (projen's default builds only package:js when CI is
+// set, because its release workflow packages the other languages in jobs of their own; we have no
+// such jobs). .NET is left out: package:dotnet needs the .NET SDK, which no machine here has, so its
+// code is only generated (the codegen task below).
+const packageAll = project.tasks.tryFind('package-all')!;
+packageAll.reset();
+packageAll.description = 'Packages the npm, Python, Java and Go artifacts (.NET: code generation only, see codegen)';
+for (const language of ['js', 'python', 'java', 'go']) packageAll.spawn(project.tasks.tryFind(`package:${language}`)!);
+project.packageTask.reset();
+project.packageTask.spawn(packageAll);
+
 // Every jsii language: generate Python, Java, .NET and Go offline and byte-compile the Python.
 const codegen = project.addTask('codegen', {
   description: 'Generate Python, Java, .NET and Go bindings offline (jsii-pacmak --code-only); byte-compile the Python',
