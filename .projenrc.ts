@@ -196,6 +196,24 @@ const codegen = project.addTask('codegen', {
 });
 codegen.exec('bash scripts/codegen-check.sh');
 
+// Consumer apps: the packages the build made, installed and used by a real CDK app in Python, Java
+// and Go (test/consumers/<language>/run.sh), each checked against test/consumers/expectations.json.
+const consumers = project.addTask('consumers', {
+  description: 'Run the Python, Java and Go consumer apps against the packages in dist/ (run after package)',
+});
+for (const [language, what] of [
+  ['python', 'wheel from dist/python in a fresh venv, mypy --strict, synth and checks'],
+  ['java', 'jar from dist/java with Maven, synth and checks'],
+  ['go', 'module from dist/go, go vet, build, synth and checks'],
+]) {
+  consumers.spawn(
+    project.addTask(`consumers:${language}`, {
+      description: `Consumer app in ${language}: ${what}`,
+      exec: `bash test/consumers/${language}/run.sh`,
+    }),
+  );
+}
+
 // Architecture pictures: docs/diagrams/*.dot (Graphviz, Debian package `graphviz`) -> docs/images/*.png.
 project.addTask('diagrams', {
   description: 'Render docs/diagrams/*.dot to docs/images/*.png (needs Graphviz `dot`)',
