@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, CfnOutput, Duration, Stack, StackProps } from 'aws-cdk-lib';
+import { App, CfnOutput, Duration, Size, Stack, StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import {
@@ -168,7 +168,7 @@ export class FileServerStack extends Stack {
       userData,
       strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(5) }),
       dataVolume: {
-        sizeGiB: 20,
+        size: Size.gibibytes(20),
         mountPath: '/var/lib/app',
         snapshotInterval: Duration.hours(1),
         snapshotRetention: 24,

@@ -11,6 +11,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
 import { createDataRetention, validateDataRetention } from './data-retention';
+import { dataVolumeSizeGiB } from './data-volume-size';
 import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import type { AutoScalingGroupOptions } from './failover-strategy';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
@@ -65,7 +66,15 @@ export function validateAutoScalingGroup(
   }
   const volume = props.dataVolume;
   if (volume === undefined) return;
-  check.integerInRange('dataVolume.sizeGiB', volume.sizeGiB, 1, 16384);
+  if (volume.size !== undefined && volume.sizeGiB !== undefined) {
+    check.fail('dataVolume.size', 'and the deprecated dataVolume.sizeGiB are mutually exclusive: give size only', volume.sizeGiB);
+  } else if (volume.size === undefined && volume.sizeGiB === undefined) {
+    check.fail('dataVolume.size', 'is required (for example Size.gibibytes(50))', undefined);
+  } else if (volume.size !== undefined) {
+    check.integerInRange('dataVolume.size (GiB)', dataVolumeSizeGiB(volume), 1, 16384);
+  } else {
+    check.integerInRange('dataVolume.sizeGiB', volume.sizeGiB, 1, 16384);
+  }
   const type = volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3;
   const iopsTypes: string[] = [ec2.EbsDeviceVolumeType.GP3, ec2.EbsDeviceVolumeType.IO1, ec2.EbsDeviceVolumeType.IO2];
   if (volume.iops !== undefined && !iopsTypes.includes(type)) {
@@ -257,7 +266,7 @@ export function bindAutoScalingGroup(
 
 function dataVolumeEnvironment(volume: DataVolumeOptions): Record<string, string> {
   const env: Record<string, string> = {
-    VOLUME_SIZE_GIB: Tokenization.stringifyNumber(volume.sizeGiB),
+    VOLUME_SIZE_GIB: Tokenization.stringifyNumber(dataVolumeSizeGiB(volume)!),
     VOLUME_TYPE: volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
     DEVICE_NAME: volume.deviceName ?? DEFAULT_DEVICE_NAME,
     DATA_VOLUME_TAG,
@@ -451,3 +460,4 @@ function createSnapshotPolicy(
   policy.node.addDependency(role);
   return policy;
 }
+

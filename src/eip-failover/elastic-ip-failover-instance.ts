@@ -1,4 +1,4 @@
-import { Duration, Token } from 'aws-cdk-lib';
+import { Duration, Size, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
@@ -36,10 +36,22 @@ import { PropsValidator } from '../common/validation';
  */
 export interface DataVolumeOptions {
   /**
-   * The size of the volume in GiB (1 to 16384). A volume restored from a snapshot of a smaller
-   * volume is this size, but its filesystem keeps its size until grown (`resize2fs`).
+   * The size of the volume, a whole number of GiB from 1 to 16384 (`Size.gibibytes(50)`). A volume
+   * restored from a snapshot of a smaller volume is this size, but its filesystem keeps its size
+   * until grown (`resize2fs`).
+   *
+   * @default - required: give `size` (or the deprecated `sizeGiB`)
    */
-  readonly sizeGiB: number;
+  readonly size?: Size;
+
+  /**
+   * The size of the volume in GiB.
+   *
+   * @deprecated use `size: Size.gibibytes(n)`. jsii-rosetta and the Python binding spell this name
+   * differently (`size_gi_b` and `size_gib`), so it will be removed.
+   * @default - `size`
+   */
+  readonly sizeGiB?: number;
 
   /**
    * Where the volume is mounted on the instance.

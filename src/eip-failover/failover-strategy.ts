@@ -136,7 +136,7 @@ export abstract class FailoverStrategy {
    *   userData,
    *   strategy: patterns.FailoverStrategy.autoScalingGroup(),
    *   dataVolume: {
-   *     sizeGiB: 50,
+   *     size: Size.gibibytes(50),
    *     mountPath: '/var/lib/app',
    *     snapshotInterval: Duration.hours(1),
    *     snapshotRetention: 48,

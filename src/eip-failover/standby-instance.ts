@@ -12,6 +12,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { FailoverBinding, FailoverContext } from './binding';
 import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
+import { dataVolumeSizeGiB } from './data-volume-size';
 import { FailoverFunction } from './failover-function';
 import type { StandbyInstanceOptions } from './failover-strategy';
 import { PropsValidator } from '../common/validation';
@@ -44,7 +45,7 @@ export function validateStandbyInstance(
     check.fail(
       'dataVolume',
       'is only supported with FailoverStrategy.autoScalingGroup(): the primary and standby instances of FailoverStrategy.standbyInstance() have separate disks, so a data volume could not follow the Elastic IP',
-      `{ sizeGiB: ${props.dataVolume.sizeGiB} }`,
+      `{ size: ${dataVolumeSizeGiB(props.dataVolume)} GiB }`,
     );
   }
   check.numberInRange('cpuThreshold', options.cpuThreshold, 1, 100);

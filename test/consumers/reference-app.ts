@@ -1,5 +1,5 @@
 import * as path from 'path';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import {
   BeanstalkEnvironmentPair,
@@ -45,7 +45,7 @@ export const UNITS: Record<string, (app: App) => void> = {
     new ElasticIpFailoverInstance(stack, 'Server', {
       vpc: publicVpc(stack),
       strategy: FailoverStrategy.autoScalingGroup(),
-      dataVolume: { sizeGiB: 20, mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
+      dataVolume: { size: Size.gibibytes(20), mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
     });
   },
   'beanstalk-pair': (app) => {

@@ -1,4 +1,4 @@
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Duration, Lazy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -32,7 +32,7 @@ function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stac
 }
 
 function withVolume(dataVolume: Partial<DataVolumeOptions> = {}, props: Partial<ElasticIpFailoverInstanceProps> = {}) {
-  return build({ dataVolume: { sizeGiB: 20, ...dataVolume }, ...props });
+  return build({ dataVolume: { size: Size.gibibytes(20), ...dataVolume }, ...props });
 }
 
 interface Statement {
@@ -103,7 +103,7 @@ describe('autoScalingGroup strategy: group', () => {
   test('autoScalingGroupName pins the group name and the data tags, so a renamed construct still finds its data', () => {
     const { template } = build({
       strategy: FailoverStrategy.autoScalingGroup({ autoScalingGroupName: 'files-prod' }),
-      dataVolume: { sizeGiB: 20 },
+      dataVolume: { size: Size.gibibytes(20) },
     });
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { AutoScalingGroupName: 'files-prod' });
     template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
@@ -318,9 +318,16 @@ describe('autoScalingGroup strategy: data volume', () => {
     });
   });
 
+  test('the deprecated sizeGiB still sizes the volume when size is not given', () => {
+    const { template } = withVolume({ size: undefined, sizeGiB: 30 });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ VOLUME_SIZE_GIB: '30' }) },
+    });
+  });
+
   test('the function knows the volume: size, type, iops, throughput, device, tags', () => {
     const { template } = withVolume({
-      sizeGiB: 100,
+      size: Size.gibibytes(100),
       iops: 4000,
       throughput: 250,
       deviceName: '/dev/sdg',
@@ -368,7 +375,7 @@ describe('autoScalingGroup strategy: data volume', () => {
     new ElasticIpFailoverInstance(stack, 'Server', {
       vpc: publicOnlyVpc(stack),
       strategy: FailoverStrategy.autoScalingGroup(),
-      dataVolume: { sizeGiB: 20 },
+      dataVolume: { size: Size.gibibytes(20) },
       userData,
     });
     userData.addCommands('echo later');
@@ -565,7 +572,7 @@ describe('autoScalingGroup strategy: data volume', () => {
 });
 
 function withVolumeIn(stack: Stack, dataVolume: Partial<DataVolumeOptions>): Built {
-  return build({ dataVolume: { sizeGiB: 20, ...dataVolume } }, stack);
+  return build({ dataVolume: { size: Size.gibibytes(20), ...dataVolume } }, stack);
 }
 
 describe('autoScalingGroup strategy: validation', () => {
@@ -574,7 +581,11 @@ describe('autoScalingGroup strategy: validation', () => {
   }
 
   test.each([
-    [{ sizeGiB: 0 }, /dataVolume.sizeGiB must be a whole number from 1 to 16384, received 0/],
+    [{ size: Size.gibibytes(0) }, /dataVolume.size \(GiB\) must be a whole number from 1 to 16384, received 0/],
+    [{ size: Size.mebibytes(1536) }, /dataVolume.size \(GiB\) must be a whole number from 1 to 16384, received 1.5/],
+    [{ size: undefined }, /dataVolume.size is required \(for example Size.gibibytes\(50\)\)/],
+    [{ sizeGiB: 20 }, /dataVolume.size and the deprecated dataVolume.sizeGiB are mutually exclusive: give size only/],
+    [{ size: undefined, sizeGiB: 0 }, /dataVolume.sizeGiB must be a whole number from 1 to 16384, received 0/],
     [{ mountPath: 'data' }, /dataVolume.mountPath must be an absolute path other than \/.*received 'data'/],
     [{ mountPath: '/' }, /dataVolume.mountPath must be an absolute path other than \//],
     [{ mountPath: '/data; rm -rf /' }, /dataVolume.mountPath must be an absolute path/],
@@ -602,7 +613,7 @@ describe('autoScalingGroup strategy: validation', () => {
     ],
     [{ iops: 3000, volumeType: ec2.EbsDeviceVolumeType.ST1 }, /dataVolume.iops is only for gp3, io1 and io2 volumes/],
   ])('refuses dataVolume %o', (dataVolume, message) => {
-    expect(attempt({ dataVolume: { sizeGiB: 20, ...dataVolume } })).toThrow(message);
+    expect(attempt({ dataVolume: { size: Size.gibibytes(20), ...dataVolume } })).toThrow(message);
   });
 
   test('refuses an Auto Scaling group name with a colon', () => {
@@ -619,19 +630,19 @@ describe('autoScalingGroup strategy: validation', () => {
 
   test('refuses non-Linux user data with a data volume, naming userData', () => {
     const userData = ec2.UserData.custom('#cloud-config\npackages: [nginx]');
-    expect(attempt({ userData, dataVolume: { sizeGiB: 20 } })).toThrow(
+    expect(attempt({ userData, dataVolume: { size: Size.gibibytes(20) } })).toThrow(
       /userData must be a Linux shell script.*received '#cloud-config'/,
     );
   });
 
   test('refuses a VPC with one AZ, and reports every problem at once', () => {
-    expect(attempt({ dataVolume: { sizeGiB: 0, snapshotRetention: 5000 } }, 1)).toThrow(
-      /vpc must have public subnets in at least 2[\s\S]*dataVolume.sizeGiB[\s\S]*dataVolume.snapshotRetention/,
+    expect(attempt({ dataVolume: { size: Size.gibibytes(0), snapshotRetention: 5000 } }, 1)).toThrow(
+      /vpc must have public subnets in at least 2[\s\S]*dataVolume.size[\s\S]*dataVolume.snapshotRetention/,
     );
   });
 
   test('the standby strategy still refuses dataVolume, naming it', () => {
-    expect(attempt({ strategy: FailoverStrategy.standbyInstance(), dataVolume: { sizeGiB: 20 } })).toThrow(
+    expect(attempt({ strategy: FailoverStrategy.standbyInstance(), dataVolume: { size: Size.gibibytes(20) } })).toThrow(
       /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\)/,
     );
   });
@@ -640,7 +651,7 @@ describe('autoScalingGroup strategy: validation', () => {
     const later = Lazy.number({ produce: () => 50 });
     expect(
       attempt({
-        dataVolume: { sizeGiB: later, snapshotRetention: later, replacedDataRetention: Duration.hours(later) },
+        dataVolume: { size: Size.gibibytes(later), snapshotRetention: later, replacedDataRetention: Duration.hours(later) },
       }),
     ).not.toThrow();
   });
@@ -662,7 +673,7 @@ describe('autoScalingGroup strategy: checks', () => {
     build(
       {
         userData,
-        dataVolume: { sizeGiB: 50, throughput: 250, snapshotInterval: Duration.hours(4), encryptionKey },
+        dataVolume: { size: Size.gibibytes(50), throughput: 250, snapshotInterval: Duration.hours(4), encryptionKey },
       },
       stack,
     );
@@ -671,7 +682,7 @@ describe('autoScalingGroup strategy: checks', () => {
 
   test('in an environment-agnostic stack: zero findings', () => {
     const app = newCheckedApp();
-    build({ dataVolume: { sizeGiB: 20 } }, new Stack(app, 'Eip'));
+    build({ dataVolume: { size: Size.gibibytes(20) } }, new Stack(app, 'Eip'));
     expectNoFindings(app);
   });
 });

@@ -1,4 +1,4 @@
-import { App, Lazy, Stack } from 'aws-cdk-lib';
+import { App, Lazy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -408,8 +408,8 @@ describe('ElasticIpFailoverInstance validation', () => {
   test('refuses dataVolume with the standby strategy, naming dataVolume', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const vpc = publicOnlyVpc(stack);
-    expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { sizeGiB: 20 } })).toThrow(
-      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ sizeGiB: 20 \}'/,
+    expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { size: Size.gibibytes(20) } })).toThrow(
+      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ size: 20 GiB \}'/,
     );
   });
 

@@ -1,5 +1,5 @@
 import { ExpectedResult, IntegTest, Match } from '@aws-cdk/integ-tests-alpha';
-import { App, Duration, Stack } from 'aws-cdk-lib';
+import { App, Duration, Size, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ElasticIpFailoverInstance, FailoverStrategy } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
@@ -28,7 +28,7 @@ const server = new ElasticIpFailoverInstance(stack, 'Server', {
   vpc,
   userData,
   strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(3) }),
-  dataVolume: { sizeGiB: 8, snapshotInterval: Duration.hours(1), snapshotRetention: 2 },
+  dataVolume: { size: Size.gibibytes(8), snapshotInterval: Duration.hours(1), snapshotRetention: 2 },
 });
 server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the integration test');
 

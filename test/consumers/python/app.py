@@ -14,7 +14,7 @@ import sys
 import time
 from typing import Any, Callable, Dict, List
 
-from aws_cdk import App, Duration, Stack, Validations, aws_ec2 as ec2
+from aws_cdk import App, Duration, Size, Stack, Validations, aws_ec2 as ec2
 from cdk_nag import AwsSolutionsChecks
 
 from cdk_ha_patterns import (
@@ -87,7 +87,7 @@ def failover_asg(app: App, bundle: str) -> None:
     ElasticIpFailoverInstance(stack, "Server",
         vpc=public_vpc(stack),
         strategy=FailoverStrategy.auto_scaling_group(),
-        data_volume=DataVolumeOptions(size_gib=20, mount_path="/srv/data", snapshot_interval=Duration.hours(1)),
+        data_volume=DataVolumeOptions(size=Size.gibibytes(20), mount_path="/srv/data", snapshot_interval=Duration.hours(1)),
     )
 
 

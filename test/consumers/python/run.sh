@@ -31,4 +31,7 @@ start=$(date +%s)
 "$work/venv/bin/mypy" --strict --cache-dir "$work/mypy-cache" "$here/app.py"
 echo "python: mypy --strict passed in $(( $(date +%s) - start )) s"
 
+# Every class, member and keyword a Python example in the README uses exists in these bindings.
+"$work/venv/bin/python" "$here/check_readme.py" README.md
+
 "$work/venv/bin/python" "$here/app.py" "$work/cdk.out" "$here/../web-bundle" "${CONSUMER_EXPECTATIONS:-$here/../expectations.json}"
