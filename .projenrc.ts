@@ -130,10 +130,13 @@ project.postCompileTask.spawn(rosetta);
 // README shows each TypeScript example with its Python translation (from the rosetta tablet); the
 // build fails when they are out of date, `npx projen readme` rewrites them.
 rosetta.exec('node scripts/readme-translations.js --check');
+// The Python, Java and Go quick starts in the README are the consumer apps' files (test/consumers/).
+rosetta.exec('node scripts/readme-quickstarts.js --check');
 const readme = project.addTask('readme', { description: 'Write the Python translation after every README example' });
 readme.spawn(project.compileTask);
 readme.exec('jsii-rosetta extract --strict --compile --fail');
 readme.exec('node scripts/readme-translations.js');
+readme.exec('node scripts/readme-quickstarts.js');
 
 // `npx projen example`: synthesize the example app offline with every check on.
 const example = project.addTask('example', {

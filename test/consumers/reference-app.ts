@@ -11,6 +11,7 @@ import {
   Slot,
   SourceBundle,
 } from '../../src';
+import { publicOnlyVpc } from '../support/vpc';
 
 /**
  * The app every consumer builds, in TypeScript: the Python, Java and Go apps in this folder build
@@ -37,13 +38,13 @@ export const UNITS: Record<string, (app: App) => void> = {
   },
   'failover-standby': (app) => {
     const stack = new Stack(app, 'ConsumerStandby', { env: ENV });
-    const server = new ElasticIpFailoverInstance(stack, 'Server', { vpc: publicVpc(stack) });
+    const server = new ElasticIpFailoverInstance(stack, 'Server', { vpc: publicOnlyVpc(stack) });
     server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(443), 'Clients');
   },
   'failover-asg': (app) => {
     const stack = new Stack(app, 'ConsumerAsg', { env: ENV });
     new ElasticIpFailoverInstance(stack, 'Server', {
-      vpc: publicVpc(stack),
+      vpc: publicOnlyVpc(stack),
       strategy: FailoverStrategy.autoScalingGroup(),
       dataVolume: { size: Size.gibibytes(20), mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
     });
@@ -62,11 +63,3 @@ export const UNITS: Record<string, (app: App) => void> = {
 
 const ENV = { region: 'eu-west-1' };
 
-function publicVpc(stack: Stack): ec2.Vpc {
-  return new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: 0,
-    subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
-    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-  });
-}

@@ -74,6 +74,7 @@ echo "run.sh: cdk-nag $NAG_VERSION Go binding generated in $(since "$t0") s ($NA
 
 # 2. The work dir: the app, with its requirements and replacements, then the modules and the build.
 cp "$APP/go.mod" "$APP"/*.go "$WORK/"
+cp -r "$APP/quickstart" "$WORK/quickstart"
 cd "$WORK"
 t0="$(now)"
 go mod edit \
@@ -92,6 +93,7 @@ go vet ./...
 echo "run.sh: go vet in $(since "$t1") s"
 t1="$(now)"
 go build -o "$WORK/consumer" .
+go build -o "$WORK/shop" ./quickstart
 echo "run.sh: go build in $(since "$t1") s"
 echo "run.sh: module download+build in $(since "$t0") s"
 
@@ -99,3 +101,9 @@ echo "run.sh: module download+build in $(since "$t0") s"
 t0="$(now)"
 "$WORK/consumer" -out "$WORK/cdk.out" -bundle "$ROOT/test/consumers/web-bundle" -expectations "$EXPECTATIONS"
 echo "run.sh: app ran in $(since "$t0") s"
+
+# The README's Go quick start, as a user runs it: a finding would fail its synthesis.
+t0="$(now)"
+CDK_OUTDIR="$WORK/quickstart.out" "$WORK/shop"
+test -s "$WORK/quickstart.out/Shop.template.json"
+echo "go: quickstart (README) synthesized HighlyAvailableWebApp with no findings in $(since "$t0") s"

@@ -78,3 +78,10 @@ fi
 
 java -Djava.io.tmpdir="$work/tmp" -cp "$work/build/classes:$classpath" io.github.cdkhapatterns.consumer.ConsumerApp \
   "$work/cdk.out" "$root/test/consumers/web-bundle" "$expectations"
+
+# The README's Java quick start, as a user runs it: a finding would fail its synthesis.
+start=$(date +%s.%N)
+CDK_OUTDIR="$work/quickstart.out" java -Djava.io.tmpdir="$work/tmp" -cp "$work/build/classes:$classpath" com.myorg.ShopApp
+test -s "$work/quickstart.out/Shop.template.json"
+echo "java: quickstart (README) synthesized HighlyAvailableWebApp with no findings in" \
+  "$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.2f", e - s }') s"

@@ -28,10 +28,16 @@ echo "python: installed $(basename "$wheel") and its dependencies from PyPI in $
 start=$(date +%s)
 # --strict: every mypy strictness flag; aws-cdk-lib, constructs, cdk-nag and our wheel all ship
 # py.typed with complete hints, so nothing needs relaxing.
-"$work/venv/bin/mypy" --strict --cache-dir "$work/mypy-cache" "$here/app.py"
+"$work/venv/bin/mypy" --strict --cache-dir "$work/mypy-cache" "$here/app.py" "$here/quickstart.py"
 echo "python: mypy --strict passed in $(( $(date +%s) - start )) s"
 
 # Every class, member and keyword a Python example in the README uses exists in these bindings.
 "$work/venv/bin/python" "$here/check_readme.py" README.md
 
 "$work/venv/bin/python" "$here/app.py" "$work/cdk.out" "$here/../web-bundle" "${CONSUMER_EXPECTATIONS:-$here/../expectations.json}"
+
+# The README's Python quick start, as a user runs it: a finding would fail its synthesis.
+start=$(date +%s)
+CDK_OUTDIR="$work/quickstart.out" "$work/venv/bin/python" "$here/quickstart.py"
+test -s "$work/quickstart.out/Shop.template.json"
+echo "python: quickstart (README) synthesized HighlyAvailableWebApp with no findings in $(( $(date +%s) - start )) s"
