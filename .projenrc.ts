@@ -75,6 +75,9 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-elastic-beanstalk',
     '@aws-sdk/client-cloudwatch',
     '@types/aws-lambda',
+    // The engine of `cdk diff`: tells, from the CloudFormation resource specification, which
+    // template changes replace a resource (test/update-safety/).
+    '@aws-cdk/cloudformation-diff',
   ],
 
   jestOptions: {
@@ -83,6 +86,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     updateSnapshot: javascript.UpdateSnapshot.NEVER,
     jestConfig: {
       setupFilesAfterEnv: ['<rootDir>/test/setup.ts'],
+      // Keeps every template the tests synthesize in .templates/unit, for cfn-lint.
+      globalSetup: '<rootDir>/test/global-setup.ts',
       testTimeout: 120_000,
     },
   },
@@ -102,6 +107,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '/.jsii-pacmak',
     '/.rosetta',
     '.jsii.tabl.json',
+    '/.venv-tools',
+    '/.templates',
   ],
   npmignoreEnabled: true,
 });
@@ -167,6 +174,22 @@ project.testTask.spawn(integ);
 // Tests synthesize the constructs, whose Lambda code is bundled into assets/: bundle first, so
 // `npx projen test` works on a fresh clone too.
 project.testTask.prependSpawn(project.tasks.tryFind('bundle')!);
+
+// Python tools the checks run (cfn-lint; moto's server for the handler tests against an emulated
+// AWS API), pinned in scripts/python-tools.txt and installed into .venv-tools on first use.
+const pythonTools = project.addTask('python-tools', {
+  description: 'Install the pinned Python tools (cfn-lint, moto server) into .venv-tools',
+  exec: 'bash scripts/python-tools.sh',
+});
+project.testTask.prependSpawn(pythonTools);
+
+// cfn-lint over every template the unit tests (test/global-setup.ts keeps them in .templates/unit), the
+// integ snapshots and the example app synthesize; rules ignored are listed in .cfnlintrc.yaml.
+const cfnLint = project.addTask('cfn-lint', {
+  description: 'Lint every template the tests, integ snapshots and example synthesize (run after test and example)',
+});
+cfnLint.spawn(pythonTools);
+cfnLint.exec('bash scripts/cfn-lint.sh');
 
 // Shell scripts (CI, tools, user data the constructs ship) pass shellcheck (Debian package `shellcheck`).
 project.addTask('shellcheck', {
