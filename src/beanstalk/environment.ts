@@ -496,6 +496,20 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
           resources: [this.queue.queueArn],
         }),
       );
+      // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
+      // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
+      // permissions, so it is a policy of its own and its acknowledgement names only that.
+      const workerMetrics = new iam.Policy(this, 'WorkerDaemonMetrics', {
+        statements: [
+          new iam.PolicyStatement({ sid: 'PublishWorkerDaemonMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'] }),
+        ],
+      });
+      this.instanceRole.attachInlinePolicy(workerMetrics);
+      acknowledge(workerMetrics, {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          "The worker daemon publishes its CloudWatch metrics with cloudwatch:PutMetricData, which supports no resource-level permissions; this policy grants that action alone.",
+      });
     }
 
     if (props.database) this.connectDatabase(props.database, settings);
@@ -512,7 +526,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
       description: `${this.node.path} (${preset.loadBalanced ? 'load balanced' : 'single instance'}, ${tier})`,
       platformArn: platform.platformArn,
       solutionStackName: platform.solutionStackName,
-      tier: webServer ? { name: 'WebServer', type: 'Standard' } : { name: 'Worker', type: 'SQS' },
+      tier: webServer ? { name: 'WebServer', type: 'Standard' } : { name: 'Worker', type: 'SQS/HTTP' },
       versionLabel: this.applicationVersion?.ref,
       optionSettings: settings.render(),
     });

@@ -174,7 +174,7 @@ export enum EnvironmentTier {
   WEB_SERVER = 'WebServer',
   /**
    * Processes messages from an SQS queue that the environment's daemon posts to the application
-   * (CloudFormation `Tier { Name: Worker, Type: SQS }`); has no load balancer.
+   * (CloudFormation `Tier { Name: Worker, Type: SQS/HTTP }`); has no load balancer.
    */
   WORKER = 'Worker',
 }

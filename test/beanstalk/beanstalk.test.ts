@@ -405,9 +405,11 @@ describe('BeanstalkEnvironment deployment policies', () => {
 describe('BeanstalkEnvironment worker tier', () => {
   const worker = () => buildEnvironment({ tier: EnvironmentTier.WORKER });
 
-  test('is a Worker/SQS environment fed by its own queue, with no load balancer settings', () => {
+  test('is a Worker SQS/HTTP environment fed by its own queue, with no load balancer settings', () => {
     const { stack, settings, environment, template } = worker();
-    template.hasResourceProperties('AWS::ElasticBeanstalk::Environment', { Tier: { Name: 'Worker', Type: 'SQS' } });
+    // SQS/HTTP is the only worker tier type (CloudFormation Tier, Elastic Beanstalk EnvironmentTier API).
+    const environments = template.findResources('AWS::ElasticBeanstalk::Environment');
+    expect(Object.values(environments).map((e) => e.Properties.Tier)).toEqual([{ Name: 'Worker', Type: 'SQS/HTTP' }]);
     expect(settings['aws:elasticbeanstalk:sqsd/WorkerQueueURL']).toEqual(stack.resolve(environment.queue!.queueUrl));
     expect(settings['aws:elasticbeanstalk:environment/EnvironmentType']).toBe('LoadBalanced');
     expect(settings['aws:elasticbeanstalk:environment/LoadBalancerType']).toBeUndefined();
@@ -452,6 +454,19 @@ describe('BeanstalkEnvironment worker tier', () => {
     const sg = template.toJSON().Resources[idOf(stack, environment.securityGroup)];
     expect(sg.Properties.SecurityGroupIngress).toBeUndefined();
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 0);
+  });
+
+  test('the worker daemon may publish its metrics, in a policy of its own (PutMetricData has no resource scope)', () => {
+    const { stack, template, environment } = worker();
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [{ Sid: 'PublishWorkerDaemonMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' }],
+      },
+      Roles: [stack.resolve(environment.instanceRole.roleName)],
+    });
+    // A web server environment's instances get no such grant.
+    const web = buildEnvironment();
+    expect(JSON.stringify(web.template.toJSON())).not.toContain('cloudwatch:PutMetricData');
   });
 });
 
