@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Fn, Stack, Token } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
@@ -16,7 +16,7 @@ import { DeploymentPolicy, EnvironmentPreset, EnvironmentTier, PlatformUpdateLev
 import { BeanstalkPlatform } from './platform';
 import { SourceBundle } from './source-bundle';
 import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
-import { acknowledge } from '../common/acknowledge';
+import { acknowledge, nagArn, nagName } from '../common/acknowledge';
 
 /** The TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward secrecy only. */
 const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
@@ -620,14 +620,4 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
 /** Immutable for a load-balanced environment (full capacity, quick rollback); all at once for one instance. */
 function defaultDeploymentPolicy(preset: EnvironmentPreset): DeploymentPolicy {
   return preset.loadBalanced ? DeploymentPolicy.immutable() : DeploymentPolicy.allAtOnce();
-}
-
-/** How cdk-nag prints a value in a finding id: the literal, or `<Pseudo::Parameter>` for a token. */
-function nagName(value: string, pseudoParameter: string): string {
-  return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
-}
-
-/** An ARN as cdk-nag prints it in a finding id. */
-function nagArn(stack: Stack, service: string, resource: string): string {
-  return `arn:<AWS::Partition>:${service}:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:${resource}`;
 }

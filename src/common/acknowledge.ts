@@ -1,4 +1,4 @@
-import { Acknowledgment, Validations } from 'aws-cdk-lib';
+import { Acknowledgment, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -22,4 +22,14 @@ export function acknowledge(scope: IConstruct, ...rules: Acknowledgment[]): void
       scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [rule.id]: rule.reason });
     }
   }
+}
+
+/** How cdk-nag prints a value in a finding id: the literal, or `<Pseudo::Parameter>` for a token. */
+export function nagName(value: string, pseudoParameter: string): string {
+  return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
+}
+
+/** An ARN of the stack's partition, region and account as cdk-nag prints it in a finding id. */
+export function nagArn(stack: Stack, service: string, resource: string): string {
+  return `arn:<AWS::Partition>:${service}:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:${resource}`;
 }

@@ -1,7 +1,7 @@
-import { Stack, Token } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { acknowledge } from './acknowledge';
+import { acknowledge, nagArn } from './acknowledge';
 
 /**
  * An EC2 instance role that lets Systems Manager Session Manager reach the instance (instead of
@@ -48,15 +48,10 @@ export function createSessionManagerRole(scope: Construct, id: string, descripti
         'The ssmmessages and ec2messages channel actions that Session Manager needs support no resource-level permissions; the role grants nothing else on *.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:instance/*]`,
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ec2', 'instance/*')}]`,
       reason:
         'ssm:UpdateInstanceInformation is called by the instance about itself; the instance id is not known before launch, so it is scoped to instances of this account and region.',
     },
   );
   return role;
-}
-
-/** How cdk-nag prints a value in a finding id: the literal, or `<Pseudo::Parameter>` for a token. */
-function nagName(value: string, pseudoParameter: string): string {
-  return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
 }

@@ -11,6 +11,7 @@ import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { addReadinessSignal } from './readiness-signal';
 
 /**
  * Properties for a {@link HighlyAvailableWebApp}.
@@ -67,7 +68,9 @@ export interface HighlyAvailableWebAppProps {
 
   /**
    * User data that installs and starts the application on each instance. It must serve HTTP on
-   * `appPort` and answer `healthCheckPath` with a 2xx or 3xx status.
+   * `appPort` and answer `healthCheckPath` with a 2xx or 3xx status. The construct appends the
+   * commands that signal CloudFormation once the instance is healthy (see `instanceReadyTimeout`):
+   * they need bash, `curl` and the AWS CLI v2, as Amazon Linux 2023 has.
    *
    * @default - no user data: the instances run whatever the image starts
    */
@@ -132,6 +135,19 @@ export interface HighlyAvailableWebAppProps {
    * @default Duration.minutes(5)
    */
   readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * How long a new instance has, from launch, to pass the load balancer's health check. Each
+   * instance signals CloudFormation once the target group reports it healthy (the end of its user
+   * data polls its own target health); CloudFormation waits this long for the signals of the
+   * instances a stack creation launches (creation policy) and of each batch a rolling update
+   * replaces (`PauseTime`). When they do not arrive, the creation or update fails and CloudFormation
+   * rolls it back. At most 1 hour (the longest `PauseTime`); allow for boot, your user data and
+   * `healthyThresholdCount` passing checks.
+   *
+   * @default Duration.minutes(15)
+   */
+  readonly instanceReadyTimeout?: Duration;
 
   /**
    * A certificate for the load balancer. With it, the load balancer serves HTTPS on 443 with the
@@ -231,6 +247,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     const appPort = props.appPort ?? 80;
     const healthCheckPath = props.healthCheckPath ?? '/';
     const healthCheckInterval = props.healthCheckInterval ?? Duration.seconds(10);
+    const instanceReadyTimeout = props.instanceReadyTimeout ?? Duration.minutes(15);
     validate(props, {
       maxAzs,
       natGateways,
@@ -239,6 +256,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       appPort,
       healthCheckPath,
       healthCheckInterval,
+      instanceReadyTimeout,
       region: Stack.of(this).region,
     });
 
@@ -272,11 +290,17 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       defaultPort: ec2.Port.tcp(appPort),
     });
 
+    const userData = props.userData ?? ec2.UserData.forLinux();
+    const instanceRole = createSessionManagerRole(
+      this,
+      'InstanceRole',
+      'Application instances: Systems Manager access, and signalling CloudFormation once healthy',
+    );
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
       instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
       machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
-      userData: props.userData,
-      role: createSessionManagerRole(this, 'InstanceRole', 'Application instances: Systems Manager access only'),
+      userData,
+      role: instanceRole,
       securityGroup: this.appSecurityGroup,
       requireImdsv2: true,
       httpPutResponseHopLimit: 1,
@@ -307,10 +331,24 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
         gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
       }),
-      // A new launch template version replaces the instances one at a time, keeping the rest in service.
+      // Creation waits for every instance it launches to turn healthy in the load balancer (each
+      // signals once it has; see addReadinessSignal).
+      signals: autoscaling.Signals.waitForAll({ timeout: instanceReadyTimeout }),
+      // A new launch template version replaces the instances one at a time, keeping the rest in
+      // service; each replacement must signal that it is healthy within the timeout, or the update
+      // fails and rolls back. Health checks and the replacement of unhealthy instances keep running
+      // during the update (only scaling, scheduled actions and zone rebalancing are suspended), so
+      // an old instance that fails meanwhile is still replaced.
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: 1,
         minInstancesInService: minInstancesInService(minCapacity, maxCapacity),
+        waitOnResourceSignals: true,
+        pauseTime: instanceReadyTimeout,
+        suspendProcesses: [
+          autoscaling.ScalingProcess.AZ_REBALANCE,
+          autoscaling.ScalingProcess.ALARM_NOTIFICATION,
+          autoscaling.ScalingProcess.SCHEDULED_ACTIONS,
+        ],
       }),
       notifications: [{ topic: this.notificationTopic }],
       groupMetrics: [autoscaling.GroupMetrics.all()],
@@ -343,6 +381,15 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
         unhealthyThresholdCount: props.healthyThresholdCount ?? 2,
         healthyHttpCodes: '200-399',
       },
+    });
+
+    addReadinessSignal(this, {
+      userData,
+      role: instanceRole,
+      autoScalingGroup: this.autoScalingGroup,
+      targetGroup: this.targetGroup,
+      port: appPort,
+      timeout: instanceReadyTimeout,
     });
 
     if (props.certificate) {
@@ -422,6 +469,7 @@ interface Resolved {
   readonly appPort: number;
   readonly healthCheckPath: string;
   readonly healthCheckInterval: Duration;
+  readonly instanceReadyTimeout: Duration;
   readonly region: string;
 }
 
@@ -456,6 +504,15 @@ function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
   check.integerInRange('healthyThresholdCount', props.healthyThresholdCount, 2, 10);
   check.secondsInRange('healthCheckInterval', v.healthCheckInterval, 5, 300);
   check.secondsInRange('healthCheckGracePeriod', props.healthCheckGracePeriod, 0, 7200);
+  // The rolling update's PauseTime, which waits for each batch's signals, is at most one hour.
+  check.secondsInRange('instanceReadyTimeout', v.instanceReadyTimeout, 60, 3600);
+  if (props.userData?.render().startsWith('<powershell>')) {
+    check.fail(
+      'userData',
+      'must be Linux user data: the instances signal CloudFormation once healthy with a bash script appended to it',
+      'Windows (PowerShell) user data',
+    );
+  }
   check.numberInRange('targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 1, 100);
   if (
     !Token.isUnresolved(v.healthCheckPath) &&

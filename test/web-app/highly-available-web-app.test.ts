@@ -1,7 +1,12 @@
+import * as childProcess from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
 import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { HighlyAvailableWebApp, HighlyAvailableWebAppProps } from '../../src';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
@@ -272,6 +277,136 @@ describe('HighlyAvailableWebApp load balancer', () => {
   });
 });
 
+describe('HighlyAvailableWebApp releases that never turn healthy fail and roll back', () => {
+  test('creation waits for every instance to signal; the rolling update waits on signals and keeps health checks running', () => {
+    const { template } = build();
+    const [group] = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT15M' } });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate).toEqual({
+      MaxBatchSize: 1,
+      MinInstancesInService: 2,
+      PauseTime: 'PT15M',
+      WaitOnResourceSignals: true,
+      // HealthCheck and ReplaceUnhealthy stay on: an instance that fails during the update is replaced.
+      SuspendProcesses: ['AZRebalance', 'AlarmNotification', 'ScheduledActions'],
+    });
+  });
+
+  test('instanceReadyTimeout sets how long creation and each update batch wait; desiredCapacity sets the count', () => {
+    const { template } = build({ instanceReadyTimeout: Duration.minutes(40), minCapacity: 2, desiredCapacity: 3 });
+    const [group] = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
+    expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 3, Timeout: 'PT40M' } });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate.PauseTime).toBe('PT40M');
+  });
+
+  test('the instances may read target health (a policy of its own) and signal this stack only', () => {
+    const { stack, template, webApp } = build();
+    const role = webApp.launchTemplate.role as iam.Role;
+    template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: [
+          {
+            Sid: 'ReadOwnTargetHealth',
+            Effect: 'Allow',
+            Action: 'elasticloadbalancing:DescribeTargetHealth',
+            Resource: '*',
+          },
+        ],
+      },
+      Roles: [stack.resolve(role.roleName)],
+    });
+    // The group grants SignalResource on this stack (its id) to the role, once it has signals.
+    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+      (p) => p.Properties.PolicyDocument.Statement,
+    );
+    const signal = statements.filter((st) => JSON.stringify(st.Action).includes('cloudformation:SignalResource'));
+    expect(signal).toEqual([
+      { Action: 'cloudformation:SignalResource', Effect: 'Allow', Resource: { Ref: 'AWS::StackId' } },
+    ]);
+  });
+
+  describe('the readiness script at the end of the user data (run with stub curl, aws and sleep)', () => {
+    function script(props: HighlyAvailableWebAppProps = {}): { text: string; groupId: string } {
+      const { stack, template, webApp } = build(props);
+      const [launchTemplate] = Object.values(template.findResources('AWS::EC2::LaunchTemplate'));
+      const parts: unknown[] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1];
+      const targetGroupId = stack.resolve((webApp.targetGroup.node.defaultChild as { logicalId: string }).logicalId);
+      const text = parts
+        .map((part) => {
+          if (typeof part === 'string') return part;
+          const ref = (part as { Ref?: string }).Ref;
+          if (ref === 'AWS::StackName') return 'ShopStack';
+          if (ref === 'AWS::Region') return 'eu-west-1';
+          if (ref === targetGroupId) return 'arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/tg/1';
+          throw new Error(`unexpected reference in user data: ${JSON.stringify(part)}`);
+        })
+        .join('');
+      const groupId = stack.resolve((webApp.autoScalingGroup.node.defaultChild as { logicalId: string }).logicalId);
+      return { text, groupId };
+    }
+
+    /** Runs the user data with stubs; the load balancer answers `states` in turn (the last one after that). */
+    function run(text: string, states: string[]): string[] {
+      const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'readiness-'));
+      const log = path.join(dir, 'calls.log');
+      fs.writeFileSync(path.join(dir, 'states'), states.join('\n') + '\n');
+      const stub = (name: string, body: string) => {
+        fs.writeFileSync(path.join(dir, name), `#!/bin/bash\n${body}\n`, { mode: 0o755 });
+      };
+      stub('sleep', `echo "sleep $*" >> ${log}`);
+      stub('curl', `case "$*" in *api/token*) echo token-1 ;; *instance-id*) echo i-0123456789abcdef0 ;; esac`);
+      stub(
+        'aws',
+        [
+          `echo "aws $*" >> ${log}`,
+          'if [ "$1" = elbv2 ]; then',
+          `  n=$(grep -c '^aws elbv2' ${log})`,
+          `  total=$(wc -l < ${dir}/states)`,
+          '  [ "$n" -gt "$total" ] && n=$total',
+          `  sed -n "\${n}p" ${dir}/states`,
+          'fi',
+        ].join('\n'),
+      );
+      const file = path.join(dir, 'user-data.sh');
+      fs.writeFileSync(file, text);
+      childProcess.execFileSync('bash', [file], { env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      return fs.readFileSync(log, 'utf-8').trim().split('\n');
+    }
+
+    test("runs after the user's own commands", () => {
+      const userData = ec2.UserData.forLinux();
+      userData.addCommands('dnf install -y nginx && systemctl start nginx');
+      const { text } = script({ userData });
+      expect(text.indexOf('systemctl start nginx')).toBeGreaterThan(0);
+      expect(text.indexOf('systemctl start nginx')).toBeLessThan(text.indexOf('describe-target-health'));
+    });
+
+    test('signals SUCCESS for itself as soon as its target turns healthy', () => {
+      const { text, groupId } = script({ appPort: 8080 });
+      const calls = run(text, ['initial', 'unhealthy', 'healthy']);
+      const describes = calls.filter((c) => c.startsWith('aws elbv2'));
+      expect(describes).toHaveLength(3);
+      expect(describes[0]).toContain(
+        'describe-target-health --region eu-west-1 --target-group-arn arn:aws:elasticloadbalancing:eu-west-1:111111111111:targetgroup/tg/1 --targets Id=i-0123456789abcdef0,Port=8080',
+      );
+      expect(calls[calls.length - 1]).toBe(
+        `aws cloudformation signal-resource --region eu-west-1 --stack-name ShopStack --logical-resource-id ${groupId} --unique-id i-0123456789abcdef0 --status SUCCESS`,
+      );
+    });
+
+    test('a release that never turns healthy signals FAILURE once the timeout is nearly spent', () => {
+      const { text, groupId } = script({ instanceReadyTimeout: Duration.minutes(5) });
+      const calls = run(text, ['unhealthy']);
+      // (300 s - 30 s) / 10 s = 27 reads of the target health, 10 s apart.
+      expect(calls.filter((c) => c.startsWith('aws elbv2'))).toHaveLength(27);
+      expect(calls.filter((c) => c === 'sleep 10')).toHaveLength(27);
+      expect(calls[calls.length - 1]).toBe(
+        `aws cloudformation signal-resource --region eu-west-1 --stack-name ShopStack --logical-resource-id ${groupId} --unique-id i-0123456789abcdef0 --status FAILURE`,
+      );
+    });
+  });
+});
+
 describe('HighlyAvailableWebApp instances', () => {
   test('launch template: t3.micro, Amazon Linux 2023, IMDSv2 required, encrypted gp3 root, detailed monitoring, no key pair', () => {
     const { template } = build();
@@ -300,7 +435,9 @@ describe('HighlyAvailableWebApp instances', () => {
       LaunchTemplateData: Match.objectLike({
         InstanceType: 'm7g.large',
         ImageId: { Ref: Match.stringLikeRegexp('arm64') },
-        UserData: { 'Fn::Base64': Match.stringLikeRegexp('dnf install -y nginx') },
+        UserData: {
+          'Fn::Base64': { 'Fn::Join': ['', Match.arrayWith([Match.stringLikeRegexp('dnf install -y nginx')])] },
+        },
       }),
     });
   });
@@ -452,6 +589,21 @@ describe('HighlyAvailableWebApp validation', () => {
       /targetCpuUtilizationPercent must be from 1 to 100, received 0/,
     ],
     ['health check path', { healthCheckPath: 'health' }, /healthCheckPath must start with '\/'.*received 'health'/],
+    [
+      'ready timeout below 1 minute',
+      { instanceReadyTimeout: Duration.seconds(30) },
+      /instanceReadyTimeout must be a whole number of seconds from 60 to 3600, received '30 seconds'/,
+    ],
+    [
+      'ready timeout above the 1 hour PauseTime limit',
+      { instanceReadyTimeout: Duration.minutes(61) },
+      /instanceReadyTimeout must be a whole number of seconds from 60 to 3600, received '1 hour 1 minute'/,
+    ],
+    [
+      'Windows user data',
+      { userData: ec2.UserData.forWindows() },
+      /userData must be Linux user data: the instances signal CloudFormation once healthy.*received 'Windows \(PowerShell\) user data'/,
+    ],
   ];
 
   test.each(cases)('refuses %s', (_name, props, message) => {
