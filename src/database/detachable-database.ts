@@ -153,11 +153,13 @@ export interface DetachableDatabaseProps {
 
   /**
    * A Secrets Manager interface endpoint the rotation function calls. Only needed when the VPC has
-   * no private subnets with egress and you already have an endpoint.
+   * no private subnets with egress and already has a Secrets Manager endpoint with private DNS (a
+   * second endpoint with private DNS for the same service cannot be created in that VPC). It must
+   * have private DNS enabled: the function calls the standard name, `secretsmanager.<region>.amazonaws.com`.
    *
    * @default - the rotation function runs in private subnets with egress and reaches Secrets
-   * Manager through NAT; in a VPC without them, a Secrets Manager endpoint is created in the
-   * database's subnets
+   * Manager through NAT; in a VPC without them (which needs DNS support and DNS host names on), a
+   * Secrets Manager endpoint with private DNS is created in the database's subnets
    */
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
 }
@@ -387,8 +389,13 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       engine,
       // A constant description: changing it would replace the parameter group.
       description: `DetachableDatabase: TLS-only ${flavour} connections`,
+      // MySQL: every exported log stream is switched on and written to files, which is what RDS
+      // publishes to CloudWatch Logs (log_output = FILE). The general log (every statement) is not
+      // switched on, so it is not exported either.
       parameters:
-        flavour === 'postgres' ? { 'rds.force_ssl': '1' } : { require_secure_transport: '1', slow_query_log: '1' },
+        flavour === 'postgres'
+          ? { 'rds.force_ssl': '1' }
+          : { require_secure_transport: '1', slow_query_log: '1', log_output: 'FILE' },
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -422,7 +429,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       allocatedStorage,
       maxAllocatedStorage: maxAllocatedStorage !== allocatedStorage ? maxAllocatedStorage : undefined,
       parameterGroup: this.parameterGroup,
-      cloudwatchLogsExports: flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'general', 'slowquery'],
+      cloudwatchLogsExports: flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
       iamAuthentication: props.iamAuthentication ?? false,
       backupRetention,
       deleteAutomatedBackups: false,
@@ -525,6 +532,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       rotationSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
       securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager through NAT');
     } else {
+      validateRotationThroughEndpoint(vpc, endpoint);
       rotationSubnets = dbSubnets;
       if (endpoint === undefined) {
         const endpointSecurityGroup = new ec2.SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
@@ -538,9 +546,12 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
           subnets: dbSubnets,
           securityGroups: [endpointSecurityGroup],
           open: false,
-          // The rotation function is given this endpoint's own DNS name, so the VPC's resolution of
-          // the public Secrets Manager name is left alone (no clash with an endpoint that exists).
-          privateDnsEnabled: false,
+          // Private DNS makes the standard Secrets Manager name (secretsmanager.<region>.amazonaws.com),
+          // which the rotation function calls, resolve to this endpoint inside the VPC. (An endpoint's
+          // own DNS names are vpce-<id>-<suffix>.secretsmanager.<region>.vpce.amazonaws.com; the
+          // vpce-<id>.secretsmanager.<region>.amazonaws.com name aws-cdk-lib derives when given an
+          // endpoint does not exist, so no endpoint is handed to the rotation below.)
+          privateDnsEnabled: true,
         });
       }
       endpoint.connections.allowDefaultPortFrom(securityGroup, 'Secret rotation function to Secrets Manager');
@@ -549,7 +560,6 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
       automaticallyAfter: props.secretRotationInterval ?? Duration.days(30),
       vpcSubnets: rotationSubnets,
-      endpoint,
       securityGroup,
     });
   }
@@ -777,6 +787,34 @@ function validate(props: DetachableDatabaseProps, v: Resolved): void {
         props.databaseName,
       );
     }
+  }
+  check.throwIfInvalid();
+}
+
+/**
+ * Without egress, the rotation function calls the standard Secrets Manager name, which resolves to
+ * an interface endpoint only through the endpoint's private DNS, and that needs the VPC's DNS
+ * support and DNS host names. Checked where the construct can see them (a VPC or endpoint defined
+ * in this app); an imported VPC or endpoint must meet them as documented.
+ */
+function validateRotationThroughEndpoint(vpc: ec2.IVpc, endpoint?: ec2.IInterfaceVpcEndpoint): void {
+  const check = new PropsValidator('DetachableDatabase');
+  const cfnVpc = vpc instanceof ec2.Vpc ? (vpc.node.defaultChild as ec2.CfnVPC) : undefined;
+  if (cfnVpc && (cfnVpc.enableDnsHostnames === false || cfnVpc.enableDnsSupport === false)) {
+    check.fail(
+      'vpc',
+      'must have enableDnsSupport and enableDnsHostnames on when it has no private subnets with egress: the secret rotation function reaches Secrets Manager through an interface endpoint with private DNS',
+      `enableDnsSupport: ${cfnVpc.enableDnsSupport}, enableDnsHostnames: ${cfnVpc.enableDnsHostnames}`,
+    );
+  }
+  const cfnEndpoint =
+    endpoint instanceof ec2.InterfaceVpcEndpoint ? (endpoint.node.defaultChild as ec2.CfnVPCEndpoint) : undefined;
+  if (cfnEndpoint && cfnEndpoint.privateDnsEnabled === false) {
+    check.fail(
+      'secretsManagerEndpoint',
+      'must have privateDnsEnabled: true: the secret rotation function calls the standard Secrets Manager name, which resolves to the endpoint only through its private DNS',
+      'an endpoint with privateDnsEnabled: false',
+    );
   }
   check.throwIfInvalid();
 }

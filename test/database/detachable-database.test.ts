@@ -164,7 +164,7 @@ describe('DetachableDatabase TLS and logs', () => {
     const { stack, db, template } = build();
     template.hasResourceProperties('AWS::RDS::DBParameterGroup', {
       Family: 'mysql8.4',
-      Parameters: { require_secure_transport: '1', slow_query_log: '1' },
+      Parameters: { require_secure_transport: '1', slow_query_log: '1', log_output: 'FILE' },
     });
     template.hasResourceProperties('AWS::RDS::DBInstance', {
       DBParameterGroupName: { Ref: logicalId(stack, db.parameterGroup as rds.ParameterGroup) },
@@ -179,10 +179,22 @@ describe('DetachableDatabase TLS and logs', () => {
     });
   });
 
-  test('MySQL exports the error, general and slow query logs to CloudWatch Logs', () => {
-    build().template.hasResourceProperties('AWS::RDS::DBInstance', {
-      EnableCloudwatchLogsExports: ['error', 'general', 'slowquery'],
-    });
+  test('MySQL exports the error and slow query logs, each switched on and written to files', () => {
+    const { template } = build();
+    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['error', 'slowquery'] });
+    // RDS writes a MySQL log only when its parameter is on, and publishes only file output.
+    const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
+    const [group] = Object.values(template.findResources('AWS::RDS::DBParameterGroup'));
+    const switches: Record<string, string> = {
+      slowquery: 'slow_query_log',
+      general: 'general_log',
+      audit: 'server_audit_logging',
+    };
+    for (const log of instance.Properties.EnableCloudwatchLogsExports as string[]) {
+      if (log === 'error') continue; // written by default
+      expect([log, group.Properties.Parameters[switches[log]]]).toEqual([log, '1']);
+    }
+    expect(group.Properties.Parameters.log_output).toBe('FILE');
   });
 
   test('PostgreSQL exports the postgresql and upgrade logs to CloudWatch Logs', () => {
@@ -292,27 +304,40 @@ describe('DetachableDatabase credentials', () => {
     });
   });
 
-  test('in a VPC without egress the rotation function calls a Secrets Manager endpoint of its own', () => {
+  test('in a VPC without egress the rotation function calls Secrets Manager by its standard name, resolved by its own endpoint', () => {
     const { template } = build({ isolatedOnly: true });
+    // Private DNS on: the standard name resolves to the endpoint inside the VPC (which has DNS on).
     template.hasResourceProperties('AWS::EC2::VPCEndpoint', {
       ServiceName: 'com.amazonaws.eu-west-1.secretsmanager',
       VpcEndpointType: 'Interface',
-      PrivateDnsEnabled: false,
+      PrivateDnsEnabled: true,
     });
+    template.hasResourceProperties('AWS::EC2::VPC', { EnableDnsHostnames: true, EnableDnsSupport: true });
+    // The standard name, never a vpce-<id>.secretsmanager... name (no such record exists).
     template.hasResourceProperties('AWS::Serverless::Application', {
       Parameters: Match.objectLike({
-        endpoint: {
+        endpoint: { 'Fn::Join': ['', ['https://secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] },
+        vpcSubnetIds: {
           'Fn::Join': [
             '',
             [
-              'https://',
-              { Ref: Match.stringLikeRegexp('^DbSecretsManagerEndpoint') },
-              '.secretsmanager.eu-west-1.',
-              { Ref: 'AWS::URLSuffix' },
+              { Ref: Match.stringLikeRegexp('^VpcDataSubnet1') },
+              ',',
+              { Ref: Match.stringLikeRegexp('^VpcDataSubnet2') },
             ],
           ],
         },
       }),
+    });
+    // The function's group: HTTPS to the endpoint's group and the database port, nothing else out.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupEgress', {
+      IpProtocol: 'tcp',
+      FromPort: 443,
+      ToPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbRotationSecurityGroup'), 'GroupId'] },
+      DestinationSecurityGroupId: {
+        'Fn::GetAtt': [Match.stringLikeRegexp('^DbSecretsManagerEndpointSecurityGroup'), 'GroupId'],
+      },
     });
     // The endpoint admits HTTPS from the rotation function only.
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
@@ -320,6 +345,27 @@ describe('DetachableDatabase credentials', () => {
       ToPort: 443,
       SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbRotationSecurityGroup'), 'GroupId'] },
     });
+  });
+
+  test('without egress, a VPC without DNS host names and an endpoint without private DNS are refused', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      natGateways: 0,
+      enableDnsHostnames: false,
+      subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    expect(() => new DetachableDatabase(stack, 'Db', { vpc })).toThrow(
+      /vpc must have enableDnsSupport and enableDnsHostnames on when it has no private subnets with egress.*received 'enableDnsSupport: true, enableDnsHostnames: false'/,
+    );
+    const other = new Stack(new App(), 'Other', { env: ENV });
+    const isolated = newVpc(other, true);
+    const endpoint = isolated.addInterfaceEndpoint('Sm', {
+      service: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
+      privateDnsEnabled: false,
+    });
+    expect(() => new DetachableDatabase(other, 'Db', { vpc: isolated, secretsManagerEndpoint: endpoint })).toThrow(
+      /secretsManagerEndpoint must have privateDnsEnabled: true.*received 'an endpoint with privateDnsEnabled: false'/,
+    );
   });
 
   test('secretsManagerEndpoint is used instead of creating one', () => {
@@ -331,18 +377,14 @@ describe('DetachableDatabase credentials', () => {
     template.resourceCountIs('AWS::EC2::VPCEndpoint', 1);
     template.hasResourceProperties('AWS::Serverless::Application', {
       Parameters: Match.objectLike({
-        endpoint: {
-          'Fn::Join': [
-            '',
-            [
-              'https://',
-              { Ref: Match.stringLikeRegexp('^VpcSm') },
-              '.secretsmanager.eu-west-1.',
-              { Ref: 'AWS::URLSuffix' },
-            ],
-          ],
-        },
+        endpoint: { 'Fn::Join': ['', ['https://secretsmanager.eu-west-1.', { Ref: 'AWS::URLSuffix' }]] },
       }),
+    });
+    // The given endpoint admits the rotation function on 443.
+    template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', {
+      FromPort: 443,
+      GroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^VpcSmSecurityGroup'), 'GroupId'] },
+      SourceSecurityGroupId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^DbRotationSecurityGroup'), 'GroupId'] },
     });
   });
 
@@ -570,7 +612,7 @@ describe('DetachableDatabase restored from a snapshot', () => {
         PubliclyAccessible: false,
         BackupRetentionPeriod: 7,
         DBParameterGroupName: Match.anyValue(),
-        EnableCloudwatchLogsExports: ['error', 'general', 'slowquery'],
+        EnableCloudwatchLogsExports: ['error', 'slowquery'],
       }),
     });
   });
