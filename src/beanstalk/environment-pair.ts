@@ -46,7 +46,9 @@ export interface EnvironmentSlotOptions {
 
 /**
  * Properties for a {@link BeanstalkEnvironmentPair}. The shared settings (platform, preset,
- * deployment policy, tier, VPC, database...) apply to both environments.
+ * deployment policy, VPC, database...) apply to both environments. A pair is of the web server
+ * tier: neither cutover means anything for workers (no CNAME, no HTTP traffic), so
+ * `EnvironmentTier.WORKER` is refused; run a worker as one {@link BeanstalkEnvironment}.
  */
 export interface BeanstalkEnvironmentPairProps extends BeanstalkEnvironmentOptions {
   /**
@@ -270,14 +272,17 @@ function validatePair(
       `Slot.${liveName.toUpperCase()} with no ${liveName}.sourceBundle`,
     );
   }
+  const cutoverCall = cutover.kind === 'route53' ? 'Cutover.route53()' : 'Cutover.cnameSwap()';
+  if (tier !== EnvironmentTier.WEB_SERVER) {
+    // Neither cutover means anything for workers: a worker environment has no CNAME to swap and
+    // serves no HTTP traffic for an alias to point at; both slots would consume their own queues.
+    check.fail(
+      'tier',
+      `must be EnvironmentTier.WEB_SERVER for the cutover ${cutoverCall}: a worker environment has no CNAME to swap and serves no HTTP traffic for an alias; run a worker as one BeanstalkEnvironment`,
+      `EnvironmentTier.WORKER with ${cutoverCall}`,
+    );
+  }
   if (cutover.kind === 'route53') {
-    if (tier !== EnvironmentTier.WEB_SERVER) {
-      check.fail(
-        'cutover',
-        'Cutover.route53() needs the web server tier (a worker serves no HTTP traffic)',
-        'Cutover.route53() with EnvironmentTier.WORKER',
-      );
-    }
     if (Token.isUnresolved(region)) {
       check.fail(
         'env.region of the stack',

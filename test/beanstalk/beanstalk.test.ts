@@ -460,7 +460,9 @@ describe('BeanstalkEnvironment worker tier', () => {
     const { stack, template, environment } = worker();
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: [{ Sid: 'PublishWorkerDaemonMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' }],
+        Statement: [
+          { Sid: 'PublishWorkerDaemonMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' },
+        ],
       },
       Roles: [stack.resolve(environment.instanceRole.roleName)],
     });
@@ -1037,6 +1039,13 @@ describe('validation', () => {
     );
   });
 
+  test('a worker tier with the default CNAME swap cutover (workers have no CNAME)', () => {
+    const stack = stackFor();
+    expect(() => new BeanstalkEnvironmentPair(stack, 'Pair', pairProps({ tier: EnvironmentTier.WORKER }))).toThrow(
+      /tier must be EnvironmentTier.WEB_SERVER for the cutover Cutover.cnameSwap\(\): a worker environment has no CNAME to swap.*received 'EnvironmentTier.WORKER with Cutover.cnameSwap\(\)'/,
+    );
+  });
+
   test('a worker tier with a Route 53 cutover', () => {
     const stack = stackFor();
     const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
@@ -1051,7 +1060,7 @@ describe('validation', () => {
           pairProps({ tier: EnvironmentTier.WORKER, cutover: Cutover.route53({ zone, recordName: 'jobs' }) }),
         ),
     ).toThrow(
-      /cutover Cutover.route53\(\) needs the web server tier.*received 'Cutover.route53\(\) with EnvironmentTier.WORKER'/,
+      /tier must be EnvironmentTier.WEB_SERVER for the cutover Cutover.route53\(\).*received 'EnvironmentTier.WORKER with Cutover.route53\(\)'/,
     );
   });
 
