@@ -25,6 +25,24 @@ export function validateName(check: PropsValidator, prop: string, name: string):
 export function validateEnvironmentOptions(check: PropsValidator, props: BeanstalkEnvironmentOptions): void {
   const preset = props.preset ?? EnvironmentPreset.highAvailability();
   const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
+  // The instances reach the database by security group, which only works inside one VPC (or
+  // peered ones, which a new VPC never is): a database whose VPC is known must be in this one.
+  const databaseVpc = props.database?.vpc;
+  if (databaseVpc !== undefined) {
+    if (props.vpc === undefined) {
+      check.fail(
+        'vpc',
+        "must be the database's VPC when database is given (the instances reach it by security group, which cannot cross to the new VPC the environment would create): pass vpc: the VPC of the database",
+        'no vpc (a new VPC would be created)',
+      );
+    } else if (props.vpc !== databaseVpc && props.vpc.vpcId !== databaseVpc.vpcId) {
+      check.fail(
+        'vpc',
+        "must be the database's VPC (database.vpc): the instances reach the database by security group, which cannot cross unpeered VPCs; for peered VPCs open the port yourself through database.connections",
+        `${props.vpc.node.path}, while the database runs in ${databaseVpc.node.path}`,
+      );
+    }
+  }
   if (preset.loadBalanced) {
     check.integerInRange('preset minInstances', preset.minInstances, 1, 10_000);
     check.integerInRange('preset maxInstances', preset.maxInstances, 1, 10_000);

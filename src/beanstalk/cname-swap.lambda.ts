@@ -63,6 +63,13 @@ export async function onEvent(
   const idle = requiredString(event, 'IdleEnvironmentName');
 
   let envs = await waitUntilReady(eb, applicationName, [live, idle], wait);
+  for (const name of [live, idle]) {
+    // Worker environments have no CNAME: there is nothing to swap, and an empty live CNAME would
+    // be an empty physical id, which CloudFormation refuses.
+    if (cnameOf(envs[name]) === '') {
+      throw new Error(`Environment ${name} has no CNAME: a CNAME swap needs two web server environments`);
+    }
+  }
   const previous = event.RequestType === 'Update' ? event.PhysicalResourceId : undefined;
   // The live CNAME is the one recorded by an earlier deployment, if one of the two environments
   // still has it; otherwise (first deployment, or an environment was replaced) the live one's.

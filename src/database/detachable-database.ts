@@ -210,6 +210,14 @@ export interface DetachableDatabaseAttributes {
    * @default - unknown
    */
   readonly instanceResourceId?: string;
+
+  /**
+   * The VPC the instance runs in, so that environments given this database can check they run in
+   * it too.
+   *
+   * @default - unknown: not checked
+   */
+  readonly vpc?: ec2.IVpc;
 }
 
 /**
@@ -232,6 +240,14 @@ export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
    * @default - unknown
    */
   readonly databaseName?: string;
+
+  /**
+   * The VPC the instance runs in, when known. Constructs that connect to the database by security
+   * group (a `BeanstalkEnvironment` given `database`) check that they run in it.
+   *
+   * @default - unknown
+   */
+  readonly vpc?: ec2.IVpc;
 
   /**
    * Opens the database port to the security groups of `other`, and nothing else: never a CIDR
@@ -343,6 +359,9 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    */
   public readonly databaseName?: string;
 
+  /** The VPC the instance runs in. */
+  public readonly vpc: ec2.IVpc;
+
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);
 
@@ -374,6 +393,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     this.engine = engine;
     this.port = port;
     this.databaseName = props.databaseName;
+    this.vpc = props.vpc;
 
     // The construct ids below ('Key', 'ParameterGroup', 'SecurityGroup', 'Secret', 'Instance') make the logical
     // ids of the stateful resources: a test pins them, because a change would replace the database.
@@ -571,6 +591,7 @@ class ExistingDatabase extends Construct implements IDetachableDatabase {
   public readonly endpointAddress: string;
   public readonly port: number;
   public readonly databaseName?: string;
+  public readonly vpc?: ec2.IVpc;
   public readonly connections: ec2.Connections;
   private readonly secret?: secretsmanager.ISecret;
 
@@ -594,6 +615,7 @@ class ExistingDatabase extends Construct implements IDetachableDatabase {
     this.endpointAddress = attrs.endpointAddress;
     this.port = attrs.port;
     this.databaseName = attrs.databaseName;
+    this.vpc = attrs.vpc;
     this.secret = attrs.secret;
     this.connections = new ec2.Connections({
       securityGroups: attrs.securityGroups,

@@ -840,6 +840,48 @@ describe('database wiring', () => {
     };
   }
 
+  test('a database in another VPC is refused: with no vpc (a new one) or another VPC, naming both', () => {
+    const app = new App();
+    const dataStack = new Stack(app, 'Data', { env: ENV });
+    const dataVpc = new ec2.Vpc(dataStack, 'DataVpc', { maxAzs: 2 });
+    const database = new DetachableDatabase(dataStack, 'Db', { vpc: dataVpc });
+    const appStack = new Stack(app, 'Shop', { env: ENV });
+    const common = {
+      database,
+      platform: BeanstalkPlatform.fromPlatformArn(PLATFORM_ARN),
+      blue: { sourceBundle: SourceBundle.fromAsset(BUNDLE) },
+      green: {},
+      live: Slot.BLUE,
+    };
+    expect(() => new BeanstalkEnvironmentPair(appStack, 'Pair', common)).toThrow(
+      /vpc must be the database's VPC when database is given.*received 'no vpc \(a new VPC would be created\)'/,
+    );
+    const otherVpc = new ec2.Vpc(appStack, 'OtherVpc', { maxAzs: 2 });
+    expect(() => new BeanstalkEnvironmentPair(appStack, 'Pair2', { ...common, vpc: otherVpc })).toThrow(
+      /vpc must be the database's VPC \(database.vpc\).*received 'Shop\/OtherVpc, while the database runs in Data\/DataVpc'/,
+    );
+    const application = new BeanstalkApplication(appStack, 'App');
+    expect(
+      () =>
+        new BeanstalkEnvironment(appStack, 'Env', {
+          application,
+          database,
+          platform: BeanstalkPlatform.fromPlatformArn(PLATFORM_ARN),
+        }),
+    ).toThrow(/vpc must be the database's VPC when database is given/);
+    // An adopted database whose VPC is not given is not checked.
+    const adopted = DetachableDatabase.fromExisting(appStack, 'Legacy', {
+      instanceIdentifier: 'legacy',
+      endpointAddress: 'legacy.example.com',
+      port: 3306,
+      securityGroups: [ec2.SecurityGroup.fromSecurityGroupId(appStack, 'LegacySg', 'sg-12345678')],
+    });
+    expect(adopted.vpc).toBeUndefined();
+    expect(
+      () => new BeanstalkEnvironmentPair(appStack, 'Pair3', { ...common, database: adopted, vpc: otherVpc }),
+    ).not.toThrow();
+  });
+
   test('each environment security group is allowed on the database port, in the consumer stack', () => {
     const { appStack, dataStack, pair, database, template } = withDatabase();
     for (const env of [pair.blue, pair.green]) {

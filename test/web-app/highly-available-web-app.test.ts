@@ -2,7 +2,7 @@ import * as childProcess from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Duration, Lazy, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -330,7 +330,7 @@ describe('HighlyAvailableWebApp releases that never turn healthy fail and roll b
       const { stack, template, webApp } = build(props);
       const [launchTemplate] = Object.values(template.findResources('AWS::EC2::LaunchTemplate'));
       const parts: unknown[] = launchTemplate.Properties.LaunchTemplateData.UserData['Fn::Base64']['Fn::Join'][1];
-      const targetGroupId = stack.resolve((webApp.targetGroup.node.defaultChild as { logicalId: string }).logicalId);
+      const targetGroupId = stack.resolve(stack.getLogicalId(webApp.targetGroup.node.defaultChild as CfnElement));
       const text = parts
         .map((part) => {
           if (typeof part === 'string') return part;
@@ -341,7 +341,7 @@ describe('HighlyAvailableWebApp releases that never turn healthy fail and roll b
           throw new Error(`unexpected reference in user data: ${JSON.stringify(part)}`);
         })
         .join('');
-      const groupId = stack.resolve((webApp.autoScalingGroup.node.defaultChild as { logicalId: string }).logicalId);
+      const groupId = stack.resolve(stack.getLogicalId(webApp.autoScalingGroup.node.defaultChild as CfnElement));
       return { text, groupId };
     }
 
