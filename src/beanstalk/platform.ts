@@ -1,5 +1,6 @@
 import * as crypto from 'crypto';
-import { CustomResource, Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -55,8 +56,11 @@ export abstract class BeanstalkPlatform {
    * `PlatformArn`. The deployment fails with a clear message when the branch has no recommended
    * version in the region.
    *
-   * The lookup runs when the stack is created and whenever the branch name changes; between
-   * those, managed platform updates keep the environments on the newest version of the branch.
+   * Each environment has a lookup of its own, which runs when the environment is created and again
+   * whenever the environment is replaced (its name, CNAME prefix or tier changes) or the branch
+   * changes, so every environment is created on a version that exists at that moment (Elastic
+   * Beanstalk retires old versions). A running environment's lookup does not run again; managed
+   * platform updates keep it on the newest version of the branch.
    */
   public static latest(branchName: string): BeanstalkPlatform {
     return new LatestPlatform(branchName);
@@ -90,19 +94,42 @@ class LatestPlatform extends BeanstalkPlatform {
   public bind(scope: Construct, tier: EnvironmentTier): BeanstalkPlatformConfig {
     const stack = Stack.of(scope);
     const supportedTier = SUPPORTED_TIER[tier];
-    // One lookup per stack, branch and tier: blue, green and any other environment share it.
-    const hash = crypto.createHash('sha256').update(`${this.branchName}\0${supportedTier}`).digest('hex').slice(0, 8);
-    const id = `BeanstalkPlatformLatest${hash}`;
-    const existing = stack.node.tryFindChild(id) as CustomResource | undefined;
+    // One lookup per environment, whose properties include everything that makes CloudFormation
+    // replace the environment (its name, CNAME prefix and tier): an environment that is created or
+    // replaced by a later deployment gets a lookup of its own that runs then, so it is created on a
+    // version that exists then (Elastic Beanstalk retires old ones). A running environment's lookup
+    // keeps its properties, so it is not run again and the environment is left as it is.
+    const id = `PlatformLookup${crypto.createHash('sha256').update(this.branchName).digest('hex').slice(0, 8)}`;
+    const existing = scope.node.tryFindChild(id) as CustomResource | undefined;
     const lookup =
       existing ??
-      new CustomResource(stack, id, {
+      new CustomResource(scope, id, {
         serviceToken: lookupFunction(stack).functionArn,
         resourceType: 'Custom::BeanstalkPlatform',
-        properties: { BranchName: this.branchName, SupportedTier: supportedTier },
+        properties: {
+          BranchName: this.branchName,
+          SupportedTier: supportedTier,
+          Environment: Lazy.any({ produce: () => replacingPropertiesOf(scope) }, { omitEmptyArray: true }),
+        },
       });
     return { platformArn: lookup.getAttString('PlatformArn') };
   }
+}
+
+/**
+ * The properties of the environment `scope` holds whose change replaces it (CloudFormation
+ * `AWS::ElasticBeanstalk::Environment`: `EnvironmentName`, `CNAMEPrefix`, `Tier`), read when the
+ * template is written.
+ */
+function replacingPropertiesOf(scope: Construct): { [key: string]: unknown } | undefined {
+  const environment = scope.node.tryFindChild('Resource');
+  if (!(environment instanceof elasticbeanstalk.CfnEnvironment)) return undefined;
+  const tier = environment.tier as elasticbeanstalk.CfnEnvironment.TierProperty | undefined;
+  return {
+    EnvironmentName: environment.environmentName,
+    CNAMEPrefix: environment.cnamePrefix,
+    Tier: tier && { Name: tier.name, Type: tier.type },
+  };
 }
 
 const FUNCTION_ID = 'BeanstalkPlatformLookupFunction';

@@ -591,18 +591,48 @@ describe('BeanstalkPlatform', () => {
     });
   });
 
-  test('latest looks the branch up once per stack and tier and uses the ARN as PlatformArn', () => {
+  test('latest looks the branch up once per environment, keyed on what replaces it, and uses the ARN as PlatformArn', () => {
     const { stack, template, pair } = buildPair();
-    template.resourceCountIs('Custom::BeanstalkPlatform', 1);
-    template.hasResourceProperties('Custom::BeanstalkPlatform', {
-      BranchName: BRANCH,
-      SupportedTier: 'WebServer/Standard',
-      ServiceToken: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BeanstalkPlatformLookupFunction'), 'Arn'] },
+    template.resourceCountIs('Custom::BeanstalkPlatform', 2);
+    const lookups = template.findResources('Custom::BeanstalkPlatform');
+    const used = [pair.blue, pair.green].map((env) => {
+      const arn = stack.resolve(env.cfnEnvironment.platformArn) as { 'Fn::GetAtt': [string, string] };
+      expect(arn['Fn::GetAtt'][1]).toBe('PlatformArn');
+      expect(lookups[arn['Fn::GetAtt'][0]].Properties).toEqual({
+        // One function per stack serves every lookup.
+        ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^BeanstalkPlatformLookupFunction/), 'Arn'] },
+        BranchName: BRANCH,
+        SupportedTier: 'WebServer/Standard',
+        // Everything whose change replaces the environment: a replacement runs the lookup again.
+        Environment: { EnvironmentName: env.environmentName, Tier: { Name: 'WebServer', Type: 'Standard' } },
+      });
+      return arn['Fn::GetAtt'][0];
     });
-    const lookupId = Object.keys(template.findResources('Custom::BeanstalkPlatform'))[0];
-    for (const env of [pair.blue, pair.green]) {
-      expect(stack.resolve(env.cfnEnvironment.platformArn)).toEqual({ 'Fn::GetAtt': [lookupId, 'PlatformArn'] });
-    }
+    expect(new Set(used).size).toBe(2);
+  });
+
+  test('a lookup runs again only when its environment is replaced (new name, tier or CNAME prefix)', () => {
+    const lookupOf = (options: { name?: string; cnamePrefix?: string }) => {
+      const { template } = buildEnvironment({
+        platform: BeanstalkPlatform.latest(BRANCH),
+        environmentName: options.name ?? 'shop-prod',
+        cnamePrefix: options.cnamePrefix,
+      });
+      const [lookup] = Object.values(template.findResources('Custom::BeanstalkPlatform'));
+      return lookup.Properties;
+    };
+    const running = lookupOf({});
+    // The same environment synthesized again: the lookup is unchanged, so CloudFormation leaves it.
+    expect(lookupOf({})).toEqual(running);
+    // A replaced environment: the lookup's properties change, so it runs again at that deployment.
+    expect(lookupOf({ name: 'shop-prod-2' }).Environment).toEqual({
+      ...running.Environment,
+      EnvironmentName: 'shop-prod-2',
+    });
+    expect(lookupOf({ cnamePrefix: 'shop-prod-x' }).Environment).toEqual({
+      ...running.Environment,
+      CNAMEPrefix: 'shop-prod-x',
+    });
   });
 
   test('the lookup function runs on Node.js 24 with its own role (ListPlatformVersions only) and a log group with retention', () => {
