@@ -5,7 +5,7 @@ import * as path from 'path';
  * Runs once, in Jest's main process, before the workers start (they inherit its environment).
  * Every app the tests synthesize writes into a temporary directory (aws-cdk-lib's default outdir,
  * and newCheckedApp's), so pointing TMPDIR at a directory of this run's own, under .templates/unit,
- * keeps the templates of this run for `npx projen cfn-lint` (which lints the newest run). Runs of
+ * keeps the templates of this run for `npx projen cfn-lint` (which lints every run present). Runs of
  * Jest whose process has ended are removed; runs still going are left alone.
  */
 export default function globalSetup(): void {

@@ -159,6 +159,7 @@ export interface HighlyAvailableWebAppProps {
 
   /**
    * The average CPU utilisation (1 to 100 percent) that target-tracking scaling keeps the group at.
+   * A fixed-size group (`minCapacity` equal to `maxCapacity`) has no scaling policy.
    *
    * @default 50
    */
@@ -353,9 +354,13 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       notifications: [{ topic: this.notificationTopic }],
       groupMetrics: [autoscaling.GroupMetrics.all()],
     });
-    this.autoScalingGroup.scaleOnCpuUtilization('CpuTargetTracking', {
-      targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
-    });
+    // A fixed-size group (minCapacity = maxCapacity) has nothing to scale: target tracking on it
+    // could never act (cfn-lint E3712 refuses it), so it gets none.
+    if (Token.isUnresolved(minCapacity) || Token.isUnresolved(maxCapacity) || minCapacity < maxCapacity) {
+      this.autoScalingGroup.scaleOnCpuUtilization('CpuTargetTracking', {
+        targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
+      });
+    }
 
     this.loadBalancer = new elbv2.ApplicationLoadBalancer(this, 'LoadBalancer', {
       vpc: this.vpc,

@@ -496,6 +496,8 @@ describe('HighlyAvailableWebApp instances', () => {
       // CloudFormation refuses MinInstancesInService equal to MaxSize.
       UpdatePolicy: { AutoScalingRollingUpdate: { MaxBatchSize: 1, MinInstancesInService: 2 } },
     });
+    // A fixed-size group has no target tracking (it could never act; cfn-lint E3712).
+    template.resourceCountIs('AWS::AutoScaling::ScalingPolicy', 0);
   });
 
   test('target-tracking scaling on CPU, 50% by default', () => {
