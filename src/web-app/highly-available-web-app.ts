@@ -7,11 +7,11 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { addReadinessSignal } from './readiness-signal';
+import { acknowledge } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
-import { acknowledge } from '../common/acknowledge';
-import { addReadinessSignal } from './readiness-signal';
 
 /**
  * Properties for a {@link HighlyAvailableWebApp}.
@@ -406,7 +406,15 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
         defaultTargetGroups: [this.targetGroup],
         open: true,
       });
-      this.loadBalancer.addRedirect({ sourcePort: 80, targetPort: 443 });
+      // The port 80 listener keeps the id it has without a certificate, so adding a certificate
+      // later updates it in place (to a redirect) instead of creating a second listener on port 80
+      // next to the old one, which the load balancer would refuse (one listener per port).
+      this.loadBalancer.addListener('HttpListener', {
+        port: 80,
+        protocol: elbv2.ApplicationProtocol.HTTP,
+        defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
+        open: true,
+      });
       this.url = `https://${this.loadBalancer.loadBalancerDnsName}`;
     } else {
       this.listener = this.loadBalancer.addListener('HttpListener', {

@@ -408,8 +408,7 @@ describe('BeanstalkEnvironment worker tier', () => {
   test('is a Worker SQS/HTTP environment fed by its own queue, with no load balancer settings', () => {
     const { stack, settings, environment, template } = worker();
     // SQS/HTTP is the only worker tier type (CloudFormation Tier, Elastic Beanstalk EnvironmentTier API).
-    const environments = template.findResources('AWS::ElasticBeanstalk::Environment');
-    expect(Object.values(environments).map((e) => e.Properties.Tier)).toEqual([{ Name: 'Worker', Type: 'SQS/HTTP' }]);
+    expect(environments(template).map((e) => e.Properties.Tier)).toEqual([{ Name: 'Worker', Type: 'SQS/HTTP' }]);
     expect(settings['aws:elasticbeanstalk:sqsd/WorkerQueueURL']).toEqual(stack.resolve(environment.queue!.queueUrl));
     expect(settings['aws:elasticbeanstalk:environment/EnvironmentType']).toBe('LoadBalanced');
     expect(settings['aws:elasticbeanstalk:environment/LoadBalancerType']).toBeUndefined();
