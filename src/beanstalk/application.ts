@@ -2,8 +2,8 @@ import { Token } from 'aws-cdk-lib';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
-import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 /**
  * Properties for a {@link BeanstalkApplication}.

@@ -13,8 +13,8 @@ import { createHandlerFunction } from './handler-function';
 import { Cutover, EnvironmentPreset, EnvironmentTier, Slot } from './options';
 import { SourceBundle } from './source-bundle';
 import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
-import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 /**
  * One slot (blue or green) of a {@link BeanstalkEnvironmentPair}.

@@ -501,14 +501,18 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
       // permissions, so it is a policy of its own and its acknowledgement names only that.
       const workerMetrics = new iam.Policy(this, 'WorkerDaemonMetrics', {
         statements: [
-          new iam.PolicyStatement({ sid: 'PublishWorkerDaemonMetrics', actions: ['cloudwatch:PutMetricData'], resources: ['*'] }),
+          new iam.PolicyStatement({
+            sid: 'PublishWorkerDaemonMetrics',
+            actions: ['cloudwatch:PutMetricData'],
+            resources: ['*'],
+          }),
         ],
       });
       this.instanceRole.attachInlinePolicy(workerMetrics);
       acknowledge(workerMetrics, {
         id: 'AwsSolutions-IAM5[Resource::*]',
         reason:
-          "The worker daemon publishes its CloudWatch metrics with cloudwatch:PutMetricData, which supports no resource-level permissions; this policy grants that action alone.",
+          'The worker daemon publishes its CloudWatch metrics with cloudwatch:PutMetricData, which supports no resource-level permissions; this policy grants that action alone.',
       });
     }
 

@@ -5,8 +5,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
-import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 /**
  * Properties for a {@link DetachableDatabase}.

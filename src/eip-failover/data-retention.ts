@@ -10,8 +10,8 @@ import { Construct } from 'constructs';
 import { DataRetentionFunction } from './data-retention-function';
 import type { DataVolumeOptions } from './elastic-ip-failover-instance';
 import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, ec2Arn, nagArn, SNAPSHOT_REASON_TAG } from './naming';
-import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 // Internal: the scheduled function that removes the data volumes and snapshots a group of
 // FailoverStrategy.autoScalingGroup() no longer needs (see data-retention.lambda.ts for the rules).

@@ -62,4 +62,3 @@ export const UNITS: Record<string, (app: App) => void> = {
 };
 
 const ENV = { region: 'eu-west-1' };
-
