@@ -359,8 +359,12 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    */
   public readonly databaseName?: string;
 
-  /** The VPC the instance runs in. */
-  public readonly vpc: ec2.IVpc;
+  /**
+   * The VPC the instance runs in (optional only because `IDetachableDatabase.vpc` is).
+   *
+   * @default - always set: the `vpc` prop
+   */
+  public readonly vpc?: ec2.IVpc;
 
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);

@@ -5,6 +5,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -12,6 +13,7 @@ import { Construct } from 'constructs';
 import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
 import { createDataRetention, validateDataRetention } from './data-retention';
 import { dataVolumeSizeGiB } from './data-volume-size';
+import { grantEbsKeyUse } from './ebs-key';
 import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import type { AutoScalingGroupOptions } from './failover-strategy';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
@@ -29,8 +31,8 @@ import {
   SNAPSHOT_REASON_TAG,
 } from './naming';
 import { METRIC_NAMESPACE } from './standby-instance';
-import { PropsValidator } from '../common/validation';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
 
@@ -67,7 +69,11 @@ export function validateAutoScalingGroup(
   const volume = props.dataVolume;
   if (volume === undefined) return;
   if (volume.size !== undefined && volume.sizeGiB !== undefined) {
-    check.fail('dataVolume.size', 'and the deprecated dataVolume.sizeGiB are mutually exclusive: give size only', volume.sizeGiB);
+    check.fail(
+      'dataVolume.size',
+      'and the deprecated dataVolume.sizeGiB are mutually exclusive: give size only',
+      volume.sizeGiB,
+    );
   } else if (volume.size === undefined && volume.sizeGiB === undefined) {
     check.fail('dataVolume.size', 'is required (for example Size.gibibytes(50))', undefined);
   } else if (volume.size !== undefined) {
@@ -195,7 +201,7 @@ export function bindAutoScalingGroup(
       PUBLIC_IP: context.elasticIp.attrPublicIp,
       TOPIC_ARN: context.notificationTopic.topicArn,
       METRIC_NAMESPACE,
-      ...(volume ? dataVolumeEnvironment(volume) : {}),
+      ...(volume ? dataVolumeEnvironment(volume, dataVolumeKey(context)) : {}),
     },
   });
   context.notificationTopic.grantPublish(fn);
@@ -264,7 +270,7 @@ export function bindAutoScalingGroup(
   return { autoScalingGroup: group, failoverFunction: fn, deadLetterQueue, snapshotPolicy, alarms: [] };
 }
 
-function dataVolumeEnvironment(volume: DataVolumeOptions): Record<string, string> {
+function dataVolumeEnvironment(volume: DataVolumeOptions, key: kms.IKey | undefined): Record<string, string> {
   const env: Record<string, string> = {
     VOLUME_SIZE_GIB: Tokenization.stringifyNumber(dataVolumeSizeGiB(volume)!),
     VOLUME_TYPE: volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
@@ -276,7 +282,7 @@ function dataVolumeEnvironment(volume: DataVolumeOptions): Record<string, string
   };
   if (volume.iops !== undefined) env.VOLUME_IOPS = Tokenization.stringifyNumber(volume.iops);
   if (volume.throughput !== undefined) env.VOLUME_THROUGHPUT = Tokenization.stringifyNumber(volume.throughput);
-  if (volume.encryptionKey !== undefined) env.KMS_KEY_ID = volume.encryptionKey.keyArn;
+  if (key !== undefined) env.KMS_KEY_ID = key.keyArn;
   return env;
 }
 
@@ -340,24 +346,8 @@ function grantLifecycleHookPermissions(
       ...ofThisGroup,
       'ForAllValues:StringEquals': { 'aws:TagKeys': [INSTANCE_VOLUME_TAG] },
     });
-    if (volume.encryptionKey) {
-      volume.encryptionKey.grant(
-        role,
-        'kms:Decrypt',
-        'kms:DescribeKey',
-        'kms:GenerateDataKeyWithoutPlaintext',
-        'kms:ReEncryptFrom',
-        'kms:ReEncryptTo',
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'LetEbsUseTheDataVolumeKey',
-          actions: ['kms:CreateGrant'],
-          resources: [volume.encryptionKey.keyArn],
-          conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
-        }),
-      );
-    }
+    const key = dataVolumeKey(context);
+    if (key) grantEbsKeyUse(key, role, 'LetEbsUseTheDataVolumeKey');
     acknowledgements.push(
       {
         id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
@@ -461,3 +451,11 @@ function createSnapshotPolicy(
   return policy;
 }
 
+/**
+ * The key the data volume is encrypted with: its own `encryptionKey`, else the construct's
+ * `ebsEncryptionKey` (the account's default EBS key, when that is customer managed), else none:
+ * EBS then uses `aws/ebs`, which needs no grant.
+ */
+function dataVolumeKey(context: FailoverContext): kms.IKey | undefined {
+  return context.props.dataVolume?.encryptionKey ?? context.props.ebsEncryptionKey;
+}

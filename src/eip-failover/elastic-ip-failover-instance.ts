@@ -201,6 +201,23 @@ export interface ElasticIpFailoverInstanceProps {
   readonly notificationTopic?: sns.ITopic;
 
   /**
+   * The customer managed KMS key EBS encrypts this construct's volumes with: the key the account's
+   * EBS encryption by default uses (`aws ec2 get-ebs-default-kms-key-id`) when that is not
+   * `aws/ebs`, or a key of your choice. The root volumes and the data volume (unless it has an
+   * `encryptionKey` of its own) are encrypted with it, and the functions that create or start
+   * volumes are granted its use for EBS (`kms:CreateGrant` for AWS resources, `Decrypt`,
+   * `DescribeKey`, `GenerateDataKeyWithoutPlaintext`, `ReEncrypt*`, on this key only): the
+   * failover function, which starts a stopped standby, and the lifecycle hook function, which
+   * creates and restores the data volume. Without it, a customer managed default key leaves them
+   * unable to start or create volumes. The key policy must also let the EC2 Auto Scaling
+   * service-linked role use the key when `FailoverStrategy.autoScalingGroup()` launches instances.
+   *
+   * @default - the root volumes and the data volume are encrypted with the account's default EBS
+   * key, which must then be `aws/ebs`
+   */
+  readonly ebsEncryptionKey?: kms.IKey;
+
+  /**
    * Whether the instances have termination protection. Keep it on for a production service;
    * turn it off to let `cdk destroy` delete the stack (with it on, CloudFormation cannot terminate
    * the instances and the deletion fails until it is turned off). Not used by
@@ -279,8 +296,9 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   public readonly notificationTopic: sns.ITopic;
 
   /**
-   * The instance that holds the Elastic IP after deployment. After a failover the roles swap: the
-   * instance holding the Elastic IP carries the tag `FailoverRole=primary`.
+   * The instance created as primary, which holds the Elastic IP after the first deployment. After
+   * a failover (or a rollout that replaces the instance holding it) the roles swap: the instance
+   * holding the Elastic IP carries the tag `FailoverRole=primary`.
    *
    * @default - undefined unless the strategy is `FailoverStrategy.standbyInstance()`
    */
@@ -378,6 +396,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
           deviceName: props.rootDeviceName ?? '/dev/xvda',
           volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSizeGiB ?? 8, {
             encrypted: true,
+            kmsKey: props.ebsEncryptionKey,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
           }),
         },

@@ -62,6 +62,36 @@ export interface StandbyInstanceOptions {
    * @default true
    */
   readonly cpuAlarm?: boolean;
+
+  /**
+   * The launch template version the instance created as primary (`primaryInstance`) runs: a
+   * version number as a string, e.g. `'3'`. The instances run pinned versions, so a deployment that
+   * changes the image, the user data or the instance type only adds a launch template version and
+   * replaces no instance. Setting this to a newer version replaces that one instance in the next
+   * deployment; before it is terminated, the Elastic IP moves to the other instance if it held it.
+   *
+   * After a failover the roles swap: this still names the instance created as primary, which may
+   * now be the standby. Roll a new version out to the instance that does not hold the Elastic IP
+   * first (normally the standby), check it, then to the other one, one deployment each.
+   *
+   * A stack deployed before these options existed ran `LatestVersionNumber`: set both options to
+   * the launch template's current latest version once, so the upgrade replaces no instance.
+   *
+   * @default '1' (the first version, the one the stack creates)
+   */
+  readonly primaryLaunchTemplateVersion?: string;
+
+  /**
+   * The launch template version the instance created as standby (`standbyInstance`) runs: a version
+   * number as a string, e.g. `'3'`. See `primaryLaunchTemplateVersion` for how a new version is
+   * rolled out, one instance at a time, the standby first.
+   *
+   * After a failover the roles swap: this still names the instance created as standby, which may
+   * now hold the Elastic IP.
+   *
+   * @default '1' (the first version, the one the stack creates)
+   */
+  readonly standbyLaunchTemplateVersion?: string;
 }
 
 /**
@@ -101,6 +131,12 @@ export abstract class FailoverStrategy {
    * EventBridge (EC2 state changes) and CloudWatch alarms (status checks, CPU) of both instances
    * invoke a function that starts the other instance if needed, moves the Elastic IP to it, swaps
    * their role tags, notifies the topic and records how long it took.
+   *
+   * Each instance runs a pinned launch template version (`primaryLaunchTemplateVersion`,
+   * `standbyLaunchTemplateVersion`), so no deployment replaces both: a new image or configuration
+   * reaches them one instance at a time, when you raise one version. Where the Elastic IP is stays
+   * run-time state: a deployment that replaces an instance moves it to the instance that stays (if
+   * the replaced one held it) and releases the old instance's termination protection.
    *
    * `dataVolume` is not supported: the two instances have separate disks.
    *

@@ -3,8 +3,12 @@
  *
  * Invoked asynchronously (reserved concurrency 1, so one failover at a time) by
  *  - EventBridge, for "EC2 Instance State-change Notification" events (stopping, stopped,
- *    shutting-down, terminated) of either instance, and
- *  - CloudWatch alarm actions, when a status-check or CPU alarm of either instance goes to ALARM.
+ *    shutting-down, terminated) of either instance,
+ *  - CloudWatch alarm actions, when a status-check or CPU alarm of either instance goes to ALARM, and
+ *  - CloudFormation, for the Custom::ElasticIpPlacement resource that takes the place of an
+ *    AWS::EC2::EIPAssociation (see "Elastic IP placement" below): it puts the Elastic IP on the
+ *    primary when the stack is created and, when a deployment replaces an instance, keeps it on a
+ *    running instance of the new pair and releases the old instance's termination protection.
  *
  * The hot path (the instance holding the EIP fails, the other one is running and healthy) makes five
  * EC2 calls: DescribeAddresses, DescribeInstanceStatus, AssociateAddress and two CreateTags (one per
@@ -21,10 +25,20 @@ import {
   DescribeInstancesCommand,
   EC2Client,
   InstanceStatus,
+  ModifyInstanceAttributeCommand,
   StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
+import {
+  CustomResourceEvent,
+  CustomResourceResponse,
+  HandlerContext,
+  putResponse,
+  requiredString,
+  respond,
+  ResponseSender,
+} from '../beanstalk/cfn-response';
 
 /** The environment the construct sets. */
 interface Config {
@@ -108,7 +122,23 @@ function config(): Config {
   };
 }
 
-export async function handler(event: FailoverEvent): Promise<FailoverResult> {
+/**
+ * The entry point: a CloudFormation custom resource request places the Elastic IP (see
+ * `handlePlacement`); any other event is a possible failure of one of the instances.
+ */
+export async function handler(event: CustomResourceEvent, context?: HandlerContext): Promise<CustomResourceResponse>;
+export async function handler(event: FailoverEvent, context?: HandlerContext): Promise<FailoverResult>;
+export async function handler(
+  event: FailoverEvent | CustomResourceEvent,
+  context?: HandlerContext,
+): Promise<FailoverResult | CustomResourceResponse> {
+  if (isCustomResourceEvent(event)) {
+    return handlePlacement(event, context);
+  }
+  return failover(event);
+}
+
+async function failover(event: FailoverEvent): Promise<FailoverResult> {
   const started = Date.now();
   const cfg = config();
   const subject = subjectOf(event);
@@ -330,4 +360,364 @@ function eventTime(event: FailoverEvent): number | undefined {
 function log(result: FailoverResult): FailoverResult {
   console.log(JSON.stringify({ message: 'failover decision', ...result }));
   return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Elastic IP placement: the Custom::ElasticIpPlacement resource
+//
+// The Elastic IP's holder is run-time state that the failover function owns, so no template
+// resource pins it to an instance (an AWS::EC2::EIPAssociation would move it back to the original
+// primary whenever a deployment replaced the association). This resource only acts when a
+// deployment creates the pair or changes its instance ids (one instance replaced):
+//  - Create: the Elastic IP goes on the primary (waiting for it to run), unless an instance of the
+//    pair already holds it and serves.
+//  - Update: if the holder is an instance of the new pair and serves, it stays; otherwise it moves
+//    to the instance of the new pair that was also in the old pair, if it serves (or, with
+//    StandbyState.STOPPED, if it is the standby kept stopped by design: started first), else to a
+//    new instance of the pair. The role tags follow the holder. An instance that joined the pair
+//    gets termination protection (a rollback brings back an instance the forward update released),
+//    then each old instance that left the pair has it turned off, so CloudFormation's cleanup (which
+//    runs after every update) can terminate it; with the protection on it would be left running.
+//  - Delete: nothing (the Elastic IP's own resource releases it).
+// It never gives the Elastic IP to an instance that is not running (nor starts one that stopped by
+// itself), and fails, so the deployment rolls back with the old holder still in place, when no
+// instance of the new pair can take it. Duplicates and retries find the work done and do nothing
+// more than release the protection again.
+
+/** How long before the function's own timeout the placement gives up and answers FAILED. */
+const RESPONSE_MARGIN_MS = 20_000;
+
+/** The properties of the custom resource, as the construct sets them. */
+export interface PlacementProperties {
+  readonly allocationId: string;
+  readonly primaryInstanceId: string;
+  readonly standbyInstanceId: string;
+  /** With `StandbyState.STOPPED` a new standby is stopped right after it is created: never give it the Elastic IP. */
+  readonly standbyStoppedAfterCreation: boolean;
+  /** Whether the instances have termination protection (`terminationProtection`). */
+  readonly terminationProtection: boolean;
+}
+
+/** One instance of the pair as the placement reads it. */
+export interface InstanceView {
+  /** The EC2 state name, or `missing` when EC2 does not know the instance. */
+  readonly state: string;
+  /** A failed instance or system status check. */
+  readonly impaired: boolean;
+  /** The value of its role tag, if it has one. */
+  readonly role?: string;
+}
+
+/** What the placement reads before it decides. */
+export interface PlacementWorld {
+  /** The instance the Elastic IP is associated with, if any. */
+  readonly holder?: string;
+  /** The instances of the (new) pair. */
+  readonly instances: { readonly [instanceId: string]: InstanceView };
+}
+
+/** What the placement does, in this order. */
+export interface PlacementPlan {
+  /** The instance that holds the Elastic IP afterwards. */
+  readonly target: string;
+  /** Start it (it is stopped or stopping) and wait until it runs, before the Elastic IP moves to it. */
+  readonly start: boolean;
+  /** Wait until it runs (it is pending). */
+  readonly wait: boolean;
+  /** Associate the Elastic IP with it (it does not hold it yet). */
+  readonly associate: boolean;
+  /** Role tags to write: only those that differ from the instance's current tag. */
+  readonly tags: { readonly instanceId: string; readonly role: 'primary' | 'standby' }[];
+  /**
+   * Instances that joined the pair, whose termination protection is turned on (when the construct
+   * keeps it on): CloudFormation created new ones protected, but a rollback brings back an old
+   * instance whose protection the forward update had released.
+   */
+  readonly protect: string[];
+  /** Old instances that left the pair: their termination protection is turned off, last. */
+  readonly release: string[];
+  /** For logs and the failure message. */
+  readonly reason: string;
+}
+
+/** The outcome of one request, returned for logs and tests. */
+export interface PlacementResult {
+  readonly requestType: 'Create' | 'Update' | 'Delete';
+  /** `unchanged`: an Update whose instance ids did not change, answered without any call. */
+  readonly action: 'placed' | 'unchanged' | 'deleted';
+  readonly plan?: PlacementPlan;
+}
+
+/**
+ * Decides where the Elastic IP goes, from what was read. Pure: no calls. `previous` is the old
+ * properties of an Update (undefined for a Create). Throws when no instance of the pair can take it.
+ */
+export function decidePlacement(
+  props: PlacementProperties,
+  previous: PlacementProperties | undefined,
+  world: PlacementWorld,
+): PlacementPlan {
+  const pair = [props.primaryInstanceId, props.standbyInstanceId];
+  const oldPair = previous ? [previous.primaryInstanceId, previous.standbyInstanceId] : [];
+  const release = oldPair.filter((id) => !pair.includes(id));
+  const protect = previous && props.terminationProtection ? pair.filter((id) => !oldPair.includes(id)) : [];
+  const view = (id: string): InstanceView => world.instances[id] ?? { state: 'missing', impaired: false };
+  const newStandby = !oldPair.includes(props.standbyInstanceId);
+
+  const holder = world.holder;
+  let target: string | undefined;
+  let reason: string;
+  if (holder !== undefined && pair.includes(holder) && isUp(view(holder))) {
+    target = holder;
+    reason = `${holder} holds the Elastic IP, is in the pair and ${view(holder).state}: it stays there`;
+  } else {
+    // In order: an instance that stays from the old pair and serves (it was serving before); the
+    // standby kept stopped by design (StandbyState.STOPPED), started first; a new instance that
+    // serves. Never an instance that stopped by itself (it failed, or someone stopped it), and never
+    // a new standby that is about to be stopped.
+    const survivors = pair.filter((id) => oldPair.includes(id));
+    const newcomers = pair.filter((id) => !oldPair.includes(id));
+    const stoppedByDesign = (id: string) =>
+      props.standbyStoppedAfterCreation &&
+      id === props.standbyInstanceId &&
+      CAN_START.has(view(id).state) &&
+      !view(id).impaired;
+    const aboutToBeStopped = (id: string) =>
+      props.standbyStoppedAfterCreation && newStandby && id === props.standbyInstanceId;
+    const usable = [
+      ...survivors.filter((id) => isUp(view(id))),
+      ...survivors.filter(stoppedByDesign),
+      ...newcomers.filter((id) => isUp(view(id)) && !aboutToBeStopped(id)),
+    ];
+    const why =
+      holder === undefined
+        ? 'no instance holds the Elastic IP'
+        : `${holder} (${holderState(holder, pair, view)}) holds the Elastic IP`;
+    if (usable.length === 0) {
+      throw new Error(
+        `${why}, and no instance of the pair can take it: ${pair.map((id) => `${id} ${describeView(view(id))}`).join(', ')}` +
+          (props.standbyStoppedAfterCreation && newStandby
+            ? ` (the new standby ${props.standbyInstanceId} is stopped after creation, so it cannot take it)`
+            : '') +
+          '. Recover or replace the instance that does not hold the Elastic IP first.',
+      );
+    }
+    target = usable[0];
+    reason = `${why}: it moves to ${target} (${view(target).state})`;
+  }
+
+  const state = view(target).state;
+  const start = CAN_START.has(state);
+  const wait = !start && state !== 'running';
+  const other = pair.find((id) => id !== target)!;
+  const tags: PlacementPlan['tags'] = [];
+  if (view(target).role !== 'primary') tags.push({ instanceId: target, role: 'primary' });
+  if (other !== target && view(other).role !== 'standby') tags.push({ instanceId: other, role: 'standby' });
+  return { target, start, wait, associate: holder !== target, tags, protect, release, reason };
+}
+
+/** Serving or about to: running or pending, and no failed status check. */
+function isUp(v: InstanceView): boolean {
+  return (v.state === 'running' || v.state === 'pending') && !v.impaired;
+}
+
+/** States from which StartInstances brings an instance back (stopping: once it has stopped). */
+const CAN_START = new Set(['stopped', 'stopping']);
+
+function holderState(holder: string, pair: string[], view: (id: string) => InstanceView): string {
+  return pair.includes(holder) ? describeView(view(holder)) : 'no longer in the pair';
+}
+
+function describeView(v: InstanceView): string {
+  return v.impaired ? `${v.state}, status check failed` : v.state;
+}
+
+function isCustomResourceEvent(event: unknown): event is CustomResourceEvent {
+  const e = event as { RequestType?: unknown; ResponseURL?: unknown };
+  return typeof e?.RequestType === 'string' && typeof e?.ResponseURL === 'string';
+}
+
+/**
+ * Answers one CloudFormation request for the Custom::ElasticIpPlacement resource: does the work,
+ * then PUTs SUCCESS or FAILED (with the reason) to the response URL. Gives up and answers FAILED
+ * before the function would time out, so CloudFormation never waits for an answer that cannot come.
+ */
+export async function handlePlacement(
+  event: CustomResourceEvent,
+  context?: HandlerContext,
+  send: ResponseSender = putResponse,
+): Promise<CustomResourceResponse> {
+  const started = Date.now();
+  const ctx: HandlerContext = context ?? {
+    logStreamName: 'unknown',
+    getRemainingTimeInMillis: () => Number(process.env.WAIT_TIMEOUT_SECONDS ?? '480') * 1000 + 2 * RESPONSE_MARGIN_MS,
+  };
+  const budgetMs = Math.max(0, ctx.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
+  return respond(
+    event,
+    ctx,
+    async () => {
+      // Past the budget the answer is FAILED; the abandoned work must not act afterwards (a frozen
+      // Lambda environment resumes it on its next invocation), so every step checks it is still wanted.
+      let abandoned = false;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          abandoned = true;
+          reject(new Error(`the Elastic IP placement did not finish within ${Math.round(budgetMs / 1000)} s`));
+        }, budgetMs);
+      });
+      try {
+        const result = await Promise.race([place(event, started + budgetMs, () => !abandoned), timeout]);
+        console.log(JSON.stringify({ message: 'elastic ip placement', ...result }));
+        return { physicalResourceId: physicalIdOf(event) };
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+    send,
+  );
+}
+
+/** Stable for the life of the resource: an Update never returns a new id (which CloudFormation would treat as a replacement). */
+function physicalIdOf(event: CustomResourceEvent): string {
+  if (event.PhysicalResourceId) return event.PhysicalResourceId;
+  return `placement-${requiredString(event, 'AllocationId')}`;
+}
+
+function placementProperties(
+  properties: { readonly [key: string]: unknown } | undefined,
+): PlacementProperties | undefined {
+  if (!properties) return undefined;
+  const text = (name: string) => (typeof properties[name] === 'string' ? (properties[name] as string) : '');
+  return {
+    allocationId: text('AllocationId'),
+    primaryInstanceId: text('PrimaryInstanceId'),
+    standbyInstanceId: text('StandbyInstanceId'),
+    standbyStoppedAfterCreation: text('StandbyStoppedAfterCreation') === 'true',
+    terminationProtection: text('TerminationProtection') !== 'false',
+  };
+}
+
+async function place(event: CustomResourceEvent, deadline: number, wanted: () => boolean): Promise<PlacementResult> {
+  if (event.RequestType === 'Delete') {
+    return { requestType: 'Delete', action: 'deleted' };
+  }
+  const props: PlacementProperties = {
+    allocationId: requiredString(event, 'AllocationId'),
+    primaryInstanceId: requiredString(event, 'PrimaryInstanceId'),
+    standbyInstanceId: requiredString(event, 'StandbyInstanceId'),
+    standbyStoppedAfterCreation: event.ResourceProperties.StandbyStoppedAfterCreation === 'true',
+    terminationProtection: event.ResourceProperties.TerminationProtection !== 'false',
+  };
+  if (props.primaryInstanceId === props.standbyInstanceId) {
+    throw new Error(`PrimaryInstanceId and StandbyInstanceId must differ, both are ${props.primaryInstanceId}`);
+  }
+  const previous = event.RequestType === 'Update' ? placementProperties(event.OldResourceProperties) : undefined;
+  if (
+    previous &&
+    previous.allocationId === props.allocationId &&
+    previous.primaryInstanceId === props.primaryInstanceId &&
+    previous.standbyInstanceId === props.standbyInstanceId
+  ) {
+    // The pair did not change: where the Elastic IP is stays the failover function's business.
+    return { requestType: 'Update', action: 'unchanged' };
+  }
+
+  const cfg = config();
+  const world = await readWorld(cfg, props);
+  const plan = decidePlacement(props, previous, world);
+  await carryOut(cfg, props, world, plan, deadline, wanted);
+  return { requestType: event.RequestType, action: 'placed', plan };
+}
+
+async function readWorld(cfg: Config, props: PlacementProperties): Promise<PlacementWorld> {
+  const ids = [props.primaryInstanceId, props.standbyInstanceId];
+  const [addresses, described, statuses] = await Promise.all([
+    call(cfg, () => ec2.send(new DescribeAddressesCommand({ AllocationIds: [props.allocationId] }))),
+    call(cfg, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))),
+    call(cfg, () => ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))),
+  ]);
+  const instances: { [id: string]: InstanceView } = {};
+  for (const instance of (described.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
+    if (!instance.InstanceId || !ids.includes(instance.InstanceId)) continue;
+    const status = statuses.InstanceStatuses?.find((st) => st.InstanceId === instance.InstanceId);
+    instances[instance.InstanceId] = {
+      state: instance.State?.Name ?? 'unknown',
+      impaired: status !== undefined && isImpaired(status),
+      role: instance.Tags?.find((t) => t.Key === cfg.roleTagKey)?.Value,
+    };
+  }
+  return { holder: addresses.Addresses?.[0]?.InstanceId, instances };
+}
+
+async function carryOut(
+  cfg: Config,
+  props: PlacementProperties,
+  world: PlacementWorld,
+  plan: PlacementPlan,
+  deadline: number,
+  wanted: () => boolean,
+): Promise<void> {
+  const { target } = plan;
+  const waitDeadline = Math.min(deadline, Date.now() + cfg.waitTimeoutMs);
+  const step = () => {
+    if (!wanted()) throw new Error('abandoned: the placement already answered FAILED');
+  };
+  if (plan.start) {
+    if (world.instances[target]?.state === 'stopping') await waitForState(cfg, target, 'stopped', waitDeadline);
+    step();
+    await call(cfg, () => ec2.send(new StartInstancesCommand({ InstanceIds: [target] })));
+  }
+  if (plan.start || plan.wait) await waitForState(cfg, target, 'running', waitDeadline);
+  if (plan.associate) {
+    step();
+    await call(cfg, () =>
+      ec2.send(
+        new AssociateAddressCommand({ AllocationId: props.allocationId, InstanceId: target, AllowReassociation: true }),
+      ),
+    );
+  }
+  for (const tag of plan.tags) {
+    step();
+    await call(cfg, () =>
+      ec2.send(
+        new CreateTagsCommand({ Resources: [tag.instanceId], Tags: [{ Key: cfg.roleTagKey, Value: tag.role }] }),
+      ),
+    );
+  }
+  for (const instanceId of plan.protect) {
+    step();
+    await setTerminationProtection(cfg, instanceId, true);
+  }
+  for (const instanceId of plan.release) {
+    step();
+    await setTerminationProtection(cfg, instanceId, false);
+  }
+  if (plan.associate && world.holder !== undefined) {
+    await notify(
+      cfg,
+      `Elastic IP ${cfg.publicIp || props.allocationId} moved to ${target} by a deployment`,
+      [
+        `A deployment changed the instances of the failover pair, so the Elastic IP moved from ${world.holder} to ${target}.`,
+        ``,
+        plan.reason,
+        plan.release.length > 0 ? `Leaving the pair (termination protection released): ${plan.release.join(', ')}` : '',
+      ].join('\n'),
+    ).catch((e) => console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) })));
+  }
+}
+
+/** Errors of ModifyInstanceAttribute on an old instance that is already gone: nothing left to release. */
+const GONE_ERRORS = new Set(['InvalidInstanceID.NotFound', 'IncorrectInstanceState']);
+
+async function setTerminationProtection(cfg: Config, instanceId: string, on: boolean): Promise<void> {
+  try {
+    await call(cfg, () =>
+      ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: on } })),
+    );
+  } catch (e) {
+    if (on || !GONE_ERRORS.has((e as { name?: string })?.name ?? '')) throw e;
+    console.log(JSON.stringify({ message: 'instance already gone', instanceId, error: errorText(e) }));
+  }
 }

@@ -14,6 +14,12 @@ export const ATTACHED_AT_TAG = 'cdk-ha-patterns:attached-at';
 export const SNAPSHOT_REASON_TAG = 'cdk-ha-patterns:snapshot-reason';
 /** The instance tag naming its data volume; the mount script reads it from instance metadata. */
 export const INSTANCE_VOLUME_TAG = 'DataVolumeId';
+/**
+ * Marks both instances of one standby pair; the value is the pair's Elastic IP allocation ID. The
+ * failover function's instance permissions are scoped by it (not by instance ARN), so they still
+ * cover an instance that a deployment has just replaced or is about to terminate.
+ */
+export const FAILOVER_PAIR_TAG = 'cdk-ha-patterns:failover-pair';
 /** The tag Auto Scaling puts on the instances it launches. */
 export const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
 

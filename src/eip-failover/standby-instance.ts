@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { CustomResource, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
@@ -11,12 +11,14 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { FailoverBinding, FailoverContext } from './binding';
-import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import { dataVolumeSizeGiB } from './data-volume-size';
+import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
+import { grantEbsKeyUse } from './ebs-key';
 import { FailoverFunction } from './failover-function';
 import type { StandbyInstanceOptions } from './failover-strategy';
-import { PropsValidator } from '../common/validation';
+import { ec2Arn, elasticIpArn, FAILOVER_PAIR_TAG, nagArn } from './naming';
 import { acknowledge } from '../common/acknowledge';
+import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.standbyInstance(). Not exported from the package.
 
@@ -35,6 +37,21 @@ export const METRIC_NAMESPACE = 'CdkHaPatterns/ElasticIpFailover';
 
 /** How long the function waits for the other instance to reach `running` (a stopped standby boots). */
 export const WAIT_FOR_RUNNING = Duration.minutes(8);
+
+/** The launch template version both instances run unless told otherwise: the first, the one the stack creates. */
+export const FIRST_LAUNCH_TEMPLATE_VERSION = '1';
+
+/** The CloudFormation resource type of the Elastic IP placement (served by the failover function). */
+export const PLACEMENT_RESOURCE_TYPE = 'Custom::ElasticIpPlacement';
+
+/**
+ * How long CloudFormation waits for the placement's answer: the function may first wait for a
+ * failover in progress (reserved concurrency 1, 10 minute timeout), then take up to 10 minutes.
+ */
+export const PLACEMENT_TIMEOUT = Duration.minutes(30);
+
+/** A launch template version an instance can pin: a version number, not `$Latest` or `$Default`. */
+const VERSION_NUMBER = /^[1-9][0-9]*$/;
 
 export function validateStandbyInstance(
   options: StandbyInstanceOptions,
@@ -57,6 +74,16 @@ export function validateStandbyInstance(
       options.cpuThreshold,
     );
   }
+  for (const prop of ['primaryLaunchTemplateVersion', 'standbyLaunchTemplateVersion'] as const) {
+    const version = options[prop];
+    if (version !== undefined && !Token.isUnresolved(version) && !VERSION_NUMBER.test(version)) {
+      check.fail(
+        prop,
+        "must be a launch template version number, a whole number from 1 written as a string such as '2' (not $Latest or $Default: each instance pins the version it runs)",
+        version,
+      );
+    }
+  }
 }
 
 export function bindStandbyInstance(
@@ -66,16 +93,17 @@ export function bindStandbyInstance(
 ): FailoverBinding {
   const stack = Stack.of(scope);
   const [primarySubnet, standbySubnet] = context.subnets;
-  const primaryInstance = createInstance(scope, 'PrimaryInstance', primarySubnet, 'primary', context);
-  const standbyInstance = createInstance(scope, 'StandbyInstance', standbySubnet, 'standby', context);
-  const instances = [primaryInstance, standbyInstance];
-  const instanceArns = instances.map((i) => instanceArn(stack, i.ref));
-
-  const association = new ec2.CfnEIPAssociation(scope, 'ElasticIpAssociation', {
-    allocationId: context.elasticIp.attrAllocationId,
-    instanceId: primaryInstance.ref,
+  // Each instance pins its launch template version: a deployment that changes the image, the user
+  // data or the instance type only adds a version, and each instance moves to it when its own
+  // version option is raised (one replacement per deployment, see primaryLaunchTemplateVersion).
+  const primaryInstance = createInstance(scope, 'PrimaryInstance', primarySubnet, 'primary', context, {
+    launchTemplateVersion: options.primaryLaunchTemplateVersion ?? FIRST_LAUNCH_TEMPLATE_VERSION,
   });
-  association.node.addDependency(internetConnectivityOf(primarySubnet));
+  const standbyInstance = createInstance(scope, 'StandbyInstance', standbySubnet, 'standby', context, {
+    launchTemplateVersion: options.standbyLaunchTemplateVersion ?? FIRST_LAUNCH_TEMPLATE_VERSION,
+  });
+  const instances = [primaryInstance, standbyInstance];
+  const stopped = (options.standbyState ?? 'RUNNING') === 'STOPPED';
 
   // The failover function: one at a time, failed events kept, IAM scoped to this pair and this EIP.
   const deadLetterQueue = new sqs.Queue(scope, 'FailoverDeadLetterQueue', {
@@ -89,6 +117,9 @@ export function bindStandbyInstance(
     description: 'Moves the Elastic IP of one ElasticIpFailoverInstance between its two instances',
   });
   logGroup.grantWrite(role);
+  // Starting a stopped standby (a failover, or a deployment that moves the Elastic IP) attaches its
+  // encrypted volumes: with a customer managed EBS key, the caller must be able to use it.
+  if (context.props.ebsEncryptionKey) grantEbsKeyUse(context.props.ebsEncryptionKey, role, 'LetEbsUseTheVolumeKey');
   role.addToPrincipalPolicy(
     new iam.PolicyStatement({
       sid: 'ReadAddressAndInstanceState',
@@ -96,33 +127,38 @@ export function bindStandbyInstance(
       resources: ['*'],
     }),
   );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'MoveThisElasticIpBetweenThesePairInstances',
-      actions: ['ec2:AssociateAddress'],
-      resources: [elasticIpArn(stack, context.elasticIp.attrAllocationId), ...instanceArns],
-    }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'StartThesePairInstances',
-      actions: ['ec2:StartInstances'],
-      resources: instanceArns,
-    }),
-  );
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'SwapRoleTagsOfThesePairInstances',
-      actions: ['ec2:CreateTags'],
-      resources: instanceArns,
-      conditions: { 'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] } },
-    }),
-  );
-  acknowledge(role, {
-    id: 'AwsSolutions-IAM5[Resource::*]',
-    reason:
-      'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
+  // Instance actions are scoped by the pair tag, not by instance ARN: a deployment that replaces an
+  // instance has the placement act on the new instance and on the old one (whose termination
+  // protection it releases) while the policy is being updated, or after the old ARN has left it.
+  const instancesOfThisPair = ec2Arn(stack, 'instance');
+  const ofThisPair = { StringEquals: { [`aws:ResourceTag/${FAILOVER_PAIR_TAG}`]: pairIdOf(context) } };
+  const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+  allow('MoveThisElasticIp', ['ec2:AssociateAddress'], [elasticIpArn(stack, context.elasticIp.attrAllocationId)]);
+  allow('AssociateWithInstancesOfThisPair', ['ec2:AssociateAddress'], [instancesOfThisPair], ofThisPair);
+  allow('StartInstancesOfThisPair', ['ec2:StartInstances'], [instancesOfThisPair], ofThisPair);
+  allow('SwapRoleTagsOfInstancesOfThisPair', ['ec2:CreateTags'], [instancesOfThisPair], {
+    ...ofThisPair,
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] },
   });
+  allow(
+    'ReleaseTerminationProtectionOfInstancesOfThisPair',
+    ['ec2:ModifyInstanceAttribute'],
+    [instancesOfThisPair],
+    ofThisPair,
+  );
+  acknowledge(
+    role,
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
+      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${context.roleTagKey} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
+    },
+  );
 
   const failoverFunction = new FailoverFunction(scope, 'FailoverFunction', {
     description: 'Moves the Elastic IP to the healthy instance of the pair when the instance holding it fails',
@@ -153,6 +189,24 @@ export function bindStandbyInstance(
     });
   }
 
+  // Where the Elastic IP is, is run-time state (failovers move it): no AWS::EC2::EIPAssociation pins
+  // it. The placement puts it on the primary at creation and, when a deployment replaces an
+  // instance, keeps it on a running instance of the new pair before CloudFormation terminates the
+  // old one, whose termination protection it releases.
+  const placement = new CustomResource(scope, 'ElasticIpPlacement', {
+    serviceToken: failoverFunction.functionArn,
+    resourceType: PLACEMENT_RESOURCE_TYPE,
+    serviceTimeout: PLACEMENT_TIMEOUT,
+    properties: {
+      AllocationId: context.elasticIp.attrAllocationId,
+      PrimaryInstanceId: primaryInstance.ref,
+      StandbyInstanceId: standbyInstance.ref,
+      StandbyStoppedAfterCreation: String(stopped),
+      TerminationProtection: String(context.terminationProtection),
+    },
+  });
+  placement.node.addDependency(internetConnectivityOf(primarySubnet));
+
   // Detection: state changes (EventBridge) and alarms (status checks, CPU) of both instances.
   new events.Rule(scope, 'InstanceStateChangeRule', {
     description: 'An instance of the Elastic IP failover pair is stopping or terminating',
@@ -176,8 +230,8 @@ export function bindStandbyInstance(
   ];
   for (const alarm of alarms) alarm.addAlarmAction(action);
 
-  if ((options.standbyState ?? 'RUNNING') === 'STOPPED') {
-    stopAfterCreation(scope, standbyInstance, instanceArns[1], association);
+  if (stopped) {
+    stopAfterCreation(scope, standbyInstance, instanceArn(stack, standbyInstance.ref), placement);
   }
 
   return { primaryInstance, standbyInstance, failoverFunction, deadLetterQueue, alarms };
@@ -189,11 +243,14 @@ function createInstance(
   subnet: ec2.ISubnet,
   role: 'primary' | 'standby',
   context: FailoverContext,
+  options: { readonly launchTemplateVersion: string },
 ): ec2.CfnInstance {
   const instance = new ec2.CfnInstance(scope, id, {
+    // A literal version, never LatestVersionNumber: a new launch template version must not replace
+    // the instance by itself (LaunchTemplate: update requires replacement).
     launchTemplate: {
       launchTemplateId: context.launchTemplate.launchTemplateId,
-      version: context.launchTemplate.latestVersionNumber,
+      version: options.launchTemplateVersion,
     },
     // A public address lets the standby reach Systems Manager and package repositories before it
     // holds the Elastic IP; the Elastic IP replaces it on the instance holding it.
@@ -211,6 +268,7 @@ function createInstance(
     tags: [
       { key: 'Name', value: `${scope.node.path}/${id}` },
       { key: context.roleTagKey, value: role },
+      { key: FAILOVER_PAIR_TAG, value: pairIdOf(context) },
     ],
   });
   instance.node.addDependency(internetConnectivityOf(subnet));
@@ -275,7 +333,7 @@ function stopAfterCreation(
   scope: Construct,
   standby: ec2.CfnInstance,
   standbyArn: string,
-  association: IDependable,
+  placement: IDependable,
 ): void {
   const stopCall: cr.AwsSdkCall = {
     service: 'EC2',
@@ -292,8 +350,9 @@ function stopAfterCreation(
     ]),
     installLatestAwsSdk: false,
   });
-  // The Elastic IP is on the primary before the standby stops, so the stop is plainly a standby event.
-  stop.node.addDependency(association);
+  // The Elastic IP is on the primary before the standby stops, so the stop is plainly a standby event
+  // (the placement never gives it to a standby that is about to be stopped).
+  stop.node.addDependency(placement);
 
   // The custom resource's provider is a singleton function of the stack, shared by every AwsCustomResource.
   const provider = Stack.of(scope).node.tryFindChild(
@@ -313,8 +372,9 @@ function instanceArn(stack: Stack, instanceId: string): string {
   return stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instanceId });
 }
 
-function elasticIpArn(stack: Stack, allocationId: string): string {
-  return stack.formatArn({ service: 'ec2', resource: 'elastic-ip', resourceName: allocationId });
+/** The value of both instances' pair tag: the Elastic IP allocation ID they share. */
+function pairIdOf(context: FailoverContext): string {
+  return context.elasticIp.attrAllocationId;
 }
 
 function internetConnectivityOf(subnet: ec2.ISubnet): IDependable {

@@ -565,6 +565,56 @@ describe('autoScalingGroup strategy: data volume', () => {
     );
   });
 
+  test('ebsEncryptionKey (a customer managed default EBS key): root and data volumes use it, and the function may', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const key = new kms.Key(stack, 'EbsDefaultKey', { enableKeyRotation: true });
+    const { template } = build({ dataVolume: { size: Size.gibibytes(20) }, ebsEncryptionKey: key }, stack);
+    const keyArn = stack.resolve(key.keyArn);
+    // The root volume names the key rather than relying on the account default.
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, KmsKeyId: keyArn }) })],
+      }),
+    });
+    // CreateVolume (a new or restored data volume) names it too, and the role may use it for EBS.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KMS_KEY_ID: keyArn }) },
+    });
+    const statements = statementsOf(template, /LifecycleHookRole/);
+    // (Besides the notification topic's key, which every strategy's function may publish with.)
+    expect(statements.filter((st) => JSON.stringify(st.Resource) === JSON.stringify(keyArn))).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        Resource: keyArn,
+      },
+      {
+        Sid: 'LetEbsUseTheDataVolumeKey',
+        Effect: 'Allow',
+        Action: 'kms:CreateGrant',
+        Resource: keyArn,
+        Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      },
+    ]);
+    // A data volume's own key wins over it.
+    const other = new Stack(new App(), 'Other', { env: ENV });
+    const own = new kms.Key(other, 'DataKey', { enableKeyRotation: true });
+    const ebs = new kms.Key(other, 'EbsDefaultKey', { enableKeyRotation: true });
+    const second = build(
+      { dataVolume: { size: Size.gibibytes(20), encryptionKey: own }, ebsEncryptionKey: ebs },
+      other,
+    );
+    second.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ KMS_KEY_ID: other.resolve(own.keyArn) }) },
+    });
+  });
+
   test('snapshot', () => {
     const { template } = withVolume();
     expect(template.toJSON()).toMatchSnapshot();
@@ -651,7 +701,11 @@ describe('autoScalingGroup strategy: validation', () => {
     const later = Lazy.number({ produce: () => 50 });
     expect(
       attempt({
-        dataVolume: { size: Size.gibibytes(later), snapshotRetention: later, replacedDataRetention: Duration.hours(later) },
+        dataVolume: {
+          size: Size.gibibytes(later),
+          snapshotRetention: later,
+          replacedDataRetention: Duration.hours(later),
+        },
       }),
     ).not.toThrow();
   });

@@ -1,6 +1,7 @@
-import { App, Lazy, Size, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Lazy, Size, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   ElasticIpFailoverInstance,
@@ -34,6 +35,12 @@ function ref(stack: Stack, construct: { logicalId: string }): { Ref: string } {
   return { Ref: stack.resolve(construct.logicalId) };
 }
 
+function userDataWith(command: string): ec2.UserData {
+  const userData = ec2.UserData.forLinux();
+  userData.addCommands(command);
+  return userData;
+}
+
 describe('ElasticIpFailoverInstance instances', () => {
   test('runs a primary and a standby instance in public subnets of two different AZs', () => {
     const { stack, server, template } = build();
@@ -49,22 +56,77 @@ describe('ElasticIpFailoverInstance instances', () => {
     expect(server.standbyInstance).toBeDefined();
   });
 
-  test('both instances come from the same launch template and carry their role tag', () => {
+  test('both instances come from the same launch template and carry their role tag and the pair tag', () => {
     const { stack, server, template } = build();
     const launchTemplate = {
       LaunchTemplateId: {
         Ref: stack.resolve((server.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).logicalId),
       },
-      Version: Match.anyValue(),
+      Version: '1',
+    };
+    const pairTag = {
+      Key: 'cdk-ha-patterns:failover-pair',
+      Value: { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] },
     };
     for (const role of ['primary', 'standby']) {
       template.hasResourceProperties('AWS::EC2::Instance', {
         LaunchTemplate: launchTemplate,
         Monitoring: true,
         DisableApiTermination: true,
-        Tags: Match.arrayWith([{ Key: 'FailoverRole', Value: role }]),
+        Tags: Match.arrayWith([pairTag, { Key: 'FailoverRole', Value: role }]),
       });
     }
+  });
+
+  test('each instance pins a literal launch template version, the first by default, never LatestVersionNumber', () => {
+    const { stack, server, template } = build();
+    expect(stack.resolve(server.primaryInstance!.launchTemplate)).toMatchObject({ version: '1' });
+    expect(stack.resolve(server.standbyInstance!.launchTemplate)).toMatchObject({ version: '1' });
+    const versions = Object.values(template.findResources('AWS::EC2::Instance')).map(
+      (r) => r.Properties.LaunchTemplate.Version,
+    );
+    expect(versions).toEqual(['1', '1']);
+    expect(JSON.stringify(template.findResources('AWS::EC2::Instance'))).not.toMatch(
+      /LatestVersionNumber|DefaultVersionNumber/,
+    );
+  });
+
+  test('primaryLaunchTemplateVersion and standbyLaunchTemplateVersion pin each instance to its own version', () => {
+    const { stack, server } = withStandby({ primaryLaunchTemplateVersion: '3', standbyLaunchTemplateVersion: '4' });
+    const versionOf = (instance: ec2.CfnInstance) =>
+      Template.fromStack(stack).toJSON().Resources[stack.resolve(instance.logicalId)].Properties.LaunchTemplate.Version;
+    expect(versionOf(server.primaryInstance!)).toBe('3');
+    expect(versionOf(server.standbyInstance!)).toBe('4');
+  });
+
+  test.each<[string, Partial<ElasticIpFailoverInstanceProps>]>([
+    ['a new image', { machineImage: ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0bbbbbbbbbbbbbbb2' }) }],
+    ['new user data', { userData: userDataWith('echo v2') }],
+    ['another instance type', { instanceType: new ec2.InstanceType('t3.small') }],
+  ])('%s changes the launch template only: neither instance changes, nor reads a version that changes', (_, change) => {
+    const base: Partial<ElasticIpFailoverInstanceProps> = {
+      machineImage: ec2.MachineImage.genericLinux({ 'eu-west-1': 'ami-0aaaaaaaaaaaaaaa1' }),
+      userData: userDataWith('echo v1'),
+    };
+    const before = build(base);
+    const after = build({ ...base, ...change });
+    expect(after.template.findResources('AWS::EC2::LaunchTemplate')).not.toEqual(
+      before.template.findResources('AWS::EC2::LaunchTemplate'),
+    );
+    expect(after.template.findResources('AWS::EC2::Instance')).toEqual(
+      before.template.findResources('AWS::EC2::Instance'),
+    );
+    // The template text alone would not show it: an update of the launch template changes its
+    // LatestVersionNumber (and DefaultVersionNumber) at deployment. The instances read only its id,
+    // which an update keeps.
+    const launchTemplate = after.stack.resolve(
+      (after.server.launchTemplate.node.defaultChild as ec2.CfnLaunchTemplate).logicalId,
+    );
+    const instances = JSON.stringify(after.template.findResources('AWS::EC2::Instance'));
+    expect(instances).not.toContain(JSON.stringify({ 'Fn::GetAtt': [launchTemplate, 'LatestVersionNumber'] }));
+    expect(instances).not.toContain(JSON.stringify({ 'Fn::GetAtt': [launchTemplate, 'DefaultVersionNumber'] }));
+    // LaunchTemplateId: { Ref }, once per instance.
+    expect(instances.match(new RegExp(`"${launchTemplate}"`, 'g'))).toHaveLength(2);
   });
 
   test('launch template: AL2023, t3.micro, IMDSv2 required, encrypted gp3 root, SSM role, no key pair', () => {
@@ -127,19 +189,43 @@ describe('ElasticIpFailoverInstance instances', () => {
   test('terminationProtection: false turns termination protection off', () => {
     const { template } = build({ terminationProtection: false });
     template.resourcePropertiesCountIs('AWS::EC2::Instance', { DisableApiTermination: false }, 2);
+    // The placement then never turns it on for an instance that joins the pair.
+    template.hasResourceProperties('Custom::ElasticIpPlacement', { TerminationProtection: 'false' });
   });
 });
 
 describe('ElasticIpFailoverInstance Elastic IP', () => {
-  test('one Elastic IP, associated with the primary instance', () => {
+  test('one Elastic IP, placed by the failover function (Custom::ElasticIpPlacement), not pinned by an association', () => {
     const { stack, server, template } = build();
     template.resourceCountIs('AWS::EC2::EIP', 1);
     template.hasResourceProperties('AWS::EC2::EIP', { Domain: 'vpc' });
-    template.resourceCountIs('AWS::EC2::EIPAssociation', 1);
-    template.hasResourceProperties('AWS::EC2::EIPAssociation', {
+    template.resourceCountIs('AWS::EC2::EIPAssociation', 0);
+    const placements = template.findResources('Custom::ElasticIpPlacement');
+    expect(Object.keys(placements)).toHaveLength(1);
+    const [placement] = Object.values(placements);
+    expect(placement.Properties).toEqual({
+      ServiceToken: {
+        'Fn::GetAtt': [stack.resolve((server.failoverFunction!.node.defaultChild as CfnResource).logicalId), 'Arn'],
+      },
+      ServiceTimeout: '1800',
       AllocationId: { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] },
-      InstanceId: ref(stack, server.primaryInstance!),
+      PrimaryInstanceId: ref(stack, server.primaryInstance!),
+      StandbyInstanceId: ref(stack, server.standbyInstance!),
+      StandbyStoppedAfterCreation: 'false',
+      TerminationProtection: 'true',
     });
+    // After the primary subnet reaches the internet gateway (an Elastic IP needs it), as the association was.
+    const vpc = stack.node.findChild('Vpc') as ec2.Vpc;
+    const primarySubnetRoute = stack.resolve(
+      (vpc.publicSubnets[0].node.findChild('DefaultRoute') as CfnResource).logicalId,
+    );
+    expect(placement.DependsOn).toEqual(expect.arrayContaining([primarySubnetRoute]));
+    expect(placement.DeletionPolicy).toBe('Delete');
+  });
+
+  test('the failover function serves the placement: it is the one function of the pair', () => {
+    const { template } = build();
+    template.resourceCountIs('AWS::Lambda::Function', 1);
   });
 
   test('exposes the public IP and the allocation id', () => {
@@ -258,16 +344,16 @@ describe('ElasticIpFailoverInstance failover function', () => {
     });
   });
 
-  test('IAM: changes scoped to this pair of instances and this Elastic IP allocation; only Describe on *', () => {
+  test('IAM: changes scoped to instances tagged as this pair and to this Elastic IP allocation; only Describe on *', () => {
     const { stack, server, template } = build();
-    const arn = (resource: string, id: unknown) => ({
-      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:ec2:eu-west-1:111111111111:${resource}/`, id]],
-    });
-    const instances = [
-      arn('instance', ref(stack, server.primaryInstance!)),
-      arn('instance', ref(stack, server.standbyInstance!)),
-    ];
-    const eip = arn('elastic-ip', { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] });
+    const allocationId = { 'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'] };
+    const eip = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:elastic-ip/', allocationId]],
+    };
+    const anyInstance = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/*']],
+    };
+    const ofThisPair = { StringEquals: { 'aws:ResourceTag/cdk-ha-patterns:failover-pair': allocationId } };
     const policies = template.findResources('AWS::IAM::Policy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('FailoverRole') }] },
     });
@@ -276,14 +362,45 @@ describe('ElasticIpFailoverInstance failover function', () => {
     ).flatMap((p) => p.Properties.PolicyDocument.Statement);
     const byAction = (action: string) => statements.filter((s) => [s.Action].flat().includes(action));
 
-    expect(byAction('ec2:AssociateAddress')).toEqual([expect.objectContaining({ Resource: [eip, ...instances] })]);
-    expect(byAction('ec2:StartInstances')).toEqual([expect.objectContaining({ Resource: instances })]);
-    expect(byAction('ec2:CreateTags')).toEqual([
-      expect.objectContaining({
-        Resource: instances,
-        Condition: { 'ForAllValues:StringEquals': { 'aws:TagKeys': ['FailoverRole'] } },
-      }),
+    expect(byAction('ec2:AssociateAddress')).toEqual([
+      { Sid: 'MoveThisElasticIp', Effect: 'Allow', Action: 'ec2:AssociateAddress', Resource: eip },
+      {
+        Sid: 'AssociateWithInstancesOfThisPair',
+        Effect: 'Allow',
+        Action: 'ec2:AssociateAddress',
+        Resource: anyInstance,
+        Condition: ofThisPair,
+      },
     ]);
+    expect(byAction('ec2:StartInstances')).toEqual([
+      {
+        Sid: 'StartInstancesOfThisPair',
+        Effect: 'Allow',
+        Action: 'ec2:StartInstances',
+        Resource: anyInstance,
+        Condition: ofThisPair,
+      },
+    ]);
+    expect(byAction('ec2:CreateTags')).toEqual([
+      {
+        Sid: 'SwapRoleTagsOfInstancesOfThisPair',
+        Effect: 'Allow',
+        Action: 'ec2:CreateTags',
+        Resource: anyInstance,
+        Condition: { ...ofThisPair, 'ForAllValues:StringEquals': { 'aws:TagKeys': ['FailoverRole'] } },
+      },
+    ]);
+    expect(byAction('ec2:ModifyInstanceAttribute')).toEqual([
+      {
+        Sid: 'ReleaseTerminationProtectionOfInstancesOfThisPair',
+        Effect: 'Allow',
+        Action: 'ec2:ModifyInstanceAttribute',
+        Resource: anyInstance,
+        Condition: ofThisPair,
+      },
+    ]);
+    // The function can set its role tag only: never the pair tag its permissions depend on.
+    expect(byAction('ec2:DeleteTags')).toEqual([]);
     const onStar = statements.filter((s) => s.Resource === '*');
     expect(onStar.flatMap((s) => [s.Action].flat()).sort()).toEqual([
       'ec2:DescribeAddresses',
@@ -358,7 +475,9 @@ describe('ElasticIpFailoverInstance stopped standby', () => {
       parameters: { InstanceIds: [standbyRef] },
       physicalResourceId: { id: standbyRef },
     });
-    expect(stop.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/ElasticIpAssociation/)]));
+    expect(stop.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/ElasticIpPlacement/)]));
+    // The placement knows the standby is stopped right after creation, so it never gives it the Elastic IP.
+    template.hasResourceProperties('Custom::ElasticIpPlacement', { StandbyStoppedAfterCreation: 'true' });
     template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: [
@@ -378,6 +497,57 @@ describe('ElasticIpFailoverInstance stopped standby', () => {
     const { template } = build();
     expect(Object.keys(template.findResources('Custom::StopStandbyInstance'))).toHaveLength(0);
     template.resourceCountIs('AWS::Lambda::Function', 1);
+  });
+});
+
+describe('ElasticIpFailoverInstance with a customer managed EBS key (ebsEncryptionKey)', () => {
+  test('the root volumes use it, and the failover function may use it to start a stopped standby', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const key = new kms.Key(stack, 'EbsDefaultKey', { enableKeyRotation: true });
+    const { template } = build(
+      { ebsEncryptionKey: key, strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED }) },
+      stack,
+    );
+    const keyArn = stack.resolve(key.keyArn);
+    template.hasResourceProperties('AWS::EC2::LaunchTemplate', {
+      LaunchTemplateData: Match.objectLike({
+        BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, KmsKeyId: keyArn }) })],
+      }),
+    });
+    const failoverPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+      p.Properties.Roles.some((r: { Ref: string }) => /FailoverRole/.test(r.Ref)),
+    );
+    const onKey = failoverPolicies
+      .flatMap((p) => p.Properties.PolicyDocument.Statement)
+      .filter((st: { Resource: unknown }) => JSON.stringify(st.Resource) === JSON.stringify(keyArn));
+    expect(onKey).toEqual([
+      {
+        Effect: 'Allow',
+        Action: [
+          'kms:Decrypt',
+          'kms:DescribeKey',
+          'kms:GenerateDataKeyWithoutPlaintext',
+          'kms:ReEncryptFrom',
+          'kms:ReEncryptTo',
+        ],
+        Resource: keyArn,
+      },
+      {
+        Sid: 'LetEbsUseTheVolumeKey',
+        Effect: 'Allow',
+        Action: 'kms:CreateGrant',
+        Resource: keyArn,
+        Condition: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      },
+    ]);
+  });
+
+  test('cdk-nag: zero findings with the key', () => {
+    const app = newCheckedApp();
+    const stack = new Stack(app, 'Stack', { env: ENV });
+    const key = new kms.Key(stack, 'EbsDefaultKey', { enableKeyRotation: true });
+    new ElasticIpFailoverInstance(stack, 'Server', { vpc: publicOnlyVpc(stack), ebsEncryptionKey: key });
+    expectNoFindings(app);
   });
 });
 
@@ -408,9 +578,41 @@ describe('ElasticIpFailoverInstance validation', () => {
   test('refuses dataVolume with the standby strategy, naming dataVolume', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const vpc = publicOnlyVpc(stack);
-    expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { size: Size.gibibytes(20) } })).toThrow(
-      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ size: 20 GiB \}'/,
+    expect(
+      () => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { size: Size.gibibytes(20) } }),
+    ).toThrow(/dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ size: 20 GiB \}'/);
+  });
+
+  test.each([
+    ['primaryLaunchTemplateVersion', '$Latest'],
+    ['primaryLaunchTemplateVersion', '0'],
+    ['standbyLaunchTemplateVersion', '$Default'],
+    ['standbyLaunchTemplateVersion', '2.1'],
+    ['standbyLaunchTemplateVersion', ''],
+    ['primaryLaunchTemplateVersion', '02'],
+  ])('refuses %s %j, naming the prop, what is allowed and the value', (prop, version) => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicOnlyVpc(stack);
+    expect(
+      () =>
+        new ElasticIpFailoverInstance(stack, 'Server', {
+          vpc,
+          strategy: FailoverStrategy.standbyInstance({ [prop]: version }),
+        }),
+    ).toThrow(
+      `${prop} must be a launch template version number, a whole number from 1 written as a string such as '2' (not $Latest or $Default: each instance pins the version it runs), received '${version}'`,
     );
+  });
+
+  test('accepts launch template versions written as whole numbers, and tokens (known at deployment)', () => {
+    expect(() => withStandby({ primaryLaunchTemplateVersion: '12', standbyLaunchTemplateVersion: '9' })).not.toThrow();
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const later = Lazy.string({ produce: () => '5' });
+    const { template } = build(
+      { strategy: FailoverStrategy.standbyInstance({ primaryLaunchTemplateVersion: later }) },
+      stack,
+    );
+    template.hasResourceProperties('AWS::EC2::Instance', { LaunchTemplate: Match.objectLike({ Version: '5' }) });
   });
 
   test('refuses cpuThreshold with cpuAlarm off, and reports every problem at once', () => {
@@ -441,6 +643,21 @@ describe('ElasticIpFailoverInstance checks', () => {
   test('default configuration: zero cdk-nag and CloudFormation Validate findings', () => {
     const app = newCheckedApp();
     build({}, new Stack(app, 'Eip', { env: ENV }));
+    expectNoFindings(app);
+  });
+
+  test('stopped standby with termination protection and pinned versions: zero cdk-nag and CloudFormation Validate findings', () => {
+    const app = newCheckedApp();
+    build(
+      {
+        strategy: FailoverStrategy.standbyInstance({
+          standbyState: StandbyState.STOPPED,
+          primaryLaunchTemplateVersion: '2',
+          standbyLaunchTemplateVersion: '3',
+        }),
+      },
+      new Stack(app, 'Eip', { env: ENV }),
+    );
     expectNoFindings(app);
   });
 
