@@ -502,7 +502,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    * outbound traffic, it is also allowed out to the database.
    */
   public allowConnectionsFrom(other: ec2.IConnectable): void {
-    allowPortFrom(this.connections, this.port, other, this.node.path);
+    allowPortFrom(this.connections, this.port, other, this.node.path, this.vpc);
   }
 
   /**
@@ -628,7 +628,7 @@ class ExistingDatabase extends Construct implements IDetachableDatabase {
   }
 
   public allowConnectionsFrom(other: ec2.IConnectable): void {
-    allowPortFrom(this.connections, this.port, other, this.node.path);
+    allowPortFrom(this.connections, this.port, other, this.node.path, this.vpc);
   }
 
   public connectionEnvironment(): { [key: string]: string } {
@@ -665,7 +665,27 @@ function engineFlavour(engine: rds.IInstanceEngine): EngineFlavour {
  * consumer depends on the database. An egress rule is added to `other`'s group when it restricts
  * outbound traffic.
  */
-function allowPortFrom(target: ec2.Connections, port: number, other: ec2.IConnectable, databasePath: string): void {
+function allowPortFrom(
+  target: ec2.Connections,
+  port: number,
+  other: ec2.IConnectable,
+  databasePath: string,
+  databaseVpc: ec2.IVpc | undefined,
+): void {
+  // A security group rule names a group of another VPC only across a peering connection, which a
+  // VPC a construct creates never has: refuse a consumer (a HighlyAvailableWebApp, a
+  // BeanstalkEnvironment...) that shows it runs in another VPC, rather than fail at deployment.
+  const otherVpc = (other as { vpc?: unknown }).vpc;
+  if (
+    databaseVpc !== undefined &&
+    isVpc(otherVpc) &&
+    otherVpc !== databaseVpc &&
+    otherVpc.vpcId !== databaseVpc.vpcId
+  ) {
+    throw new Error(
+      `allowConnectionsFrom() on ${databasePath}: other must run in the database's VPC (${databaseVpc.node.path}): its security groups cannot be named across unpeered VPCs; build it with vpc: the database's VPC. Received one in ${otherVpc.node.path}`,
+    );
+  }
   const sources = other.connections.securityGroups;
   if (sources.length === 0) {
     throw new Error(
@@ -681,6 +701,10 @@ function allowPortFrom(target: ec2.Connections, port: number, other: ec2.IConnec
       }
     }
   }
+}
+
+function isVpc(value: unknown): value is ec2.IVpc {
+  return typeof value === 'object' && value !== null && 'vpcId' in value && 'node' in value;
 }
 
 function connectionSettings(

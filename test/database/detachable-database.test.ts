@@ -453,6 +453,19 @@ describe('DetachableDatabase connections', () => {
     });
   });
 
+  test('allowConnectionsFrom refuses a web app that built a VPC of its own (its groups cannot be named across VPCs)', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const dataVpc = newVpc(stack);
+    const db = new DetachableDatabase(stack, 'Db', { vpc: dataVpc });
+    const webApp = new HighlyAvailableWebApp(stack, 'Web');
+    expect(() => db.allowConnectionsFrom(webApp)).toThrow(
+      /allowConnectionsFrom\(\) on Stack\/Db: other must run in the database's VPC \(Stack\/Vpc\).*Received one in Stack\/Web\/Vpc/,
+    );
+    // In the database's VPC it is let in.
+    const inVpc = new HighlyAvailableWebApp(stack, 'Shop', { vpc: dataVpc });
+    expect(() => db.allowConnectionsFrom(inVpc)).not.toThrow();
+  });
+
   test('allowConnectionsFrom adds no egress rule to a group that allows all outbound traffic', () => {
     const { stack, vpc, db } = build();
     const open = new ec2.SecurityGroup(stack, 'Open', { vpc, allowAllOutbound: true });
