@@ -370,12 +370,15 @@ function log(result: FailoverResult): FailoverResult {
 // primary whenever a deployment replaced the association). This resource only acts when a
 // deployment creates the pair or changes its instance ids (one instance replaced):
 //  - Create: the Elastic IP goes on the primary (waiting for it to run), unless an instance of the
-//    pair already holds it and serves.
+//    pair already holds it and serves; both instances get termination protection (when the
+//    construct keeps it on: the template creates them unprotected, see below).
 //  - Update: if the holder is an instance of the new pair and serves, it stays; otherwise it moves
 //    to the instance of the new pair that was also in the old pair, if it serves (or, with
 //    StandbyState.STOPPED, if it is the standby kept stopped by design: started first), else to a
 //    new instance of the pair. The role tags follow the holder. An instance that joined the pair
-//    gets termination protection (a rollback brings back an instance the forward update released),
+//    gets termination protection (the template creates instances unprotected, so that a deployment
+//    failing before this point can delete the instance it created; and a rollback brings back an
+//    instance the forward update released),
 //    then each old instance that left the pair has it turned off, so CloudFormation's cleanup (which
 //    runs after every update) can terminate it; with the protection on it would be left running.
 //  - Delete: nothing (the Elastic IP's own resource releases it).
@@ -429,9 +432,9 @@ export interface PlacementPlan {
   /** Role tags to write: only those that differ from the instance's current tag. */
   readonly tags: { readonly instanceId: string; readonly role: 'primary' | 'standby' }[];
   /**
-   * Instances that joined the pair, whose termination protection is turned on (when the construct
-   * keeps it on): CloudFormation created new ones protected, but a rollback brings back an old
-   * instance whose protection the forward update had released.
+   * Instances that joined the pair (both on Create), whose termination protection is turned on
+   * (when the construct keeps it on): the template creates instances unprotected, and a rollback
+   * brings back an old instance whose protection the forward update had released.
    */
   readonly protect: string[];
   /** Old instances that left the pair: their termination protection is turned off, last. */
@@ -460,7 +463,10 @@ export function decidePlacement(
   const pair = [props.primaryInstanceId, props.standbyInstanceId];
   const oldPair = previous ? [previous.primaryInstanceId, previous.standbyInstanceId] : [];
   const release = oldPair.filter((id) => !pair.includes(id));
-  const protect = previous && props.terminationProtection ? pair.filter((id) => !oldPair.includes(id)) : [];
+  // Termination protection is switched on here, not in the template: an instance a deployment
+  // creates stays unprotected until the deployment reaches this resource, so a deployment that fails
+  // before it can roll the new instance back (delete it) instead of leaving it running.
+  const protect = props.terminationProtection ? pair.filter((id) => !oldPair.includes(id)) : [];
   const view = (id: string): InstanceView => world.instances[id] ?? { state: 'missing', impaired: false };
   const newStandby = !oldPair.includes(props.standbyInstanceId);
 

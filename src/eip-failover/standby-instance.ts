@@ -264,7 +264,9 @@ function createInstance(
       },
     ],
     monitoring: true,
-    disableApiTermination: context.terminationProtection,
+    // Unprotected at creation: the placement (Custom::ElasticIpPlacement) turns termination
+    // protection on once the deployment reaches it, so a deployment that fails before that can
+    // still delete an instance it created instead of leaving it running outside the stack.
     tags: [
       { key: 'Name', value: `${scope.node.path}/${id}` },
       { key: context.roleTagKey, value: role },
@@ -272,12 +274,12 @@ function createInstance(
     ],
   });
   instance.node.addDependency(internetConnectivityOf(subnet));
-  if (!context.terminationProtection) {
-    acknowledge(instance, {
-      id: 'AwsSolutions-EC29',
-      reason: 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
-    });
-  }
+  acknowledge(instance, {
+    id: 'AwsSolutions-EC29',
+    reason: context.terminationProtection
+      ? 'Termination protection is switched on by the Custom::ElasticIpPlacement of this pair as soon as the deployment that creates the instance reaches it (not in the template, so a deployment that fails earlier can still delete the new instance).'
+      : 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
+  });
   return instance;
 }
 

@@ -72,10 +72,13 @@ describe('ElasticIpFailoverInstance instances', () => {
       template.hasResourceProperties('AWS::EC2::Instance', {
         LaunchTemplate: launchTemplate,
         Monitoring: true,
-        DisableApiTermination: true,
+        // Created unprotected: the placement switches termination protection on (below), so a
+        // deployment that fails before reaching it can still delete an instance it created.
+        DisableApiTermination: Match.absent(),
         Tags: Match.arrayWith([pairTag, { Key: 'FailoverRole', Value: role }]),
       });
     }
+    template.hasResourceProperties('Custom::ElasticIpPlacement', { TerminationProtection: 'true' });
   });
 
   test('each instance pins a literal launch template version, the first by default, never LatestVersionNumber', () => {
@@ -188,7 +191,7 @@ describe('ElasticIpFailoverInstance instances', () => {
 
   test('terminationProtection: false turns termination protection off', () => {
     const { template } = build({ terminationProtection: false });
-    template.resourcePropertiesCountIs('AWS::EC2::Instance', { DisableApiTermination: false }, 2);
+    template.resourcePropertiesCountIs('AWS::EC2::Instance', { DisableApiTermination: Match.absent() }, 2);
     // The placement then never turns it on for an instance that joins the pair.
     template.hasResourceProperties('Custom::ElasticIpPlacement', { TerminationProtection: 'false' });
   });

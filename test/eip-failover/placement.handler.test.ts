@@ -251,7 +251,12 @@ describe('Create', () => {
       Data: undefined,
     });
     expect(fake.holder).toBe(PRIMARY);
-    expect(changes()).toEqual([`AssociateAddress ${PRIMARY}`]);
+    // The template creates the instances unprotected; the placement switches protection on.
+    expect(changes()).toEqual([
+      `AssociateAddress ${PRIMARY}`,
+      `ModifyInstanceAttribute ${PRIMARY} protection=true`,
+      `ModifyInstanceAttribute ${STANDBY} protection=true`,
+    ]);
     expect(ec2Mock).toHaveReceivedCommandWith(AssociateAddressCommand, {
       AllocationId: ALLOCATION,
       InstanceId: PRIMARY,
@@ -271,7 +276,8 @@ describe('Create', () => {
     expect(response.Status).toBe('SUCCESS');
     expect(fake.holder).toBe(PRIMARY);
     expect(ec2Calls().filter((c) => c === 'DescribeInstances').length).toBeGreaterThanOrEqual(3);
-    expect(ec2Calls().at(-1)).toBe('AssociateAddress');
+    // Associated once the primary runs, then protected.
+    expect(ec2Calls().slice(-3)).toEqual(['AssociateAddress', 'ModifyInstanceAttribute', 'ModifyInstanceAttribute']);
   });
 
   test('an instance of the pair that already holds the Elastic IP and serves keeps it (no remap, no charge)', async () => {
@@ -638,6 +644,15 @@ describe('decidePlacement', () => {
     [
       'create: the primary',
       props(PRIMARY, STANDBY),
+      undefined,
+      world(undefined, { [PRIMARY]: { ...up, role: 'primary' }, [STANDBY]: { ...up, role: 'standby' } }),
+      PRIMARY,
+      // Both instances are protected by the placement (the template creates them unprotected).
+      { associate: true, start: false, wait: false, tags: [], protect: [PRIMARY, STANDBY], release: [] },
+    ],
+    [
+      'create with terminationProtection: false protects nothing',
+      { ...props(PRIMARY, STANDBY), terminationProtection: false },
       undefined,
       world(undefined, { [PRIMARY]: { ...up, role: 'primary' }, [STANDBY]: { ...up, role: 'standby' } }),
       PRIMARY,
