@@ -166,14 +166,16 @@ export class FileServerStack extends Stack {
     const server = new ElasticIpFailoverInstance(this, 'FileServer', {
       vpc,
       userData,
-      strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(5) }),
-      dataVolume: {
-        size: Size.gibibytes(20),
-        mountPath: '/var/lib/app',
-        snapshotInterval: Duration.hours(1),
-        snapshotRetention: 24,
-        replacedDataRetention: Duration.days(14),
-      },
+      strategy: FailoverStrategy.autoScalingGroup({
+        healthCheckGracePeriod: Duration.minutes(5),
+        dataVolume: {
+          size: Size.gibibytes(20),
+          mountPath: '/var/lib/app',
+          snapshotInterval: Duration.hours(1),
+          snapshotRetention: 24,
+          replacedDataRetention: Duration.days(14),
+        },
+      }),
     });
     server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(80), 'Office clients');
     new CfnOutput(this, 'PublicIp', { value: server.publicIp });

@@ -6,32 +6,27 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
-import { createDataRetention, validateDataRetention } from './data-retention';
-import { dataVolumeSizeGiB } from './data-volume-size';
-import { grantEbsKeyUse } from './ebs-key';
-import type { DataVolumeOptions, ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
-import type { AutoScalingGroupOptions } from './failover-strategy';
-import { LifecycleHookFunction } from './lifecycle-hook-function';
-import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
 import {
   ATTACHED_AT_TAG,
   DATA_VOLUME_TAG,
-  ec2Arn,
-  elasticIpArn,
+  DataVolumeEnvironment,
   GROUP_NAME_TAG,
-  groupArn,
   INSTANCE_VOLUME_TAG,
-  nagArn,
-  nagGroupArn,
+  LifecycleHookEnvironment,
+  METRIC_NAMESPACE,
   SNAPSHOT_REASON_TAG,
-} from './naming';
-import { METRIC_NAMESPACE } from './standby-instance';
+} from './contract';
+import { createDataRetention, validateDataRetention } from './data-retention';
+import { dataVolumeSizeGiB } from './data-volume-size';
+import { grantEbsKeyUse } from './ebs-key';
+import { LifecycleHookFunction } from './lifecycle-hook-function';
+import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
+import { ec2Arn, elasticIpArn, groupArn, nagArn, nagGroupArn } from './naming';
+import type { AutoScalingGroupOptions, DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
+import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
@@ -58,7 +53,7 @@ export const TERMINATE_HOOK_NAME = 'snapshot-data-on-termination';
 
 export function validateAutoScalingGroup(
   options: AutoScalingGroupOptions,
-  props: ElasticIpFailoverInstanceProps,
+  userData: ec2.UserData | undefined,
   check: PropsValidator,
 ): void {
   check.secondsInRange('healthCheckGracePeriod', options.healthCheckGracePeriod, 0, 7200);
@@ -66,7 +61,7 @@ export function validateAutoScalingGroup(
   if (name !== undefined && !Token.isUnresolved(name) && (name.length < 1 || name.length > 255 || name.includes(':'))) {
     check.fail('autoScalingGroupName', "must be 1 to 255 characters without ':'", name);
   }
-  const volume = props.dataVolume;
+  const volume = options.dataVolume;
   if (volume === undefined) return;
   if (volume.size !== undefined && volume.sizeGiB !== undefined) {
     check.fail(
@@ -128,21 +123,24 @@ export function validateAutoScalingGroup(
   }
   check.integerInRange('dataVolume.snapshotRetention', volume.snapshotRetention, 1, 1000);
   validateDataRetention(volume, check);
-  const userData = props.userData?.render();
-  if (userData !== undefined && !Token.isUnresolved(userData) && !userData.startsWith('#!/bin/bash')) {
+  const script = userData?.render();
+  if (script !== undefined && !Token.isUnresolved(script) && !script.startsWith('#!/bin/bash')) {
     check.fail(
       'userData',
       'must be a Linux shell script (ec2.UserData.forLinux()) with dataVolume: the volume is mounted by the same script, before its commands',
-      userData.split('\n')[0],
+      script.split('\n')[0],
     );
   }
 }
 
-export function requirementsOfAutoScalingGroup(props: ElasticIpFailoverInstanceProps): StrategyRequirements {
+export function requirementsOfAutoScalingGroup(
+  options: AutoScalingGroupOptions,
+  user: ec2.UserData | undefined,
+): StrategyRequirements {
   const topicPublishers = [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }];
-  const volume = props.dataVolume;
+  const volume = options.dataVolume;
   if (volume === undefined) {
-    return { userData: props.userData, associatePublicIpAddress: true, topicPublishers };
+    return { userData: user, associatePublicIpAddress: true, topicPublishers };
   }
   const userData = ec2.UserData.forLinux();
   userData.addCommands(
@@ -150,7 +148,6 @@ export function requirementsOfAutoScalingGroup(props: ElasticIpFailoverInstanceP
     `chmod 0755 ${MOUNT_SCRIPT_PATH}`,
     `${MOUNT_SCRIPT_PATH} ${volume.mountPath ?? DEFAULT_MOUNT_PATH} ${INSTANCE_VOLUME_TAG} ${volume.deviceName ?? DEFAULT_DEVICE_NAME} ${MOUNT_TIMEOUT.toSeconds()} || { echo 'The data volume is not mounted: stopping before the service starts without its data.' >&2; exit 1; }`,
   );
-  const user = props.userData;
   if (user !== undefined) {
     // The user's commands run after the mount, in the same script (read when the template renders).
     userData.addCommands(Lazy.string({ produce: () => user.render().replace(/^#!\/bin\/bash\n?/, '') }));
@@ -164,7 +161,7 @@ export function bindAutoScalingGroup(
   options: AutoScalingGroupOptions,
 ): FailoverBinding {
   const stack = Stack.of(scope);
-  const volume = context.props.dataVolume;
+  const volume = options.dataVolume;
   // A fixed name: the hook rule, the function and the DLM policy refer to the group, and the group
   // depends on them (so its first instance's launch hook is handled), which a Ref would make a cycle.
   const suffix = Names.uniqueResourceName(scope, { maxLength: 100, separator: '-' });
@@ -172,46 +169,27 @@ export function bindAutoScalingGroup(
     options.autoScalingGroupName ?? (Token.isUnresolved(stack.stackName) ? suffix : `${stack.stackName}-${suffix}`);
 
   // The lifecycle hook function: IAM scoped to this group's instances, volumes and snapshots and this EIP.
-  const deadLetterQueue = new sqs.Queue(scope, 'LifecycleHookDeadLetterQueue', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    retentionPeriod: Duration.days(14),
-  });
-  const logGroup = new logs.LogGroup(scope, 'LifecycleHookLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-  const role = new iam.Role(scope, 'LifecycleHookRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
-  });
-  logGroup.grantWrite(role);
-  grantLifecycleHookPermissions(stack, role, context, groupName, volume);
-
-  const fn = new LifecycleHookFunction(scope, 'LifecycleHookFunction', {
+  const hook = createHandlerFunction(scope, LifecycleHookFunction, {
+    name: 'LifecycleHook',
+    functionId: 'LifecycleHookFunction',
     description:
       'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
-    role,
-    logGroup,
-    memorySize: 256,
+    roleDescription: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
     timeout: HANDLER_TIMEOUT,
-    deadLetterQueue,
-    retryAttempts: 2,
-    maxEventAge: Duration.hours(1),
+    deadLetterQueue: true,
+    notificationTopic: context.notificationTopic,
+    permissions: (role) => grantLifecycleHookPermissions(stack, role, context, groupName, volume),
     environment: {
       GROUP_NAME: groupName,
       ALLOCATION_ID: context.elasticIp.attrAllocationId,
       PUBLIC_IP: context.elasticIp.attrPublicIp,
       TOPIC_ARN: context.notificationTopic.topicArn,
       METRIC_NAMESPACE,
-      ...(volume ? dataVolumeEnvironment(volume, dataVolumeKey(context)) : {}),
-    },
+      ...(volume ? dataVolumeEnvironment(volume, dataVolumeKey(volume, context)) : {}),
+    } satisfies LifecycleHookEnvironment,
   });
-  context.notificationTopic.grantPublish(fn);
-  if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
-    acknowledge(role, {
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
-    });
-  }
+  const { fn, role, logGroup } = hook;
+  const deadLetterQueue = hook.deadLetterQueue!;
 
   const rule = new events.Rule(scope, 'LifecycleHookRule', {
     description: 'An instance of the Elastic IP failover group is launching or terminating',
@@ -225,7 +203,7 @@ export function bindAutoScalingGroup(
 
   const group = new autoscaling.AutoScalingGroup(scope, 'AutoScalingGroup', {
     autoScalingGroupName: groupName,
-    vpc: context.props.vpc,
+    vpc: context.vpc,
     vpcSubnets: { subnets: context.subnets },
     launchTemplate: context.launchTemplate,
     minCapacity: 1,
@@ -270,8 +248,8 @@ export function bindAutoScalingGroup(
   return { autoScalingGroup: group, failoverFunction: fn, deadLetterQueue, snapshotPolicy, alarms: [] };
 }
 
-function dataVolumeEnvironment(volume: DataVolumeOptions, key: kms.IKey | undefined): Record<string, string> {
-  const env: Record<string, string> = {
+function dataVolumeEnvironment(volume: DataVolumeOptions, key: kms.IKey | undefined): DataVolumeEnvironment {
+  return {
     VOLUME_SIZE_GIB: Tokenization.stringifyNumber(dataVolumeSizeGiB(volume)!),
     VOLUME_TYPE: volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3,
     DEVICE_NAME: volume.deviceName ?? DEFAULT_DEVICE_NAME,
@@ -279,11 +257,10 @@ function dataVolumeEnvironment(volume: DataVolumeOptions, key: kms.IKey | undefi
     ATTACHED_AT_TAG,
     SNAPSHOT_REASON_TAG,
     INSTANCE_VOLUME_TAG,
+    ...(volume.iops !== undefined ? { VOLUME_IOPS: Tokenization.stringifyNumber(volume.iops) } : {}),
+    ...(volume.throughput !== undefined ? { VOLUME_THROUGHPUT: Tokenization.stringifyNumber(volume.throughput) } : {}),
+    ...(key !== undefined ? { KMS_KEY_ID: key.keyArn } : {}),
   };
-  if (volume.iops !== undefined) env.VOLUME_IOPS = Tokenization.stringifyNumber(volume.iops);
-  if (volume.throughput !== undefined) env.VOLUME_THROUGHPUT = Tokenization.stringifyNumber(volume.throughput);
-  if (key !== undefined) env.KMS_KEY_ID = key.keyArn;
-  return env;
 }
 
 function grantLifecycleHookPermissions(
@@ -346,7 +323,7 @@ function grantLifecycleHookPermissions(
       ...ofThisGroup,
       'ForAllValues:StringEquals': { 'aws:TagKeys': [INSTANCE_VOLUME_TAG] },
     });
-    const key = dataVolumeKey(context);
+    const key = dataVolumeKey(volume, context);
     if (key) grantEbsKeyUse(key, role, 'LetEbsUseTheDataVolumeKey');
     acknowledgements.push(
       {
@@ -456,6 +433,6 @@ function createSnapshotPolicy(
  * `ebsEncryptionKey` (the account's default EBS key, when that is customer managed), else none:
  * EBS then uses `aws/ebs`, which needs no grant.
  */
-function dataVolumeKey(context: FailoverContext): kms.IKey | undefined {
-  return context.props.dataVolume?.encryptionKey ?? context.props.ebsEncryptionKey;
+function dataVolumeKey(volume: DataVolumeOptions, context: FailoverContext): kms.IKey | undefined {
+  return volume.encryptionKey ?? context.ebsEncryptionKey;
 }

@@ -2,17 +2,18 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
-import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
+import type { DataVolumeOptions } from './options';
 
 // Internal: what ElasticIpFailoverInstance hands a FailoverStrategy and what it gets back.
 // Not exported from the package (src/eip-failover/index.ts does not re-export this file).
 
 /** The resources every strategy shares, created by the construct before the strategy binds. */
 export interface FailoverContext {
-  readonly props: ElasticIpFailoverInstanceProps;
+  readonly vpc: ec2.IVpc;
   /** Public subnets, one per Availability Zone, at least two. */
   readonly subnets: ec2.ISubnet[];
   readonly securityGroup: ec2.ISecurityGroup;
@@ -21,7 +22,17 @@ export interface FailoverContext {
   readonly notificationTopic: sns.ITopic;
   /** The tag whose value (`primary` or `standby`) names an instance's current role. */
   readonly roleTagKey: string;
-  readonly terminationProtection: boolean;
+  /** The customer managed key EBS encrypts the construct's volumes with, if one was given. */
+  readonly ebsEncryptionKey?: kms.IKey;
+}
+
+/**
+ * The construct-level props that belong to one strategy, kept one release as deprecated aliases:
+ * each strategy takes the ones it has an option for, or refuses them.
+ */
+export interface DeprecatedStrategyProps {
+  readonly dataVolume?: DataVolumeOptions;
+  readonly terminationProtection?: boolean;
 }
 
 /** What a strategy needs from the shared resources, asked before they are created. */

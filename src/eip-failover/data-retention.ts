@@ -3,14 +3,15 @@ import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, DataRetentionEnvironment, SNAPSHOT_REASON_TAG } from './contract';
 import { DataRetentionFunction } from './data-retention-function';
-import type { DataVolumeOptions } from './elastic-ip-failover-instance';
-import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, ec2Arn, nagArn, SNAPSHOT_REASON_TAG } from './naming';
+import { ec2Arn, nagArn } from './naming';
+import type { DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
+import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the scheduled function that removes the data volumes and snapshots a group of
@@ -53,23 +54,15 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
   const { groupName, deadLetterQueue, notificationTopic } = props;
   const retention = props.volume.replacedDataRetention ?? DEFAULT_REPLACED_DATA_RETENTION;
 
-  const logGroup = new logs.LogGroup(scope, 'DataRetentionLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-  const role = new iam.Role(scope, 'DataRetentionRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
-  });
-  logGroup.grantWrite(role);
-  grantRetentionPermissions(stack, role, groupName);
-
-  const fn = new DataRetentionFunction(scope, 'DataRetentionFunction', {
+  const { fn } = createHandlerFunction(scope, DataRetentionFunction, {
+    name: 'DataRetention',
+    functionId: 'DataRetentionFunction',
     description: `Deletes data volumes left behind (once a snapshot holds their data) and snapshots past ${retention.toHumanString()} that no launch needs`,
-    role,
-    logGroup,
-    memorySize: 256,
+    roleDescription: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
     timeout: Duration.minutes(5),
     deadLetterQueue,
-    retryAttempts: 2,
-    maxEventAge: Duration.hours(1),
+    notificationTopic,
+    permissions: (role) => grantRetentionPermissions(stack, role, groupName),
     environment: {
       GROUP_NAME: groupName,
       DATA_VOLUME_TAG,
@@ -78,16 +71,8 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
       RETENTION_HOURS: Tokenization.stringifyNumber(retention.toHours({ integral: false })),
       GRACE_MINUTES: String(RETENTION_GRACE.toMinutes()),
       TOPIC_ARN: notificationTopic.topicArn,
-    },
+    } satisfies DataRetentionEnvironment,
   });
-  notificationTopic.grantPublish(fn);
-  if (notificationTopic instanceof sns.Topic && notificationTopic.masterKey) {
-    acknowledge(role, {
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
-    });
-  }
 
   new events.Rule(scope, 'DataRetentionSchedule', {
     description:

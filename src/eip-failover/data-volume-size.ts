@@ -1,5 +1,5 @@
 import { SizeRoundingBehavior } from 'aws-cdk-lib';
-import type { DataVolumeOptions } from './elastic-ip-failover-instance';
+import type { DataVolumeOptions } from './options';
 
 /**
  * The data volume's size in GiB, from `size` or the deprecated `sizeGiB`. A size that is not a whole

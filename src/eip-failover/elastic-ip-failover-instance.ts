@@ -1,4 +1,4 @@
-import { Duration, Size, Token } from 'aws-cdk-lib';
+import { Annotations, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
@@ -8,127 +8,12 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { METRIC_NAMESPACE, ROLE_TAG } from './contract';
 import { FailoverStrategy } from './failover-strategy';
-import { METRIC_NAMESPACE } from './standby-instance';
+import type { DataVolumeOptions } from './options';
 import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
-
-/**
- * A persistent, encrypted EBS data volume that follows the service from instance to instance.
- *
- * Before a new instance goes InService, the volume of the previous instance is attached to it
- * when both are in the same Availability Zone; otherwise a volume is restored in the new zone from
- * a snapshot taken after the old volume was detached (or, when the old zone is lost, from the
- * newest completed snapshot). The first instance gets an empty volume. The instance's user data
- * waits for the volume, formats it only when it holds no filesystem at all (ext4), mounts it at
- * `mountPath` and adds it to `/etc/fstab`. Data Lifecycle Manager snapshots it every
- * `snapshotInterval`.
- *
- * The mount script reads the volume id from the instance's tags in instance metadata, so tags in
- * instance metadata are turned on: tag keys on the instances may then not contain `/` or spaces.
- *
- * Volumes left behind when the service moves to another zone, and the snapshots taken at
- * termination and before a restore, are kept: nothing is deleted by the construct. Data Lifecycle
- * Manager deletes its own periodic snapshots beyond `snapshotRetention`.
- *
- * Only supported with the Auto Scaling strategy; `FailoverStrategy.standbyInstance()` refuses it.
- */
-export interface DataVolumeOptions {
-  /**
-   * The size of the volume, a whole number of GiB from 1 to 16384 (`Size.gibibytes(50)`). A volume
-   * restored from a snapshot of a smaller volume is this size, but its filesystem keeps its size
-   * until grown (`resize2fs`).
-   *
-   * @default - required: give `size` (or the deprecated `sizeGiB`)
-   */
-  readonly size?: Size;
-
-  /**
-   * The size of the volume in GiB.
-   *
-   * @deprecated use `size: Size.gibibytes(n)`. jsii-rosetta and the Python binding spell this name
-   * differently (`size_gi_b` and `size_gib`), so it will be removed.
-   * @default - `size`
-   */
-  readonly sizeGiB?: number;
-
-  /**
-   * Where the volume is mounted on the instance.
-   *
-   * @default '/data'
-   */
-  readonly mountPath?: string;
-
-  /**
-   * The EBS volume type.
-   *
-   * @default ec2.EbsDeviceVolumeType.GP3
-   */
-  readonly volumeType?: ec2.EbsDeviceVolumeType;
-
-  /**
-   * Provisioned IOPS, for volume types that take them.
-   *
-   * @default - the volume type's baseline
-   */
-  readonly iops?: number;
-
-  /**
-   * Provisioned throughput in MiB/s (gp3 only, 125 to 2000).
-   *
-   * @default - the volume type's baseline
-   */
-  readonly throughput?: number;
-
-  /**
-   * The device name the volume is attached at (`/dev/sdf` to `/dev/sdp`). On Nitro instances the
-   * volume appears as an NVMe device whatever this says; the mount script finds it by its volume id.
-   *
-   * @default '/dev/sdf'
-   */
-  readonly deviceName?: string;
-
-  /**
-   * How often Data Lifecycle Manager snapshots the volume: 1, 2, 3, 4, 6, 8, 12 or 24 hours. When
-   * an Availability Zone is lost with the instance and its volume, the data written since the last
-   * completed snapshot is lost: this is the recovery point objective for a zone failure.
-   *
-   * @default Duration.hours(1)
-   */
-  readonly snapshotInterval?: Duration;
-
-  /**
-   * How many periodic snapshots of the volume in service Data Lifecycle Manager keeps (1 to 1000);
-   * it deletes older ones.
-   *
-   * @default 24
-   */
-  readonly snapshotRetention?: number;
-
-  /**
-   * How long snapshots no longer needed are kept (1 to 3650 days): those taken at termination,
-   * before a move to another zone and before a volume left behind is deleted, and the periodic
-   * snapshots of volumes that no longer exist (Data Lifecycle Manager stops expiring those). A
-   * scheduled function deletes them once they are this old, except the snapshot a launch in
-   * another zone would restore and any snapshot holding the current data of a volume that still
-   * exists. The same function deletes a volume left available in a zone the group moved away
-   * from, once a snapshot taken after its last use holds all its data and the volume serving the
-   * group is attached; that snapshot then holds its data for this long. To keep a volume or a
-   * snapshot out of its reach, remove its `cdk-ha-patterns:data-volume` tag.
-   *
-   * @default Duration.days(7)
-   */
-  readonly replacedDataRetention?: Duration;
-
-  /**
-   * The KMS key that encrypts the volume and its snapshots. The construct's function is granted
-   * the use of this key (to create and attach volumes) and nothing else.
-   *
-   * @default - the account's default EBS encryption key (`aws/ebs` unless changed)
-   */
-  readonly encryptionKey?: kms.IKey;
-}
 
 /**
  * Properties for an {@link ElasticIpFailoverInstance}.
@@ -184,9 +69,10 @@ export interface ElasticIpFailoverInstanceProps {
   readonly userData?: ec2.UserData;
 
   /**
-   * A persistent data volume carried from instance to instance. Only with the Auto Scaling
-   * strategy: `FailoverStrategy.standbyInstance()` refuses it, its two instances have separate disks.
+   * A persistent data volume carried from instance to instance.
    *
+   * @deprecated give it to the strategy: `FailoverStrategy.autoScalingGroup({ dataVolume })` (the
+   * only strategy that takes one). This alias will be removed in the next release.
    * @default - no data volume
    */
   readonly dataVolume?: DataVolumeOptions;
@@ -218,11 +104,11 @@ export interface ElasticIpFailoverInstanceProps {
   readonly ebsEncryptionKey?: kms.IKey;
 
   /**
-   * Whether the instances have termination protection. Keep it on for a production service;
-   * turn it off to let `cdk destroy` delete the stack (with it on, CloudFormation cannot terminate
-   * the instances and the deletion fails until it is turned off). Not used by
+   * Whether the instances have termination protection. Not used by
    * `FailoverStrategy.autoScalingGroup()`: the group must be able to replace its instance.
    *
+   * @deprecated give it to the strategy: `FailoverStrategy.standbyInstance({ terminationProtection })`.
+   * This alias will be removed in the next release.
    * @default true
    */
   readonly terminationProtection?: boolean;
@@ -241,7 +127,7 @@ export interface ElasticIpFailoverInstanceProps {
  *
  * With `FailoverStrategy.autoScalingGroup()`, an Auto Scaling group keeps exactly one instance
  * in one of the zones and replaces it when it fails its EC2 status checks or its zone is lost; a
- * launch lifecycle hook gives each new instance the Elastic IP (and, with `dataVolume`, the
+ * launch lifecycle hook gives each new instance the Elastic IP (and, with its `dataVolume`, the
  * persistent data volume) before it goes InService. Nothing runs idle, but a recovery waits for
  * a new instance to launch and boot.
  *
@@ -334,7 +220,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   /**
    * The Data Lifecycle Manager policy that snapshots the data volume periodically.
    *
-   * @default - undefined unless `dataVolume` is set
+   * @default - undefined unless the Auto Scaling strategy has a `dataVolume`
    */
   public readonly snapshotPolicy?: dlm.CfnLifecyclePolicy;
 
@@ -344,8 +230,11 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   constructor(scope: Construct, id: string, props: ElasticIpFailoverInstanceProps) {
     super(scope, id);
 
-    this.strategy = props.strategy ?? FailoverStrategy.standbyInstance();
     const check = new PropsValidator('ElasticIpFailoverInstance');
+    this.strategy = (props.strategy ?? FailoverStrategy.standbyInstance())._withDeprecatedProps(
+      { dataVolume: props.dataVolume, terminationProtection: props.terminationProtection },
+      check,
+    );
     const subnets = publicSubnetPerZone(props.vpc);
     if (subnets.length < 2) {
       check.fail(
@@ -355,11 +244,23 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       );
     }
     check.integerInRange('rootVolumeSizeGiB', props.rootVolumeSizeGiB, 1, 16384);
-    this.strategy._validate(props, check);
+    this.strategy._validate(props.userData, check);
     check.throwIfInvalid();
+    if (props.dataVolume !== undefined) {
+      Annotations.of(this).addDeprecation(
+        'ElasticIpFailoverInstanceProps.dataVolume',
+        'Give the data volume to the strategy instead: FailoverStrategy.autoScalingGroup({ dataVolume })',
+      );
+    }
+    if (props.terminationProtection !== undefined) {
+      Annotations.of(this).addDeprecation(
+        'ElasticIpFailoverInstanceProps.terminationProtection',
+        'Give it to the strategy instead: FailoverStrategy.standbyInstance({ terminationProtection })',
+      );
+    }
 
     this.vpc = props.vpc;
-    const requirements = this.strategy._requirements(props);
+    const requirements = this.strategy._requirements(props.userData);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
       description: 'Elastic IP failover instances: nothing in until opened through connections, HTTPS out',
@@ -418,14 +319,14 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       });
 
     const bound = this.strategy._bind(this, {
-      props,
+      vpc: props.vpc,
       subnets,
       securityGroup: this.securityGroup,
       launchTemplate: this.launchTemplate,
       elasticIp: this.elasticIp,
       notificationTopic: this.notificationTopic,
-      roleTagKey: 'FailoverRole',
-      terminationProtection: props.terminationProtection ?? true,
+      roleTagKey: ROLE_TAG,
+      ebsEncryptionKey: props.ebsEncryptionKey,
     });
     this.primaryInstance = bound.primaryInstance;
     this.standbyInstance = bound.standbyInstance;

@@ -1,2 +1,3 @@
 export * from './elastic-ip-failover-instance';
 export * from './failover-strategy';
+export * from './options';

@@ -5,25 +5,29 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { FailoverBinding, FailoverContext } from './binding';
-import { dataVolumeSizeGiB } from './data-volume-size';
+import {
+  FAILED_STATES,
+  FAILOVER_PAIR_TAG,
+  FailoverEnvironment,
+  FailoverRole,
+  METRIC_NAMESPACE,
+  PLACEMENT_RESOURCE_TYPE,
+  PlacementResourceProperties,
+  PRIMARY_ROLE,
+  STANDBY_ROLE,
+} from './contract';
 import { grantEbsKeyUse } from './ebs-key';
-import type { ElasticIpFailoverInstanceProps } from './elastic-ip-failover-instance';
 import { FailoverFunction } from './failover-function';
-import type { StandbyInstanceOptions } from './failover-strategy';
-import { ec2Arn, elasticIpArn, FAILOVER_PAIR_TAG, nagArn } from './naming';
+import { ec2Arn, elasticIpArn, nagArn } from './naming';
+import type { StandbyInstanceOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
+import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.standbyInstance(). Not exported from the package.
-
-/** The states of an EC2 state-change notification that mean an instance stopped serving. */
-export const FAILED_STATES = ['stopping', 'stopped', 'shutting-down', 'terminated'];
 
 /** Alarm timing, used by the construct and quoted in the README's detection table. */
 export const STATUS_CHECK_PERIOD = Duration.minutes(1);
@@ -32,17 +36,11 @@ export const CPU_PERIOD = Duration.minutes(1);
 export const DEFAULT_CPU_EVALUATION_PERIODS = 5;
 export const DEFAULT_CPU_THRESHOLD = 100;
 
-/** Where the failover function records its metrics (embedded metric format), by `AllocationId`. */
-export const METRIC_NAMESPACE = 'CdkHaPatterns/ElasticIpFailover';
-
 /** How long the function waits for the other instance to reach `running` (a stopped standby boots). */
 export const WAIT_FOR_RUNNING = Duration.minutes(8);
 
 /** The launch template version both instances run unless told otherwise: the first, the one the stack creates. */
 export const FIRST_LAUNCH_TEMPLATE_VERSION = '1';
-
-/** The CloudFormation resource type of the Elastic IP placement (served by the failover function). */
-export const PLACEMENT_RESOURCE_TYPE = 'Custom::ElasticIpPlacement';
 
 /**
  * How long CloudFormation waits for the placement's answer: the function may first wait for a
@@ -53,18 +51,7 @@ export const PLACEMENT_TIMEOUT = Duration.minutes(30);
 /** A launch template version an instance can pin: a version number, not `$Latest` or `$Default`. */
 const VERSION_NUMBER = /^[1-9][0-9]*$/;
 
-export function validateStandbyInstance(
-  options: StandbyInstanceOptions,
-  props: ElasticIpFailoverInstanceProps,
-  check: PropsValidator,
-): void {
-  if (props.dataVolume !== undefined) {
-    check.fail(
-      'dataVolume',
-      'is only supported with FailoverStrategy.autoScalingGroup(): the primary and standby instances of FailoverStrategy.standbyInstance() have separate disks, so a data volume could not follow the Elastic IP',
-      `{ size: ${dataVolumeSizeGiB(props.dataVolume)} GiB }`,
-    );
-  }
+export function validateStandbyInstance(options: StandbyInstanceOptions, check: PropsValidator): void {
   check.numberInRange('cpuThreshold', options.cpuThreshold, 1, 100);
   check.integerInRange('cpuEvaluationPeriods', options.cpuEvaluationPeriods, 1, 60);
   if (options.cpuAlarm === false && options.cpuThreshold !== undefined) {
@@ -96,80 +83,29 @@ export function bindStandbyInstance(
   // Each instance pins its launch template version: a deployment that changes the image, the user
   // data or the instance type only adds a version, and each instance moves to it when its own
   // version option is raised (one replacement per deployment, see primaryLaunchTemplateVersion).
-  const primaryInstance = createInstance(scope, 'PrimaryInstance', primarySubnet, 'primary', context, {
+  const terminationProtected = options.terminationProtection ?? true;
+  const primaryInstance = createInstance(scope, 'PrimaryInstance', primarySubnet, PRIMARY_ROLE, context, {
     launchTemplateVersion: options.primaryLaunchTemplateVersion ?? FIRST_LAUNCH_TEMPLATE_VERSION,
+    terminationProtection: terminationProtected,
   });
-  const standbyInstance = createInstance(scope, 'StandbyInstance', standbySubnet, 'standby', context, {
+  const standbyInstance = createInstance(scope, 'StandbyInstance', standbySubnet, STANDBY_ROLE, context, {
     launchTemplateVersion: options.standbyLaunchTemplateVersion ?? FIRST_LAUNCH_TEMPLATE_VERSION,
+    terminationProtection: terminationProtected,
   });
   const instances = [primaryInstance, standbyInstance];
   const stopped = (options.standbyState ?? 'RUNNING') === 'STOPPED';
 
   // The failover function: one at a time, failed events kept, IAM scoped to this pair and this EIP.
-  const deadLetterQueue = new sqs.Queue(scope, 'FailoverDeadLetterQueue', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
-    enforceSSL: true,
-    retentionPeriod: Duration.days(14),
-  });
-  const logGroup = new logs.LogGroup(scope, 'FailoverLogs', { retention: logs.RetentionDays.THREE_MONTHS });
-  const role = new iam.Role(scope, 'FailoverRole', {
-    assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-    description: 'Moves the Elastic IP of one ElasticIpFailoverInstance between its two instances',
-  });
-  logGroup.grantWrite(role);
-  // Starting a stopped standby (a failover, or a deployment that moves the Elastic IP) attaches its
-  // encrypted volumes: with a customer managed EBS key, the caller must be able to use it.
-  if (context.props.ebsEncryptionKey) grantEbsKeyUse(context.props.ebsEncryptionKey, role, 'LetEbsUseTheVolumeKey');
-  role.addToPrincipalPolicy(
-    new iam.PolicyStatement({
-      sid: 'ReadAddressAndInstanceState',
-      actions: ['ec2:DescribeAddresses', 'ec2:DescribeInstanceStatus', 'ec2:DescribeInstances'],
-      resources: ['*'],
-    }),
-  );
-  // Instance actions are scoped by the pair tag, not by instance ARN: a deployment that replaces an
-  // instance has the placement act on the new instance and on the old one (whose termination
-  // protection it releases) while the policy is being updated, or after the old ARN has left it.
-  const instancesOfThisPair = ec2Arn(stack, 'instance');
-  const ofThisPair = { StringEquals: { [`aws:ResourceTag/${FAILOVER_PAIR_TAG}`]: pairIdOf(context) } };
-  const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
-  allow('MoveThisElasticIp', ['ec2:AssociateAddress'], [elasticIpArn(stack, context.elasticIp.attrAllocationId)]);
-  allow('AssociateWithInstancesOfThisPair', ['ec2:AssociateAddress'], [instancesOfThisPair], ofThisPair);
-  allow('StartInstancesOfThisPair', ['ec2:StartInstances'], [instancesOfThisPair], ofThisPair);
-  allow('SwapRoleTagsOfInstancesOfThisPair', ['ec2:CreateTags'], [instancesOfThisPair], {
-    ...ofThisPair,
-    'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] },
-  });
-  allow(
-    'ReleaseTerminationProtectionOfInstancesOfThisPair',
-    ['ec2:ModifyInstanceAttribute'],
-    [instancesOfThisPair],
-    ofThisPair,
-  );
-  acknowledge(
-    role,
-    {
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
-    },
-    {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
-      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${context.roleTagKey} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
-    },
-  );
-
-  const failoverFunction = new FailoverFunction(scope, 'FailoverFunction', {
+  const { fn: failoverFunction, deadLetterQueue } = createHandlerFunction(scope, FailoverFunction, {
+    name: 'Failover',
+    functionId: 'FailoverFunction',
     description: 'Moves the Elastic IP to the healthy instance of the pair when the instance holding it fails',
-    role,
-    logGroup,
-    memorySize: 256,
+    roleDescription: 'Moves the Elastic IP of one ElasticIpFailoverInstance between its two instances',
     timeout: WAIT_FOR_RUNNING.plus(Duration.minutes(2)),
     reservedConcurrentExecutions: 1,
-    deadLetterQueue,
-    retryAttempts: 2,
-    maxEventAge: Duration.hours(1),
+    deadLetterQueue: true,
+    notificationTopic: context.notificationTopic,
+    permissions: (role) => grantFailoverPermissions(stack, role, context),
     environment: {
       ALLOCATION_ID: context.elasticIp.attrAllocationId,
       PUBLIC_IP: context.elasticIp.attrPublicIp,
@@ -178,16 +114,8 @@ export function bindStandbyInstance(
       ROLE_TAG_KEY: context.roleTagKey,
       WAIT_TIMEOUT_SECONDS: String(WAIT_FOR_RUNNING.toSeconds()),
       METRIC_NAMESPACE,
-    },
+    } satisfies FailoverEnvironment,
   });
-  context.notificationTopic.grantPublish(failoverFunction);
-  if (context.notificationTopic instanceof sns.Topic && context.notificationTopic.masterKey) {
-    acknowledge(role, {
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to the KMS-encrypted notification topic needs kms:GenerateDataKey* (SNS asks for the data key variant it needs); the grant is on the topic key only.',
-    });
-  }
 
   // Where the Elastic IP is, is run-time state (failovers move it): no AWS::EC2::EIPAssociation pins
   // it. The placement puts it on the primary at creation and, when a deployment replaces an
@@ -202,8 +130,8 @@ export function bindStandbyInstance(
       PrimaryInstanceId: primaryInstance.ref,
       StandbyInstanceId: standbyInstance.ref,
       StandbyStoppedAfterCreation: String(stopped),
-      TerminationProtection: String(context.terminationProtection),
-    },
+      TerminationProtection: String(terminationProtected),
+    } satisfies PlacementResourceProperties,
   });
   placement.node.addDependency(internetConnectivityOf(primarySubnet));
 
@@ -213,7 +141,7 @@ export function bindStandbyInstance(
     eventPattern: {
       source: ['aws.ec2'],
       detailType: ['EC2 Instance State-change Notification'],
-      detail: { 'instance-id': instances.map((i) => i.ref), state: FAILED_STATES },
+      detail: { 'instance-id': instances.map((i) => i.ref), state: [...FAILED_STATES] },
     },
     targets: [
       new targets.LambdaFunction(failoverFunction, {
@@ -241,9 +169,9 @@ function createInstance(
   scope: Construct,
   id: string,
   subnet: ec2.ISubnet,
-  role: 'primary' | 'standby',
+  role: FailoverRole,
   context: FailoverContext,
-  options: { readonly launchTemplateVersion: string },
+  options: { readonly launchTemplateVersion: string; readonly terminationProtection: boolean },
 ): ec2.CfnInstance {
   const instance = new ec2.CfnInstance(scope, id, {
     // A literal version, never LatestVersionNumber: a new launch template version must not replace
@@ -276,7 +204,7 @@ function createInstance(
   instance.node.addDependency(internetConnectivityOf(subnet));
   acknowledge(instance, {
     id: 'AwsSolutions-EC29',
-    reason: context.terminationProtection
+    reason: options.terminationProtection
       ? 'Termination protection is switched on by the Custom::ElasticIpPlacement of this pair as soon as the deployment that creates the instance reaches it (not in the template, so a deployment that fails earlier can still delete the new instance).'
       : 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
   });
@@ -381,4 +309,50 @@ function pairIdOf(context: FailoverContext): string {
 
 function internetConnectivityOf(subnet: ec2.ISubnet): IDependable {
   return subnet.internetConnectivityEstablished;
+}
+
+/** What the failover function may do: read, and act on this pair's instances and this Elastic IP only. */
+function grantFailoverPermissions(stack: Stack, role: iam.Role, context: FailoverContext): void {
+  // Starting a stopped standby (a failover, or a deployment that moves the Elastic IP) attaches its
+  // encrypted volumes: with a customer managed EBS key, the caller must be able to use it.
+  if (context.ebsEncryptionKey) grantEbsKeyUse(context.ebsEncryptionKey, role, 'LetEbsUseTheVolumeKey');
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'ReadAddressAndInstanceState',
+      actions: ['ec2:DescribeAddresses', 'ec2:DescribeInstanceStatus', 'ec2:DescribeInstances'],
+      resources: ['*'],
+    }),
+  );
+  // Instance actions are scoped by the pair tag, not by instance ARN: a deployment that replaces an
+  // instance has the placement act on the new instance and on the old one (whose termination
+  // protection it releases) while the policy is being updated, or after the old ARN has left it.
+  const instancesOfThisPair = ec2Arn(stack, 'instance');
+  const ofThisPair = { StringEquals: { [`aws:ResourceTag/${FAILOVER_PAIR_TAG}`]: pairIdOf(context) } };
+  const allow = (sid: string, actions: string[], resources: string[], conditions?: Record<string, unknown>) =>
+    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid, actions, resources, conditions }));
+  allow('MoveThisElasticIp', ['ec2:AssociateAddress'], [elasticIpArn(stack, context.elasticIp.attrAllocationId)]);
+  allow('AssociateWithInstancesOfThisPair', ['ec2:AssociateAddress'], [instancesOfThisPair], ofThisPair);
+  allow('StartInstancesOfThisPair', ['ec2:StartInstances'], [instancesOfThisPair], ofThisPair);
+  allow('SwapRoleTagsOfInstancesOfThisPair', ['ec2:CreateTags'], [instancesOfThisPair], {
+    ...ofThisPair,
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] },
+  });
+  allow(
+    'ReleaseTerminationProtectionOfInstancesOfThisPair',
+    ['ec2:ModifyInstanceAttribute'],
+    [instancesOfThisPair],
+    ofThisPair,
+  );
+  acknowledge(
+    role,
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
+      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${context.roleTagKey} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
+    },
+  );
 }

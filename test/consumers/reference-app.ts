@@ -45,8 +45,9 @@ export const UNITS: Record<string, (app: App) => void> = {
     const stack = new Stack(app, 'ConsumerAsg', { env: ENV });
     new ElasticIpFailoverInstance(stack, 'Server', {
       vpc: publicOnlyVpc(stack),
-      strategy: FailoverStrategy.autoScalingGroup(),
-      dataVolume: { size: Size.gibibytes(20), mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
+      strategy: FailoverStrategy.autoScalingGroup({
+        dataVolume: { size: Size.gibibytes(20), mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
+      }),
     });
   },
   'beanstalk-pair': (app) => {

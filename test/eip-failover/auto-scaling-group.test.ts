@@ -1,5 +1,5 @@
 import { App, Duration, Lazy, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import {
@@ -21,17 +21,23 @@ interface Built {
   readonly template: Template;
 }
 
-function build(props: Partial<ElasticIpFailoverInstanceProps> = {}, stack?: Stack, zones = 2): Built {
+/** The construct's props, with the group's data volume beside them (given to the strategy by `build`). */
+interface GroupProps extends Omit<Partial<ElasticIpFailoverInstanceProps>, 'dataVolume'> {
+  readonly dataVolume?: DataVolumeOptions;
+}
+
+function build(props: GroupProps = {}, stack?: Stack, zones = 2): Built {
   const s = stack ?? new Stack(new App(), 'Stack', { env: ENV });
+  const { dataVolume, ...rest } = props;
   const server = new ElasticIpFailoverInstance(s, 'Server', {
     vpc: publicOnlyVpc(s, zones),
-    strategy: FailoverStrategy.autoScalingGroup(),
-    ...props,
+    strategy: FailoverStrategy.autoScalingGroup({ dataVolume }),
+    ...rest,
   });
   return { stack: s, server, template: Template.fromStack(s) };
 }
 
-function withVolume(dataVolume: Partial<DataVolumeOptions> = {}, props: Partial<ElasticIpFailoverInstanceProps> = {}) {
+function withVolume(dataVolume: Partial<DataVolumeOptions> = {}, props: GroupProps = {}) {
   return build({ dataVolume: { size: Size.gibibytes(20), ...dataVolume }, ...props });
 }
 
@@ -102,8 +108,10 @@ describe('autoScalingGroup strategy: group', () => {
 
   test('autoScalingGroupName pins the group name and the data tags, so a renamed construct still finds its data', () => {
     const { template } = build({
-      strategy: FailoverStrategy.autoScalingGroup({ autoScalingGroupName: 'files-prod' }),
-      dataVolume: { size: Size.gibibytes(20) },
+      strategy: FailoverStrategy.autoScalingGroup({
+        autoScalingGroupName: 'files-prod',
+        dataVolume: { size: Size.gibibytes(20) },
+      }),
     });
     template.hasResourceProperties('AWS::AutoScaling::AutoScalingGroup', { AutoScalingGroupName: 'files-prod' });
     template.hasResourceProperties('AWS::DLM::LifecyclePolicy', {
@@ -374,8 +382,7 @@ describe('autoScalingGroup strategy: data volume', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     new ElasticIpFailoverInstance(stack, 'Server', {
       vpc: publicOnlyVpc(stack),
-      strategy: FailoverStrategy.autoScalingGroup(),
-      dataVolume: { size: Size.gibibytes(20) },
+      strategy: FailoverStrategy.autoScalingGroup({ dataVolume: { size: Size.gibibytes(20) } }),
       userData,
     });
     userData.addCommands('echo later');
@@ -626,7 +633,7 @@ function withVolumeIn(stack: Stack, dataVolume: Partial<DataVolumeOptions>): Bui
 }
 
 describe('autoScalingGroup strategy: validation', () => {
-  function attempt(props: Partial<ElasticIpFailoverInstanceProps>, zones = 2) {
+  function attempt(props: GroupProps, zones = 2) {
     return () => build(props, undefined, zones);
   }
 
@@ -691,9 +698,11 @@ describe('autoScalingGroup strategy: validation', () => {
     );
   });
 
-  test('the standby strategy still refuses dataVolume, naming it', () => {
-    expect(attempt({ strategy: FailoverStrategy.standbyInstance(), dataVolume: { size: Size.gibibytes(20) } })).toThrow(
-      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\)/,
+  test('the standby strategy refuses the deprecated construct-level dataVolume, naming it', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const props = { vpc: publicOnlyVpc(stack), dataVolume: { size: Size.gibibytes(20) } };
+    expect(() => new ElasticIpFailoverInstance(stack, 'Server', props)).toThrow(
+      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\{ dataVolume \}\)/,
     );
   });
 
@@ -738,5 +747,40 @@ describe('autoScalingGroup strategy: checks', () => {
     const app = newCheckedApp();
     build({ dataVolume: { size: Size.gibibytes(20) } }, new Stack(app, 'Eip'));
     expectNoFindings(app);
+  });
+});
+
+describe('autoScalingGroup strategy: the deprecated construct-level dataVolume', () => {
+  const volume = { size: Size.gibibytes(20), mountPath: '/srv/data' };
+
+  test('gives the same template as the strategy option, with a deprecation warning', () => {
+    const viaStrategy = build({ dataVolume: volume });
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const server = new ElasticIpFailoverInstance(stack, 'Server', {
+      vpc: publicOnlyVpc(stack),
+      strategy: FailoverStrategy.autoScalingGroup(),
+      dataVolume: volume,
+    });
+    expect(Template.fromStack(stack).toJSON()).toEqual(viaStrategy.template.toJSON());
+    expect(server.snapshotPolicy).toBeDefined();
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Server',
+      Match.stringLikeRegexp('ElasticIpFailoverInstanceProps.dataVolume is deprecated.*FailoverStrategy.autoScalingGroup\\(\\{ dataVolume \\}\\)'),
+    );
+    Annotations.fromStack(viaStrategy.stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test('is refused when the strategy has a data volume too', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    expect(
+      () =>
+        new ElasticIpFailoverInstance(stack, 'Server', {
+          vpc: publicOnlyVpc(stack),
+          strategy: FailoverStrategy.autoScalingGroup({ dataVolume: volume }),
+          dataVolume: volume,
+        }),
+    ).toThrow(
+      /dataVolume is deprecated and given twice: keep FailoverStrategy.autoScalingGroup\(\{ dataVolume \}\) only, received '\{ size: 20 GiB \}'/,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { App, CfnResource, Lazy, Size, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -189,11 +189,35 @@ describe('ElasticIpFailoverInstance instances', () => {
     }
   });
 
-  test('terminationProtection: false turns termination protection off', () => {
-    const { template } = build({ terminationProtection: false });
+  test('standbyInstance({ terminationProtection: false }) turns termination protection off', () => {
+    const { template } = withStandby({ terminationProtection: false });
     template.resourcePropertiesCountIs('AWS::EC2::Instance', { DisableApiTermination: Match.absent() }, 2);
     // The placement then never turns it on for an instance that joins the pair.
     template.hasResourceProperties('Custom::ElasticIpPlacement', { TerminationProtection: 'false' });
+  });
+
+  test('the deprecated construct-level terminationProtection gives the same template, with a deprecation warning', () => {
+    const viaStrategy = withStandby({ terminationProtection: false, cpuThreshold: 90 });
+    const { stack } = build({
+      terminationProtection: false,
+      strategy: FailoverStrategy.standbyInstance({ cpuThreshold: 90 }),
+    });
+    expect(Template.fromStack(stack).toJSON()).toEqual(viaStrategy.template.toJSON());
+    Annotations.fromStack(stack).hasWarning(
+      '/Stack/Server',
+      Match.stringLikeRegexp(
+        'ElasticIpFailoverInstanceProps.terminationProtection is deprecated.*FailoverStrategy.standbyInstance\\(\\{ terminationProtection \\}\\)',
+      ),
+    );
+    Annotations.fromStack(viaStrategy.stack).hasNoWarning('*', Match.anyValue());
+  });
+
+  test('refuses terminationProtection given both on the construct and in the strategy', () => {
+    expect(() =>
+      build({ terminationProtection: true, strategy: FailoverStrategy.standbyInstance({ terminationProtection: true }) }),
+    ).toThrow(
+      /terminationProtection is deprecated and given twice: keep FailoverStrategy.standbyInstance\(\{ terminationProtection \}\) only, received true/,
+    );
   });
 });
 
@@ -583,7 +607,9 @@ describe('ElasticIpFailoverInstance validation', () => {
     const vpc = publicOnlyVpc(stack);
     expect(
       () => new ElasticIpFailoverInstance(stack, 'Server', { vpc, dataVolume: { size: Size.gibibytes(20) } }),
-    ).toThrow(/dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\).*received '\{ size: 20 GiB \}'/);
+    ).toThrow(
+      /dataVolume is only supported with FailoverStrategy.autoScalingGroup\(\{ dataVolume \}\).*received '\{ size: 20 GiB \}'/,
+    );
   });
 
   test.each([
@@ -668,8 +694,11 @@ describe('ElasticIpFailoverInstance checks', () => {
     const app = newCheckedApp();
     build(
       {
-        terminationProtection: false,
-        strategy: FailoverStrategy.standbyInstance({ standbyState: StandbyState.STOPPED, cpuThreshold: 90 }),
+        strategy: FailoverStrategy.standbyInstance({
+          standbyState: StandbyState.STOPPED,
+          cpuThreshold: 90,
+          terminationProtection: false,
+        }),
       },
       new Stack(app, 'Eip', { env: ENV }),
     );

@@ -27,8 +27,10 @@ userData.addCommands(
 const server = new ElasticIpFailoverInstance(stack, 'Server', {
   vpc,
   userData,
-  strategy: FailoverStrategy.autoScalingGroup({ healthCheckGracePeriod: Duration.minutes(3) }),
-  dataVolume: { size: Size.gibibytes(8), snapshotInterval: Duration.hours(1), snapshotRetention: 2 },
+  strategy: FailoverStrategy.autoScalingGroup({
+    healthCheckGracePeriod: Duration.minutes(3),
+    dataVolume: { size: Size.gibibytes(8), snapshotInterval: Duration.hours(1), snapshotRetention: 2 },
+  }),
 });
 server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the integration test');
 

@@ -1,7 +1,7 @@
 import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ElasticIpFailoverInstance } from '../../src';
+import { ElasticIpFailoverInstance, FailoverStrategy } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
 import { publicOnlyVpc } from '../support/vpc';
 
@@ -21,7 +21,7 @@ const server = new ElasticIpFailoverInstance(stack, 'Server', {
   vpc,
   userData,
   // The test deletes the stack afterwards.
-  terminationProtection: false,
+  strategy: FailoverStrategy.standbyInstance({ terminationProtection: false }),
 });
 server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the integration test');
 

@@ -116,13 +116,12 @@ describe('ElasticIpFailoverInstance with FailoverStrategy.standbyInstance(): upd
 describe('ElasticIpFailoverInstance with FailoverStrategy.autoScalingGroup() and a data volume: update safety', () => {
   const VOLUME: DataVolumeOptions = { size: Size.gibibytes(20) };
   const GROUP: Props = () => ({
-    strategy: FailoverStrategy.autoScalingGroup(),
+    strategy: FailoverStrategy.autoScalingGroup({ dataVolume: VOLUME }),
     userData: userData('v1'),
-    dataVolume: VOLUME,
   });
   const withVolume =
     (volume: Partial<DataVolumeOptions>): Props =>
-    (s) => ({ ...GROUP(s), dataVolume: { ...VOLUME, ...volume } });
+    (s) => ({ ...GROUP(s), strategy: FailoverStrategy.autoScalingGroup({ dataVolume: { ...VOLUME, ...volume } }) });
 
   let base: CfnTemplate;
   let group: string;

@@ -1,0 +1,253 @@
+import { Duration, Size } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as kms from 'aws-cdk-lib/aws-kms';
+
+// The options of each failover strategy. A leaf module: it imports nothing of this package, so the
+// construct, the strategies and their implementations can all read these types.
+
+/**
+ * Whether the standby instance of {@link FailoverStrategy.standbyInstance} runs all the time.
+ */
+export enum StandbyState {
+  /**
+   * Hot standby: the standby runs all the time, so a failover only moves the Elastic IP
+   * (seconds after detection). Costs a second running instance.
+   */
+  RUNNING = 'RUNNING',
+
+  /**
+   * Stopped standby: the standby is stopped right after it is created and started by the failover
+   * function when the primary fails. Costs only the standby's EBS volume at rest, but a failover
+   * waits for the standby to boot (typically 30 to 90 seconds more). User data runs on an
+   * instance's first boot only, and the standby is stopped as soon as it is created: put the
+   * application in the image, or have the user data install a service that starts on every boot
+   * and finishes its own setup there.
+   */
+  STOPPED = 'STOPPED',
+}
+
+/**
+ * Options for {@link FailoverStrategy.standbyInstance}.
+ */
+export interface StandbyInstanceOptions {
+  /**
+   * Whether the standby runs all the time (hot) or is kept stopped until a failover.
+   *
+   * @default StandbyState.RUNNING
+   */
+  readonly standbyState?: StandbyState;
+
+  /**
+   * The average CPU utilisation (1 to 100 percent) at or above which an instance counts as failed
+   * when it stays there for `cpuEvaluationPeriods` one-minute periods. Only used when `cpuAlarm`
+   * is true.
+   *
+   * @default 100
+   */
+  readonly cpuThreshold?: number;
+
+  /**
+   * How many consecutive one-minute periods the CPU must stay at or above `cpuThreshold` before
+   * the instance counts as failed (1 to 60).
+   *
+   * @default 5
+   */
+  readonly cpuEvaluationPeriods?: number;
+
+  /**
+   * Whether an instance whose CPU stays at or above `cpuThreshold` counts as failed. Turn it off
+   * for workloads that legitimately run the CPU flat out.
+   *
+   * @default true
+   */
+  readonly cpuAlarm?: boolean;
+
+  /**
+   * The launch template version the instance created as primary (`primaryInstance`) runs: a
+   * version number as a string, e.g. `'3'`. The instances run pinned versions, so a deployment that
+   * changes the image, the user data or the instance type only adds a launch template version and
+   * replaces no instance. Setting this to a newer version replaces that one instance in the next
+   * deployment; before it is terminated, the Elastic IP moves to the other instance if it held it.
+   *
+   * After a failover the roles swap: this still names the instance created as primary, which may
+   * now be the standby. Roll a new version out to the instance that does not hold the Elastic IP
+   * first (normally the standby), check it, then to the other one, one deployment each.
+   *
+   * A stack deployed before these options existed ran `LatestVersionNumber`: set both options to
+   * the launch template's current latest version once, so the upgrade replaces no instance.
+   *
+   * @default '1' (the first version, the one the stack creates)
+   */
+  readonly primaryLaunchTemplateVersion?: string;
+
+  /**
+   * The launch template version the instance created as standby (`standbyInstance`) runs: a version
+   * number as a string, e.g. `'3'`. See `primaryLaunchTemplateVersion` for how a new version is
+   * rolled out, one instance at a time, the standby first.
+   *
+   * After a failover the roles swap: this still names the instance created as standby, which may
+   * now hold the Elastic IP.
+   *
+   * @default '1' (the first version, the one the stack creates)
+   */
+  readonly standbyLaunchTemplateVersion?: string;
+
+  /**
+   * Whether the two instances have termination protection. Keep it on for a production service;
+   * turn it off to let `cdk destroy` delete the stack (with it on, CloudFormation cannot terminate
+   * the instances and the deletion fails until it is turned off).
+   *
+   * @default true
+   */
+  readonly terminationProtection?: boolean;
+}
+
+/**
+ * Options for {@link FailoverStrategy.autoScalingGroup}.
+ */
+export interface AutoScalingGroupOptions {
+  /**
+   * How long after an instance goes InService the group waits before acting on its EC2 status
+   * checks (0 to 7200 seconds). The instance has its data volume and the Elastic IP before it goes
+   * InService, so this only needs to cover the service's own start.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly healthCheckGracePeriod?: Duration;
+
+  /**
+   * The Auto Scaling group's name (1 to 255 characters, no `:`). It also tags the data volume and
+   * its snapshots, which is how a replacement instance finds its data: set it when the construct or
+   * its stack may be renamed or moved, so the data is still found afterwards.
+   *
+   * @default - `<stack name>-<unique id of the construct>`: renaming the construct or the stack
+   * gives a new group that starts with an empty data volume (the old volume and snapshots are kept,
+   * but not found)
+   */
+  readonly autoScalingGroupName?: string;
+
+  /**
+   * A persistent data volume carried from instance to instance, across Availability Zones by
+   * snapshot.
+   *
+   * @default - no data volume
+   */
+  readonly dataVolume?: DataVolumeOptions;
+}
+
+/**
+ * A persistent, encrypted EBS data volume that follows the service from instance to instance.
+ *
+ * Before a new instance goes InService, the volume of the previous instance is attached to it
+ * when both are in the same Availability Zone; otherwise a volume is restored in the new zone from
+ * a snapshot taken after the old volume was detached (or, when the old zone is lost, from the
+ * newest completed snapshot). The first instance gets an empty volume. The instance's user data
+ * waits for the volume, formats it only when it holds no filesystem at all (ext4), mounts it at
+ * `mountPath` and adds it to `/etc/fstab`. Data Lifecycle Manager snapshots it every
+ * `snapshotInterval`.
+ *
+ * The mount script reads the volume id from the instance's tags in instance metadata, so tags in
+ * instance metadata are turned on: tag keys on the instances may then not contain `/` or spaces.
+ *
+ * Volumes left behind when the service moves to another zone, and the snapshots taken at
+ * termination and before a restore, are kept: nothing is deleted by the construct. Data Lifecycle
+ * Manager deletes its own periodic snapshots beyond `snapshotRetention`.
+ *
+ * Given to `FailoverStrategy.autoScalingGroup({ dataVolume })`: the two instances of
+ * `FailoverStrategy.standbyInstance()` have separate disks, so it has no such option.
+ */
+export interface DataVolumeOptions {
+  /**
+   * The size of the volume, a whole number of GiB from 1 to 16384 (`Size.gibibytes(50)`). A volume
+   * restored from a snapshot of a smaller volume is this size, but its filesystem keeps its size
+   * until grown (`resize2fs`).
+   *
+   * @default - required: give `size` (or the deprecated `sizeGiB`)
+   */
+  readonly size?: Size;
+
+  /**
+   * The size of the volume in GiB.
+   *
+   * @deprecated use `size: Size.gibibytes(n)`. jsii-rosetta and the Python binding spell this name
+   * differently (`size_gi_b` and `size_gib`), so it will be removed.
+   * @default - `size`
+   */
+  readonly sizeGiB?: number;
+
+  /**
+   * Where the volume is mounted on the instance.
+   *
+   * @default '/data'
+   */
+  readonly mountPath?: string;
+
+  /**
+   * The EBS volume type.
+   *
+   * @default ec2.EbsDeviceVolumeType.GP3
+   */
+  readonly volumeType?: ec2.EbsDeviceVolumeType;
+
+  /**
+   * Provisioned IOPS, for volume types that take them.
+   *
+   * @default - the volume type's baseline
+   */
+  readonly iops?: number;
+
+  /**
+   * Provisioned throughput in MiB/s (gp3 only, 125 to 2000).
+   *
+   * @default - the volume type's baseline
+   */
+  readonly throughput?: number;
+
+  /**
+   * The device name the volume is attached at (`/dev/sdf` to `/dev/sdp`). On Nitro instances the
+   * volume appears as an NVMe device whatever this says; the mount script finds it by its volume id.
+   *
+   * @default '/dev/sdf'
+   */
+  readonly deviceName?: string;
+
+  /**
+   * How often Data Lifecycle Manager snapshots the volume: 1, 2, 3, 4, 6, 8, 12 or 24 hours. When
+   * an Availability Zone is lost with the instance and its volume, the data written since the last
+   * completed snapshot is lost: this is the recovery point objective for a zone failure.
+   *
+   * @default Duration.hours(1)
+   */
+  readonly snapshotInterval?: Duration;
+
+  /**
+   * How many periodic snapshots of the volume in service Data Lifecycle Manager keeps (1 to 1000);
+   * it deletes older ones.
+   *
+   * @default 24
+   */
+  readonly snapshotRetention?: number;
+
+  /**
+   * How long snapshots no longer needed are kept (1 to 3650 days): those taken at termination,
+   * before a move to another zone and before a volume left behind is deleted, and the periodic
+   * snapshots of volumes that no longer exist (Data Lifecycle Manager stops expiring those). A
+   * scheduled function deletes them once they are this old, except the snapshot a launch in
+   * another zone would restore and any snapshot holding the current data of a volume that still
+   * exists. The same function deletes a volume left available in a zone the group moved away
+   * from, once a snapshot taken after its last use holds all its data and the volume serving the
+   * group is attached; that snapshot then holds its data for this long. To keep a volume or a
+   * snapshot out of its reach, remove its `cdk-ha-patterns:data-volume` tag.
+   *
+   * @default Duration.days(7)
+   */
+  readonly replacedDataRetention?: Duration;
+
+  /**
+   * The KMS key that encrypts the volume and its snapshots. The construct's function is granted
+   * the use of this key (to create and attach volumes) and nothing else.
+   *
+   * @default - the account's default EBS encryption key (`aws/ebs` unless changed)
+   */
+  readonly encryptionKey?: kms.IKey;
+}
