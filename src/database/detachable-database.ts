@@ -369,35 +369,13 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);
 
-    const engine = props.engine ?? rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 });
-    const flavour = engineFlavour(engine);
-    const port = props.port ?? (flavour === 'postgres' ? 5433 : 3307);
-    const restoring = props.snapshotIdentifier !== undefined;
-    // A restore takes the snapshot's storage size unless told otherwise.
-    const allocatedStorage = props.allocatedStorage ?? (restoring ? undefined : 20);
-    const maxAllocatedStorage =
-      props.maxAllocatedStorage ??
-      (allocatedStorage === undefined ? undefined : defaultMaxAllocatedStorage(allocatedStorage));
-    const removalPolicy = props.removalPolicy ?? RemovalPolicy.SNAPSHOT;
-    const deletionProtection = props.deletionProtection ?? true;
-    const backupRetention = props.backupRetention ?? Duration.days(7);
-    validate(props, {
-      engine,
-      flavour,
-      port,
-      allocatedStorage,
-      maxAllocatedStorage,
-      removalPolicy,
-      deletionProtection,
-      backupRetention,
-    });
-    const vpcSubnets = props.vpcSubnets ?? defaultSubnets(props.vpc);
-    validateSubnets(props.vpc, vpcSubnets);
+    const resolved = resolveProps(props);
+    validate(props, resolved);
 
-    this.engine = engine;
-    this.port = port;
-    this.databaseName = props.databaseName;
-    this.vpc = props.vpc;
+    this.engine = resolved.engine;
+    this.port = resolved.port;
+    this.databaseName = resolved.databaseName;
+    this.vpc = resolved.vpc;
 
     // The construct ids below ('Key', 'ParameterGroup', 'SecurityGroup', 'Secret', 'Instance') make the logical
     // ids of the stateful resources: a test pins them, because a change would replace the database.
@@ -410,79 +388,84 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     this.encryptionKey = key;
 
     this.parameterGroup = new rds.ParameterGroup(this, 'ParameterGroup', {
-      engine,
+      engine: resolved.engine,
       // A constant description: changing it would replace the parameter group.
-      description: `DetachableDatabase: TLS-only ${flavour} connections`,
+      description: `DetachableDatabase: TLS-only ${resolved.flavour} connections`,
       // MySQL: every exported log stream is switched on and written to files, which is what RDS
       // publishes to CloudWatch Logs (log_output = FILE). The general log (every statement) is not
       // switched on, so it is not exported either.
       parameters:
-        flavour === 'postgres'
+        resolved.flavour === 'postgres'
           ? { 'rds.force_ssl': '1' }
           : { require_secure_transport: '1', slow_query_log: '1', log_output: 'FILE' },
     });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+      vpc: resolved.vpc,
       description: 'Database: the database port in from allowed security groups only',
       allowAllOutbound: false,
     });
-    this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(port) });
+    this.connections = new ec2.Connections({
+      securityGroups: [this.securityGroup],
+      defaultPort: ec2.Port.tcp(resolved.port),
+    });
 
-    const username = props.masterUsername ?? 'dbadmin';
     // The secret is created here rather than by the instance: aws-cdk-lib's generated secret gets a
     // logical id built from its full construct path (stage and stack ids included) plus a hash of the
     // password rules, which would move if the stack were put into a Stage or a default changed.
     const secret = new rds.DatabaseSecret(this, 'Secret', {
-      username,
+      username: resolved.masterUsername,
       encryptionKey: key,
       excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
     });
     // It holds the password of a retained instance or of its final snapshot: it is kept with them.
-    secret.applyRemovalPolicy(removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN);
+    secret.applyRemovalPolicy(
+      resolved.removalPolicy === RemovalPolicy.DESTROY ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN,
+    );
     const common: rds.DatabaseInstanceSourceProps = {
-      engine,
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
-      vpc: props.vpc,
-      vpcSubnets,
+      engine: resolved.engine,
+      instanceType: resolved.instanceType,
+      vpc: resolved.vpc,
+      vpcSubnets: resolved.vpcSubnets,
       securityGroups: [this.securityGroup],
-      port,
-      multiAz: props.multiAz ?? true,
+      port: resolved.port,
+      multiAz: resolved.multiAz,
       publiclyAccessible: false,
       storageType: rds.StorageType.GP3,
-      allocatedStorage,
-      maxAllocatedStorage: maxAllocatedStorage !== allocatedStorage ? maxAllocatedStorage : undefined,
+      allocatedStorage: resolved.allocatedStorage,
+      maxAllocatedStorage:
+        resolved.maxAllocatedStorage !== resolved.allocatedStorage ? resolved.maxAllocatedStorage : undefined,
       parameterGroup: this.parameterGroup,
-      cloudwatchLogsExports: flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
-      iamAuthentication: props.iamAuthentication ?? false,
-      backupRetention,
+      cloudwatchLogsExports: resolved.flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
+      iamAuthentication: resolved.iamAuthentication,
+      backupRetention: resolved.backupRetention,
       deleteAutomatedBackups: false,
       copyTagsToSnapshot: true,
-      deletionProtection,
-      removalPolicy,
+      deletionProtection: resolved.deletionProtection,
+      removalPolicy: resolved.removalPolicy,
     };
 
     let instance: rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot;
-    if (props.snapshotIdentifier !== undefined) {
+    if (resolved.snapshotIdentifier !== undefined) {
       instance = new rds.DatabaseInstanceFromSnapshot(this, 'Instance', {
         ...common,
-        snapshotIdentifier: props.snapshotIdentifier,
+        snapshotIdentifier: resolved.snapshotIdentifier,
         // A restore keeps the snapshot's master user; its password is replaced by the secret's.
         credentials: rds.SnapshotCredentials.fromSecret(secret),
       });
-      if (allocatedStorage === undefined) {
+      if (resolved.allocatedStorage === undefined) {
         // aws-cdk-lib writes 100 GiB when none is given; a restore takes the snapshot's size instead.
         (instance.node.defaultChild as rds.CfnDBInstance).addPropertyDeletionOverride('AllocatedStorage');
       }
       acknowledge(instance, {
         id: 'AwsSolutions-RDS2',
-        reason: `This instance is restored from snapshot ${props.snapshotIdentifier} and keeps that snapshot's storage encryption, which CloudFormation cannot change on restore; encrypt an unencrypted snapshot by copying it with a KMS key before restoring it.`,
+        reason: `This instance is restored from snapshot ${resolved.snapshotIdentifier} and keeps that snapshot's storage encryption, which CloudFormation cannot change on restore; encrypt an unencrypted snapshot by copying it with a KMS key before restoring it.`,
       });
     } else {
       instance = new rds.DatabaseInstance(this, 'Instance', {
         ...common,
-        databaseName: props.databaseName,
-        credentials: rds.Credentials.fromSecret(secret, username),
+        databaseName: resolved.databaseName,
+        credentials: rds.Credentials.fromSecret(secret, resolved.masterUsername),
         storageEncrypted: true,
         storageEncryptionKey: key,
       });
@@ -492,7 +475,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     this.secret = instance.secret!;
     this.endpointAddress = instance.dbInstanceEndpointAddress;
 
-    this.addRotation(instance, props, vpcSubnets);
+    this.addRotation(instance, resolved);
   }
 
   /**
@@ -541,22 +524,20 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    */
   private addRotation(
     instance: rds.DatabaseInstance | rds.DatabaseInstanceFromSnapshot,
-    props: DetachableDatabaseProps,
-    dbSubnets: ec2.SubnetSelection,
+    resolved: ResolvedDetachableDatabaseProps,
   ): void {
-    const vpc = props.vpc;
+    const { vpc, vpcSubnets: dbSubnets } = resolved;
     const securityGroup = new ec2.SecurityGroup(this, 'RotationSecurityGroup', {
       vpc,
       description: 'Secret rotation function: the database port and HTTPS to Secrets Manager out, nothing in',
       allowAllOutbound: false,
     });
-    let endpoint = props.secretsManagerEndpoint;
+    let endpoint = resolved.secretsManagerEndpoint;
     let rotationSubnets: ec2.SubnetSelection;
-    if (endpoint === undefined && vpc.privateSubnets.length > 0) {
+    if (resolved.rotationThroughNat) {
       rotationSubnets = { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
       securityGroup.addEgressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(443), 'HTTPS to Secrets Manager through NAT');
     } else {
-      validateRotationThroughEndpoint(vpc, endpoint);
       rotationSubnets = dbSubnets;
       if (endpoint === undefined) {
         const endpointSecurityGroup = new ec2.SecurityGroup(this, 'SecretsManagerEndpointSecurityGroup', {
@@ -582,7 +563,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     }
     instance.addRotationSingleUser({
       excludeCharacters: PASSWORD_EXCLUDE_CHARACTERS,
-      automaticallyAfter: props.secretRotationInterval ?? Duration.days(30),
+      automaticallyAfter: resolved.secretRotationInterval,
       vpcSubnets: rotationSubnets,
       securityGroup,
     });
@@ -734,18 +715,76 @@ function defaultSubnets(vpc: ec2.IVpc): ec2.SubnetSelection {
   return { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS };
 }
 
-interface Resolved {
+/**
+ * The props of a {@link DetachableDatabase} with every default applied: the constructor builds
+ * from these alone.
+ */
+interface ResolvedDetachableDatabaseProps {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets: ec2.SubnetSelection;
   readonly engine: rds.IInstanceEngine;
   readonly flavour: EngineFlavour;
-  readonly port: number;
+  readonly instanceType: ec2.InstanceType;
+  /** Unset with `snapshotIdentifier` and no `allocatedStorage`: the snapshot's size. */
   readonly allocatedStorage?: number;
+  /** Equal to `allocatedStorage` (or unset) turns storage autoscaling off. */
   readonly maxAllocatedStorage?: number;
+  readonly multiAz: boolean;
+  readonly port: number;
+  readonly databaseName?: string;
+  readonly masterUsername: string;
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly backupRetention: Duration;
+  /** Unset for a new, empty instance. */
+  readonly snapshotIdentifier?: string;
+  readonly iamAuthentication: boolean;
+  readonly secretRotationInterval: Duration;
+  /** The given endpoint; unset when the construct creates one (or needs none). */
+  readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /**
+   * Whether the rotation function reaches Secrets Manager through NAT (no endpoint given and the
+   * VPC has private subnets with egress); otherwise through an interface endpoint.
+   */
+  readonly rotationThroughNat: boolean;
 }
 
-function validate(props: DetachableDatabaseProps, v: Resolved): void {
+function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabaseProps {
+  const engine = props.engine ?? rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 });
+  const flavour = engineFlavour(engine);
+  // A restore takes the snapshot's storage size unless told otherwise.
+  const allocatedStorage = props.allocatedStorage ?? (props.snapshotIdentifier !== undefined ? undefined : 20);
+  return {
+    vpc: props.vpc,
+    vpcSubnets: props.vpcSubnets ?? defaultSubnets(props.vpc),
+    engine,
+    flavour,
+    instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+    allocatedStorage,
+    maxAllocatedStorage:
+      props.maxAllocatedStorage ??
+      (allocatedStorage === undefined ? undefined : defaultMaxAllocatedStorage(allocatedStorage)),
+    multiAz: props.multiAz ?? true,
+    port: props.port ?? (flavour === 'postgres' ? 5433 : 3307),
+    databaseName: props.databaseName,
+    masterUsername: props.masterUsername ?? 'dbadmin',
+    removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
+    deletionProtection: props.deletionProtection ?? true,
+    backupRetention: props.backupRetention ?? Duration.days(7),
+    snapshotIdentifier: props.snapshotIdentifier,
+    iamAuthentication: props.iamAuthentication ?? false,
+    secretRotationInterval: props.secretRotationInterval ?? Duration.days(30),
+    secretsManagerEndpoint: props.secretsManagerEndpoint,
+    rotationThroughNat: props.secretsManagerEndpoint === undefined && props.vpc.privateSubnets.length > 0,
+  };
+}
+
+/**
+ * Every check of the props, the VPC, its subnets and the Secrets Manager endpoint included,
+ * reported in one error. `props` is read only to tell whether `masterUsername` was set at all;
+ * every value checked is settled.
+ */
+function validate(props: DetachableDatabaseProps, v: ResolvedDetachableDatabaseProps): void {
   const check = new PropsValidator('DetachableDatabase');
   if (v.engine.engineType !== 'mysql' && v.engine.engineType !== 'postgres') {
     check.fail(
@@ -790,22 +829,22 @@ function validate(props: DetachableDatabaseProps, v: Resolved): void {
       check.fail('backupRetention', 'must be a whole number of days from 1 to 35', v.backupRetention.toHumanString());
     }
   }
-  if (props.secretRotationInterval !== undefined && !props.secretRotationInterval.isUnresolved()) {
-    const days = props.secretRotationInterval.toDays({ integral: false });
+  if (!v.secretRotationInterval.isUnresolved()) {
+    const days = v.secretRotationInterval.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1 || days > 1000) {
       check.fail(
         'secretRotationInterval',
         'must be a whole number of days from 1 to 1000',
-        props.secretRotationInterval.toHumanString(),
+        v.secretRotationInterval.toHumanString(),
       );
     }
   }
-  if (props.snapshotIdentifier !== undefined) {
-    if (props.databaseName !== undefined) {
+  if (v.snapshotIdentifier !== undefined) {
+    if (v.databaseName !== undefined) {
       check.fail(
         'databaseName',
         'must not be set with snapshotIdentifier: a restored instance holds the databases of the snapshot and creates none',
-        props.databaseName,
+        v.databaseName,
       );
     }
     if (props.masterUsername === undefined) {
@@ -815,28 +854,30 @@ function validate(props: DetachableDatabaseProps, v: Resolved): void {
         'undefined',
       );
     }
-    if (!Token.isUnresolved(props.snapshotIdentifier) && props.snapshotIdentifier.trim() === '') {
-      check.fail('snapshotIdentifier', 'must be a snapshot name or ARN', props.snapshotIdentifier);
+    if (!Token.isUnresolved(v.snapshotIdentifier) && v.snapshotIdentifier.trim() === '') {
+      check.fail('snapshotIdentifier', 'must be a snapshot name or ARN', v.snapshotIdentifier);
     }
   }
-  if (props.masterUsername !== undefined && !Token.isUnresolved(props.masterUsername)) {
-    if (!/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(props.masterUsername)) {
-      check.fail(
-        'masterUsername',
-        'must be 1 to 16 letters, digits or underscores, starting with a letter',
-        props.masterUsername,
-      );
-    }
+  if (!Token.isUnresolved(v.masterUsername) && !/^[A-Za-z][A-Za-z0-9_]{0,15}$/.test(v.masterUsername)) {
+    check.fail(
+      'masterUsername',
+      'must be 1 to 16 letters, digits or underscores, starting with a letter',
+      v.masterUsername,
+    );
   }
-  if (props.databaseName !== undefined && !Token.isUnresolved(props.databaseName)) {
+  if (v.databaseName !== undefined && !Token.isUnresolved(v.databaseName)) {
     const max = v.flavour === 'postgres' ? 63 : 64;
-    if (!new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${max - 1}}$`).test(props.databaseName)) {
+    if (!new RegExp(`^[A-Za-z][A-Za-z0-9_]{0,${max - 1}}$`).test(v.databaseName)) {
       check.fail(
         'databaseName',
         `must be 1 to ${max} letters, digits or underscores, starting with a letter`,
-        props.databaseName,
+        v.databaseName,
       );
     }
+  }
+  checkSubnets(check, v.vpc, v.vpcSubnets);
+  if (!v.rotationThroughNat) {
+    checkRotationThroughEndpoint(check, v.vpc, v.secretsManagerEndpoint);
   }
   check.throwIfInvalid();
 }
@@ -847,8 +888,11 @@ function validate(props: DetachableDatabaseProps, v: Resolved): void {
  * support and DNS host names. Checked where the construct can see them (a VPC or endpoint defined
  * in this app); an imported VPC or endpoint must meet them as documented.
  */
-function validateRotationThroughEndpoint(vpc: ec2.IVpc, endpoint?: ec2.IInterfaceVpcEndpoint): void {
-  const check = new PropsValidator('DetachableDatabase');
+function checkRotationThroughEndpoint(
+  check: PropsValidator,
+  vpc: ec2.IVpc,
+  endpoint: ec2.IInterfaceVpcEndpoint | undefined,
+): void {
   const cfnVpc = vpc instanceof ec2.Vpc ? (vpc.node.defaultChild as ec2.CfnVPC) : undefined;
   if (cfnVpc && (cfnVpc.enableDnsHostnames === false || cfnVpc.enableDnsSupport === false)) {
     check.fail(
@@ -866,21 +910,20 @@ function validateRotationThroughEndpoint(vpc: ec2.IVpc, endpoint?: ec2.IInterfac
       'an endpoint with privateDnsEnabled: false',
     );
   }
-  check.throwIfInvalid();
 }
 
-function validateSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection): void {
-  const check = new PropsValidator('DetachableDatabase');
-  let subnets: ec2.ISubnet[] = [];
+function checkSubnets(check: PropsValidator, vpc: ec2.IVpc, selection: ec2.SubnetSelection): void {
+  let subnets: ec2.ISubnet[];
   try {
     subnets = vpc.selectSubnets(selection).subnets;
   } catch (e) {
+    // Nothing was selected, so there is nothing more to check of the selection.
     check.fail(
       'vpcSubnets',
       'must select private or isolated subnets of vpc',
       `a selection that fails: ${(e as Error).message}`,
     );
-    check.throwIfInvalid();
+    return;
   }
   const publicIds = new Set(vpc.publicSubnets.map((s) => s.subnetId));
   const publicSelected = subnets.filter((s) => publicIds.has(s.subnetId));
@@ -899,5 +942,4 @@ function validateSubnets(vpc: ec2.IVpc, selection: ec2.SubnetSelection): void {
       `${zones.size} zone(s)`,
     );
   }
-  check.throwIfInvalid();
 }

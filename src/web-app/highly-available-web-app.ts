@@ -3,7 +3,6 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
@@ -12,6 +11,7 @@ import { acknowledge } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+import { createFlowLoggedVpc } from '../common/vpc';
 
 /**
  * Properties for a {@link HighlyAvailableWebApp}.
@@ -241,28 +241,17 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
   constructor(scope: Construct, id: string, props: HighlyAvailableWebAppProps = {}) {
     super(scope, id);
 
-    const maxAzs = props.maxAzs ?? 2;
-    const natGateways = props.natGateways ?? maxAzs;
-    const minCapacity = props.minCapacity ?? 2;
-    const maxCapacity = props.maxCapacity ?? 4;
-    const appPort = props.appPort ?? 80;
-    const healthCheckPath = props.healthCheckPath ?? '/';
-    const healthCheckInterval = props.healthCheckInterval ?? Duration.seconds(10);
-    const instanceReadyTimeout = props.instanceReadyTimeout ?? Duration.minutes(15);
-    validate(props, {
-      maxAzs,
-      natGateways,
-      minCapacity,
-      maxCapacity,
-      appPort,
-      healthCheckPath,
-      healthCheckInterval,
-      instanceReadyTimeout,
-      region: Stack.of(this).region,
-    });
+    const resolved = resolveProps(this, props);
+    validate(props, resolved);
 
-    this.vpc = props.vpc ?? this.createVpc(maxAzs, natGateways);
-    validateVpc(this.vpc, props.vpc !== undefined);
+    this.vpc =
+      resolved.vpc ??
+      createFlowLoggedVpc(this, 'Vpc', {
+        maxAzs: resolved.maxAzs,
+        natGateways: resolved.natGateways,
+        privateSubnets: true,
+        flowLogsId: 'FlowLogs',
+      });
 
     // Security groups: internet -> load balancer (listener ports) -> app (app port) -> whatever the app is allowed to reach.
     this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
@@ -283,24 +272,23 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     );
     this.loadBalancerSecurityGroup.connections.allowTo(
       this.appSecurityGroup,
-      ec2.Port.tcp(appPort),
+      ec2.Port.tcp(resolved.appPort),
       'Load balancer to the application port',
     );
     this.connections = new ec2.Connections({
       securityGroups: [this.appSecurityGroup],
-      defaultPort: ec2.Port.tcp(appPort),
+      defaultPort: ec2.Port.tcp(resolved.appPort),
     });
 
-    const userData = props.userData ?? ec2.UserData.forLinux();
     const instanceRole = createSessionManagerRole(
       this,
       'InstanceRole',
       'Application instances: Systems Manager access, and signalling CloudFormation once healthy',
     );
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
-      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
-      userData,
+      instanceType: resolved.instanceType,
+      machineImage: resolved.machineImage,
+      userData: resolved.userData,
       role: instanceRole,
       securityGroup: this.appSecurityGroup,
       requireImdsv2: true,
@@ -308,14 +296,14 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       detailedMonitoring: true,
       blockDevices: [
         {
-          deviceName: props.rootDeviceName ?? '/dev/xvda',
+          deviceName: resolved.rootDeviceName,
           volume: ec2.BlockDeviceVolume.ebs(8, { encrypted: true, volumeType: ec2.EbsDeviceVolumeType.GP3 }),
         },
       ],
     });
 
     this.notificationTopic =
-      props.notificationTopic ??
+      resolved.notificationTopic ??
       createEncryptedTopic(this, 'ScalingNotifications', {
         purpose: 'Auto Scaling notifications',
         serviceLinkedPublishers: [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }],
@@ -325,16 +313,16 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       vpc: this.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       launchTemplate: this.launchTemplate,
-      minCapacity,
-      maxCapacity,
-      desiredCapacity: props.desiredCapacity,
+      minCapacity: resolved.minCapacity,
+      maxCapacity: resolved.maxCapacity,
+      desiredCapacity: resolved.desiredCapacity,
       healthChecks: autoscaling.HealthChecks.withAdditionalChecks({
         additionalTypes: [autoscaling.AdditionalHealthCheckType.ELB],
-        gracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+        gracePeriod: resolved.healthCheckGracePeriod,
       }),
       // Creation waits for every instance it launches to turn healthy in the load balancer (each
       // signals once it has; see addReadinessSignal).
-      signals: autoscaling.Signals.waitForAll({ timeout: instanceReadyTimeout }),
+      signals: autoscaling.Signals.waitForAll({ timeout: resolved.instanceReadyTimeout }),
       // A new launch template version replaces the instances one at a time, keeping the rest in
       // service; each replacement must signal that it is healthy within the timeout, or the update
       // fails and rolls back. Health checks and the replacement of unhealthy instances keep running
@@ -342,9 +330,9 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       // an old instance that fails meanwhile is still replaced.
       updatePolicy: autoscaling.UpdatePolicy.rollingUpdate({
         maxBatchSize: 1,
-        minInstancesInService: minInstancesInService(minCapacity, maxCapacity),
+        minInstancesInService: minInstancesInService(resolved.minCapacity, resolved.maxCapacity),
         waitOnResourceSignals: true,
-        pauseTime: instanceReadyTimeout,
+        pauseTime: resolved.instanceReadyTimeout,
         suspendProcesses: [
           autoscaling.ScalingProcess.AZ_REBALANCE,
           autoscaling.ScalingProcess.ALARM_NOTIFICATION,
@@ -356,9 +344,13 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     });
     // A fixed-size group (minCapacity = maxCapacity) has nothing to scale: target tracking on it
     // could never act (cfn-lint E3712 refuses it), so it gets none.
-    if (Token.isUnresolved(minCapacity) || Token.isUnresolved(maxCapacity) || minCapacity < maxCapacity) {
+    if (
+      Token.isUnresolved(resolved.minCapacity) ||
+      Token.isUnresolved(resolved.maxCapacity) ||
+      resolved.minCapacity < resolved.maxCapacity
+    ) {
       this.autoScalingGroup.scaleOnCpuUtilization('CpuTargetTracking', {
-        targetUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
+        targetUtilizationPercent: resolved.targetCpuUtilizationPercent,
       });
     }
 
@@ -369,39 +361,39 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       securityGroup: this.loadBalancerSecurityGroup,
       dropInvalidHeaderFields: true,
     });
-    const accessLogsBucket = props.accessLogsBucket ?? this.createAccessLogsBucket();
+    const accessLogsBucket = resolved.accessLogsBucket ?? this.createAccessLogsBucket();
     this.loadBalancer.logAccessLogs(accessLogsBucket);
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: this.vpc,
-      port: appPort,
+      port: resolved.appPort,
       protocol: elbv2.ApplicationProtocol.HTTP,
       targetType: elbv2.TargetType.INSTANCE,
       targets: [this.autoScalingGroup],
       healthCheck: {
-        path: healthCheckPath,
-        interval: healthCheckInterval,
-        timeout: healthCheckTimeout(healthCheckInterval),
-        healthyThresholdCount: props.healthyThresholdCount ?? 2,
-        unhealthyThresholdCount: props.healthyThresholdCount ?? 2,
+        path: resolved.healthCheckPath,
+        interval: resolved.healthCheckInterval,
+        timeout: healthCheckTimeout(resolved.healthCheckInterval),
+        healthyThresholdCount: resolved.healthyThresholdCount,
+        unhealthyThresholdCount: resolved.healthyThresholdCount,
         healthyHttpCodes: '200-399',
       },
     });
 
     addReadinessSignal(this, {
-      userData,
+      userData: resolved.userData,
       role: instanceRole,
       autoScalingGroup: this.autoScalingGroup,
       targetGroup: this.targetGroup,
-      port: appPort,
-      timeout: instanceReadyTimeout,
+      port: resolved.appPort,
+      timeout: resolved.instanceReadyTimeout,
     });
 
-    if (props.certificate) {
+    if (resolved.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
-        certificates: [props.certificate],
+        certificates: [resolved.certificate],
         sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
         defaultTargetGroups: [this.targetGroup],
         open: true,
@@ -433,28 +425,6 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     });
   }
 
-  private createVpc(maxAzs: number, natGateways: number): ec2.Vpc {
-    const flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
-      retention: logs.RetentionDays.ONE_YEAR,
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    return new ec2.Vpc(this, 'Vpc', {
-      maxAzs,
-      natGateways,
-      subnetConfiguration: [
-        { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-        { name: 'Private', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-      ],
-      restrictDefaultSecurityGroup: true,
-      flowLogs: {
-        All: {
-          destination: ec2.FlowLogDestination.toCloudWatchLogs(flowLogGroup),
-          trafficType: ec2.FlowLogTrafficType.ALL,
-        },
-      },
-    });
-  }
-
   private createAccessLogsBucket(): s3.Bucket {
     const bucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
@@ -474,21 +444,77 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
   }
 }
 
-interface Resolved {
+/**
+ * The props of a {@link HighlyAvailableWebApp} with every default applied: the constructor builds
+ * from these alone. Defaults that are resources (the VPC, the access-logs bucket, the topic) stay
+ * unset here and are created where the constructor needs them, so the template keeps its order.
+ */
+interface ResolvedHighlyAvailableWebAppProps {
+  /** The given VPC; unset when the construct creates one. */
+  readonly vpc?: ec2.IVpc;
+  /** Of the new VPC (unused with `vpc`). */
   readonly maxAzs: number;
+  /** Of the new VPC (unused with `vpc`). */
   readonly natGateways: number;
+  readonly instanceType: ec2.InstanceType;
+  readonly machineImage: ec2.IMachineImage;
+  readonly rootDeviceName: string;
+  readonly userData: ec2.UserData;
   readonly minCapacity: number;
   readonly maxCapacity: number;
+  /** Unset lets scaling own the group's size. */
+  readonly desiredCapacity?: number;
   readonly appPort: number;
   readonly healthCheckPath: string;
+  readonly healthyThresholdCount: number;
   readonly healthCheckInterval: Duration;
+  readonly healthCheckGracePeriod: Duration;
   readonly instanceReadyTimeout: Duration;
+  /** Unset serves HTTP only. */
+  readonly certificate?: acm.ICertificate;
+  readonly targetCpuUtilizationPercent: number;
+  /** The given bucket; unset when the construct creates one. */
+  readonly accessLogsBucket?: s3.IBucket;
+  /** The given topic; unset when the construct creates one. */
+  readonly notificationTopic?: sns.ITopic;
+  /** The region of the stack (a token in an environment-agnostic stack). */
   readonly region: string;
 }
 
-function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
+function resolveProps(scope: Construct, props: HighlyAvailableWebAppProps): ResolvedHighlyAvailableWebAppProps {
+  const maxAzs = props.maxAzs ?? 2;
+  return {
+    vpc: props.vpc,
+    maxAzs,
+    natGateways: props.natGateways ?? maxAzs,
+    instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+    machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+    rootDeviceName: props.rootDeviceName ?? '/dev/xvda',
+    userData: props.userData ?? ec2.UserData.forLinux(),
+    minCapacity: props.minCapacity ?? 2,
+    maxCapacity: props.maxCapacity ?? 4,
+    desiredCapacity: props.desiredCapacity,
+    appPort: props.appPort ?? 80,
+    healthCheckPath: props.healthCheckPath ?? '/',
+    healthyThresholdCount: props.healthyThresholdCount ?? 2,
+    healthCheckInterval: props.healthCheckInterval ?? Duration.seconds(10),
+    healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
+    instanceReadyTimeout: props.instanceReadyTimeout ?? Duration.minutes(15),
+    certificate: props.certificate,
+    targetCpuUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
+    accessLogsBucket: props.accessLogsBucket,
+    notificationTopic: props.notificationTopic,
+    region: Stack.of(scope).region,
+  };
+}
+
+/**
+ * Every check of the props, the given VPC included, reported in one error. `props` is read only
+ * to tell whether `maxAzs` and `natGateways` were set at all; every value checked is settled.
+ */
+function validate(props: HighlyAvailableWebAppProps, v: ResolvedHighlyAvailableWebAppProps): void {
   const check = new PropsValidator('HighlyAvailableWebApp');
-  if (props.vpc === undefined) {
+  if (v.vpc === undefined) {
     check.integerInRange('maxAzs', v.maxAzs, 2, 16);
     if (!Token.isUnresolved(v.natGateways) && v.natGateways < 1) {
       check.fail(
@@ -506,27 +532,44 @@ function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
     if (props.natGateways !== undefined) {
       check.fail('natGateways', 'is only used for a new VPC; it must not be set with vpc', props.natGateways);
     }
+    const zonesOf = (subnets: ec2.ISubnet[]) => new Set(subnets.map((s) => s.availabilityZone)).size;
+    const publicZones = zonesOf(v.vpc.publicSubnets);
+    const privateZones = zonesOf(v.vpc.privateSubnets);
+    if (publicZones < 2) {
+      check.fail(
+        'vpc',
+        'must have public subnets in at least 2 Availability Zones (for the load balancer)',
+        `${publicZones} zone(s)`,
+      );
+    }
+    if (privateZones < 2) {
+      check.fail(
+        'vpc',
+        'must have private subnets with egress in at least 2 Availability Zones (for the instances)',
+        `${privateZones} zone(s)`,
+      );
+    }
   }
   check.integerInRange('minCapacity', v.minCapacity, 0, 10_000);
   check.integerInRange('maxCapacity', v.maxCapacity, 1, 10_000);
-  check.integerInRange('desiredCapacity', props.desiredCapacity, 0, 10_000);
+  check.integerInRange('desiredCapacity', v.desiredCapacity, 0, 10_000);
   check.ordered('minCapacity', v.minCapacity, 'maxCapacity', v.maxCapacity);
-  check.ordered('minCapacity', v.minCapacity, 'desiredCapacity', props.desiredCapacity);
-  check.ordered('desiredCapacity', props.desiredCapacity, 'maxCapacity', v.maxCapacity);
+  check.ordered('minCapacity', v.minCapacity, 'desiredCapacity', v.desiredCapacity);
+  check.ordered('desiredCapacity', v.desiredCapacity, 'maxCapacity', v.maxCapacity);
   check.port('appPort', v.appPort);
-  check.integerInRange('healthyThresholdCount', props.healthyThresholdCount, 2, 10);
+  check.integerInRange('healthyThresholdCount', v.healthyThresholdCount, 2, 10);
   check.secondsInRange('healthCheckInterval', v.healthCheckInterval, 5, 300);
-  check.secondsInRange('healthCheckGracePeriod', props.healthCheckGracePeriod, 0, 7200);
+  check.secondsInRange('healthCheckGracePeriod', v.healthCheckGracePeriod, 0, 7200);
   // The rolling update's PauseTime, which waits for each batch's signals, is at most one hour.
   check.secondsInRange('instanceReadyTimeout', v.instanceReadyTimeout, 60, 3600);
-  if (props.userData?.render().startsWith('<powershell>')) {
+  if (v.userData.render().startsWith('<powershell>')) {
     check.fail(
       'userData',
       'must be Linux user data: the instances signal CloudFormation once healthy with a bash script appended to it',
       'Windows (PowerShell) user data',
     );
   }
-  check.numberInRange('targetCpuUtilizationPercent', props.targetCpuUtilizationPercent, 1, 100);
+  check.numberInRange('targetCpuUtilizationPercent', v.targetCpuUtilizationPercent, 1, 100);
   if (
     !Token.isUnresolved(v.healthCheckPath) &&
     (!v.healthCheckPath.startsWith('/') || v.healthCheckPath.length > 1024)
@@ -539,29 +582,6 @@ function validate(props: HighlyAvailableWebAppProps, v: Resolved): void {
       'env.region of the stack',
       "must be a concrete region (new Stack(app, 'Web', { env: { region: 'eu-west-1' } })) so the load balancer can be granted access-log delivery",
       'an environment-agnostic stack',
-    );
-  }
-  check.throwIfInvalid();
-}
-
-function validateVpc(vpc: ec2.IVpc, given: boolean): void {
-  if (!given) return;
-  const check = new PropsValidator('HighlyAvailableWebApp');
-  const zonesOf = (subnets: ec2.ISubnet[]) => new Set(subnets.map((s) => s.availabilityZone)).size;
-  const publicZones = zonesOf(vpc.publicSubnets);
-  const privateZones = zonesOf(vpc.privateSubnets);
-  if (publicZones < 2) {
-    check.fail(
-      'vpc',
-      'must have public subnets in at least 2 Availability Zones (for the load balancer)',
-      `${publicZones} zone(s)`,
-    );
-  }
-  if (privateZones < 2) {
-    check.fail(
-      'vpc',
-      'must have private subnets with egress in at least 2 Availability Zones (for the instances)',
-      `${privateZones} zone(s)`,
     );
   }
   check.throwIfInvalid();

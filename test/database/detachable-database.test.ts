@@ -809,6 +809,28 @@ describe('DetachableDatabase validation', () => {
     );
   });
 
+  test('reports the problems of the VPC, its subnets and the other props in one error', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'Vpc', {
+      maxAzs: 2,
+      natGateways: 0,
+      enableDnsHostnames: false,
+      subnetConfiguration: [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }],
+    });
+    let message = '';
+    try {
+      new DetachableDatabase(stack, 'Db', { vpc, vpcSubnets: { subnets: [vpc.isolatedSubnets[0]] }, port: 80 });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'Invalid DetachableDatabase props:',
+      '  - port must be a whole number from 1150 to 65535, received 80',
+      "  - vpcSubnets must span at least 2 Availability Zones (an RDS subnet group requires it), received '1 zone(s)'",
+      "  - vpc must have enableDnsSupport and enableDnsHostnames on when it has no private subnets with egress: the secret rotation function reaches Secrets Manager through an interface endpoint with private DNS, received 'enableDnsSupport: true, enableDnsHostnames: false'",
+    ]);
+  });
+
   test('skips values that are tokens', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const vpc = newVpc(stack);

@@ -636,6 +636,24 @@ describe('HighlyAvailableWebApp validation', () => {
     );
   });
 
+  test('reports the problems of a given VPC and of the other props in one error', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = new ec2.Vpc(stack, 'OneAz', { maxAzs: 1 });
+    let message = '';
+    try {
+      new HighlyAvailableWebApp(stack, 'Web', { vpc, natGateways: 1, appPort: 0 });
+    } catch (e) {
+      message = (e as Error).message;
+    }
+    expect(message.split('\n')).toEqual([
+      'Invalid HighlyAvailableWebApp props:',
+      '  - natGateways is only used for a new VPC; it must not be set with vpc, received 1',
+      "  - vpc must have public subnets in at least 2 Availability Zones (for the load balancer), received '1 zone(s)'",
+      "  - vpc must have private subnets with egress in at least 2 Availability Zones (for the instances), received '1 zone(s)'",
+      '  - appPort must be a whole number from 1 to 65535, received 0',
+    ]);
+  });
+
   test('refuses an environment-agnostic stack, naming the region', () => {
     const stack = new Stack(new App(), 'Stack');
     expect(() => new HighlyAvailableWebApp(stack, 'Web')).toThrow(/env.region of the stack must be a concrete region/);
