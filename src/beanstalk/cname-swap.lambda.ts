@@ -12,7 +12,7 @@
  * Properties: ApplicationName, LiveEnvironmentName, IdleEnvironmentName, PollIntervalSeconds
  * (optional, default 15). Attributes: LiveCname, IdleCname, Swapped ("true"/"false").
  *
- * Imports only the AWS SDK v3 and its own helpers.
+ * Imports only the AWS SDK v3, its own helpers and the contract it shares with the construct.
  */
 import {
   DescribeEnvironmentsCommand,
@@ -20,7 +20,14 @@ import {
   EnvironmentDescription,
   SwapEnvironmentCNAMEsCommand,
 } from '@aws-sdk/client-elastic-beanstalk';
-import { CustomResourceEvent, CustomResourceResult, HandlerContext, requiredString, respond } from './cfn-response';
+import { CnameSwapAttributes, CnameSwapProperties, DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS } from './contract';
+import {
+  CustomResourceEvent,
+  CustomResourceResult,
+  HandlerContext,
+  requiredString,
+  respond,
+} from '../common/cfn-response';
 
 const client = new ElasticBeanstalkClient({});
 
@@ -38,11 +45,13 @@ export interface WaitOptions {
 }
 
 export async function handler(event: CustomResourceEvent, context: HandlerContext): Promise<void> {
-  const interval = Number(event.ResourceProperties.PollIntervalSeconds ?? 15);
+  const properties = event.ResourceProperties as Partial<CnameSwapProperties>;
+  const interval = Number(properties.PollIntervalSeconds ?? DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS);
   await respond(event, context, () =>
     onEvent(event, client, {
       deadline: Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
-      pollIntervalMs: (Number.isFinite(interval) && interval > 0 ? interval : 15) * 1000,
+      pollIntervalMs:
+        (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS) * 1000,
       now: () => Date.now(),
       sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     }),
@@ -58,9 +67,10 @@ export async function onEvent(
     // The environments belong to the stack; leaving the CNAMEs where they are is the safe choice.
     return { physicalResourceId: event.PhysicalResourceId ?? event.LogicalResourceId };
   }
-  const applicationName = requiredString(event, 'ApplicationName');
-  const live = requiredString(event, 'LiveEnvironmentName');
-  const idle = requiredString(event, 'IdleEnvironmentName');
+  const required = (name: keyof CnameSwapProperties) => requiredString(event, name);
+  const applicationName = required('ApplicationName');
+  const live = required('LiveEnvironmentName');
+  const idle = required('IdleEnvironmentName');
 
   let envs = await waitUntilReady(eb, applicationName, [live, idle], wait);
   for (const name of [live, idle]) {
@@ -92,10 +102,8 @@ export async function onEvent(
   } else {
     log('live environment already holds the live CNAME', { applicationName, live, liveCname });
   }
-  return {
-    physicalResourceId: liveCname,
-    data: { LiveCname: liveCname, IdleCname: cnameOf(envs[idle]), Swapped: String(swapped) },
-  };
+  const data: CnameSwapAttributes = { LiveCname: liveCname, IdleCname: cnameOf(envs[idle]), Swapped: String(swapped) };
+  return { physicalResourceId: liveCname, data: { ...data } };
 }
 
 /**

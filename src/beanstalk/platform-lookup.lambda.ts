@@ -8,15 +8,22 @@
  * (optional: "WebServer/Standard" or "Worker/SQS/HTTP").
  * Attributes: PlatformArn, PlatformVersion.
  *
- * Imports only the AWS SDK v3 and its own helpers.
+ * Imports only the AWS SDK v3, its own helpers and the contract it shares with the construct.
  */
 import {
   ElasticBeanstalkClient,
-  ListPlatformVersionsCommand,
+  paginateListPlatformVersions,
   PlatformFilter,
   PlatformSummary,
 } from '@aws-sdk/client-elastic-beanstalk';
-import { CustomResourceEvent, CustomResourceResult, HandlerContext, requiredString, respond } from './cfn-response';
+import { PlatformLookupAttributes, PlatformLookupProperties } from './contract';
+import {
+  CustomResourceEvent,
+  CustomResourceResult,
+  HandlerContext,
+  requiredString,
+  respond,
+} from '../common/cfn-response';
 
 const client = new ElasticBeanstalkClient({});
 
@@ -29,14 +36,16 @@ export async function onEvent(event: CustomResourceEvent, eb: ElasticBeanstalkCl
   if (event.RequestType === 'Delete') {
     return { physicalResourceId: event.PhysicalResourceId ?? event.LogicalResourceId };
   }
-  const branchName = requiredString(event, 'BranchName');
-  const tier = event.ResourceProperties.SupportedTier;
+  const properties = event.ResourceProperties as Partial<PlatformLookupProperties>;
+  const branchName = requiredString(event, 'BranchName' satisfies keyof PlatformLookupProperties);
+  const tier: unknown = properties.SupportedTier;
   const platform = await latestRecommended(eb, branchName, typeof tier === 'string' && tier !== '' ? tier : undefined);
   console.log(JSON.stringify({ level: 'info', branchName, platformArn: platform.PlatformArn }));
-  return {
-    physicalResourceId: platform.PlatformArn!,
-    data: { PlatformArn: platform.PlatformArn!, PlatformVersion: platform.PlatformVersion ?? '' },
+  const data: PlatformLookupAttributes = {
+    PlatformArn: platform.PlatformArn!,
+    PlatformVersion: platform.PlatformVersion ?? '',
   };
+  return { physicalResourceId: platform.PlatformArn!, data: { ...data } };
 }
 
 /** The newest recommended, ready platform version of the branch; throws when there is none. */
@@ -52,9 +61,7 @@ export async function latestRecommended(
   if (supportedTier) filters.push({ Type: 'SupportedTier', Operator: '=', Values: [supportedTier] });
 
   const candidates: PlatformSummary[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await eb.send(new ListPlatformVersionsCommand({ Filters: filters, NextToken: nextToken }));
+  for await (const page of paginateListPlatformVersions({ client: eb }, { Filters: filters })) {
     candidates.push(
       ...(page.PlatformSummaryList ?? []).filter(
         (p) =>
@@ -63,8 +70,7 @@ export async function latestRecommended(
           (p.PlatformLifecycleState === undefined || p.PlatformLifecycleState === 'recommended'),
       ),
     );
-    nextToken = page.NextToken;
-  } while (nextToken);
+  }
 
   if (candidates.length === 0) {
     const tierText = supportedTier ? ` supporting tier '${supportedTier}'` : '';

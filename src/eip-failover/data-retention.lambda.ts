@@ -32,7 +32,11 @@
  * re-checked before a volume is deleted, and safe to run twice or concurrently: a resource already
  * gone counts as deleted, one in use again is kept.
  *
- * Imports only the AWS SDK v3 (provided by the Lambda runtime) and nothing from aws-cdk-lib.
+ * The rules are decided in decisions.ts (planRetention), from the listing; this function lists,
+ * asks, and carries the verdicts out.
+ *
+ * Imports only the AWS SDK v3 (provided by the Lambda runtime), its retry strategy (bundled), its own
+ * helpers and the contract it shares with the construct, and nothing from aws-cdk-lib.
  */
 import {
   CreateSnapshotCommand,
@@ -40,20 +44,19 @@ import {
   DeleteVolumeCommand,
   DescribeVolumesCommand,
   EC2Client,
-  Snapshot,
   Volume,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
-  isoTime,
-  listGroupSnapshots,
-  listGroupVolumes,
-  newestServed,
-  restorePoint,
-  snapshotDescription,
-  tagValue,
-} from './data-lineage';
-import { errorText, withRetries } from './handler-support';
+  ATTACHED_AT_TAG,
+  DATA_VOLUME_TAG,
+  DataRetentionEnvironment,
+  RETIRED_SNAPSHOT,
+  SNAPSHOT_REASON_TAG,
+} from './contract';
+import { listGroupSnapshots, listGroupVolumes, snapshotDescription } from './data-lineage';
+import { lastUseOf, planRetention, tagValue } from './decisions';
+import { environment, errorText, numberFrom, retryingClientConfig } from './handler-support';
 
 /** What the function did and why it kept the rest, returned for logs and tests. */
 export interface RetentionResult {
@@ -67,39 +70,27 @@ export interface RetentionResult {
   readonly errors: string[];
 }
 
+/** The environment the construct sets (DataRetentionEnvironment), read. */
 interface Config {
   readonly groupName: string;
-  readonly groupTag: string;
-  readonly attachedAtTag: string;
-  readonly reasonTag: string;
   readonly retentionMs: number;
   readonly graceMs: number;
   readonly topicArn?: string;
-  readonly retryBaseDelayMs: number;
-  readonly maxRetries: number;
 }
 
-/** Reasons of snapshots taken while their volume was attached to nothing: they hold all its data. */
-const WHOLE_VOLUME_REASONS = ['detached', 'retired'];
-
-const ec2 = new EC2Client({ maxAttempts: 1 });
-const sns = new SNSClient({ maxAttempts: 1 });
+// The SDK retries throttling and transient errors (see retryingClientConfig).
+const ec2 = new EC2Client(retryingClientConfig());
+const sns = new SNSClient(retryingClientConfig());
 
 function config(): Config {
-  const env = process.env;
+  const env = environment<DataRetentionEnvironment>();
   const hours = Number(env.RETENTION_HOURS);
   if (!env.GROUP_NAME || !(hours > 0)) throw new Error('GROUP_NAME and RETENTION_HOURS must be set');
-  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
   return {
     groupName: env.GROUP_NAME,
-    groupTag: env.DATA_VOLUME_TAG ?? 'cdk-ha-patterns:data-volume',
-    attachedAtTag: env.ATTACHED_AT_TAG ?? 'cdk-ha-patterns:attached-at',
-    reasonTag: env.SNAPSHOT_REASON_TAG ?? 'cdk-ha-patterns:snapshot-reason',
     retentionMs: hours * 3_600_000,
-    graceMs: num('GRACE_MINUTES', 60) * 60_000,
+    graceMs: numberFrom(env.GRACE_MINUTES, 60) * 60_000,
     topicArn: env.TOPIC_ARN || undefined,
-    retryBaseDelayMs: num('RETRY_BASE_DELAY_MS', 200),
-    maxRetries: num('MAX_RETRIES', 6),
   };
 }
 
@@ -113,16 +104,17 @@ export async function handler(): Promise<RetentionResult> {
     kept: {},
     errors: [],
   };
-  const volumes = await listGroupVolumes(ec2, cfg, cfg);
-  const snapshots = await listGroupSnapshots(ec2, cfg, cfg);
-  const served = newestServed(volumes, cfg.attachedAtTag);
-  if (served?.State === 'in-use') {
-    await retireVolumes(cfg, volumes, snapshots, now, result);
-    await expireSnapshots(cfg, volumes, snapshots, now, result);
-  } else {
-    // Between instances, or while launches keep failing: nothing is deleted until a replacement is in place.
-    const why = `the volume the group serves from (${served?.VolumeId ?? 'none'}) is not attached: nothing is deleted until it is`;
-    for (const id of [...volumes.map((v) => v.VolumeId), ...snapshots.map((s) => s.SnapshotId)]) result.kept[id!] = why;
+  const volumes = await listGroupVolumes(ec2, cfg.groupName);
+  const snapshots = await listGroupSnapshots(ec2, cfg.groupName);
+  const plan = planRetention({ volumes, snapshots, now, retentionMs: cfg.retentionMs, graceMs: cfg.graceMs });
+  for (const verdict of plan.volumes) {
+    if (verdict.kind === 'keep') result.kept[verdict.volumeId] = verdict.why;
+    else if (verdict.kind === 'snapshot') await snapshotBeforeDeletion(cfg, verdict.volume, result);
+    else await deleteVolume(cfg, verdict.volume, verdict.lastUse, verdict.snapshotId, result);
+  }
+  for (const verdict of plan.snapshots) {
+    if (verdict.kind === 'keep') result.kept[verdict.snapshotId] = verdict.why;
+    else await deleteSnapshot(verdict.snapshotId, result);
   }
   await report(cfg, result);
   console.log(JSON.stringify({ message: 'data retention', group: cfg.groupName, ...result }));
@@ -136,71 +128,23 @@ export async function handler(): Promise<RetentionResult> {
 // ---------------------------------------------------------------------------------------------
 // Volumes
 
-async function retireVolumes(
-  cfg: Config,
-  volumes: Volume[],
-  snapshots: Snapshot[],
-  now: number,
-  result: RetentionResult,
-): Promise<void> {
-  const graceStart = isoTime(new Date(now - cfg.graceMs));
-  for (const volume of volumes) {
-    const volumeId = volume.VolumeId!;
-    const keep = (why: string) => (result.kept[volumeId] = why);
-    // The volume that serves is in use (the run stops otherwise), so it is kept here too.
-    if (volume.State !== 'available') {
-      keep(`${volume.State}, not available`);
-      continue;
-    }
-    const lastUse = lastUseOf(cfg, volume);
-    if (lastUse > graceStart) {
-      keep('created or put into service within the grace period');
-      continue;
-    }
-    const covers = snapshots.filter(
-      (s) =>
-        s.VolumeId === volumeId &&
-        WHOLE_VOLUME_REASONS.includes(tagValue(s.Tags, cfg.reasonTag) ?? '') &&
-        isoTime(s.StartTime) > lastUse &&
-        s.State !== 'error',
-    );
-    const cover = covers.find((s) => s.State === 'completed');
-    if (cover) {
-      await deleteVolume(cfg, volume, lastUse, cover.SnapshotId!, result);
-    } else if (covers.length > 0) {
-      keep(`its snapshot ${covers[0].SnapshotId} is still being taken`);
-    } else {
-      await snapshotBeforeDeletion(cfg, volume, result);
-    }
-  }
-}
-
-/** When the volume last went into service, or was created if it never did (ISO time). */
-function lastUseOf(cfg: Config, volume: Volume): string {
-  const created = isoTime(volume.CreateTime);
-  const servedAt = tagValue(volume.Tags, cfg.attachedAtTag) ?? '';
-  return servedAt > created ? servedAt : created;
-}
-
 async function snapshotBeforeDeletion(cfg: Config, volume: Volume, result: RetentionResult): Promise<void> {
   const volumeId = volume.VolumeId!;
   try {
     const tags = [
-      { Key: cfg.groupTag, Value: cfg.groupName },
-      { Key: cfg.reasonTag, Value: 'retired' },
+      { Key: DATA_VOLUME_TAG, Value: cfg.groupName },
+      { Key: SNAPSHOT_REASON_TAG, Value: RETIRED_SNAPSHOT },
     ];
-    const servedAt = tagValue(volume.Tags, cfg.attachedAtTag);
-    if (servedAt !== undefined) tags.push({ Key: cfg.attachedAtTag, Value: servedAt });
-    const out = await call(cfg, () =>
-      ec2.send(
-        new CreateSnapshotCommand({
-          VolumeId: volumeId,
-          Description: snapshotDescription(
-            `Data of ${cfg.groupName} left on ${volumeId}, taken before the volume is deleted`,
-          ),
-          TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
-        }),
-      ),
+    const servedAt = tagValue(volume.Tags, ATTACHED_AT_TAG);
+    if (servedAt !== undefined) tags.push({ Key: ATTACHED_AT_TAG, Value: servedAt });
+    const out = await ec2.send(
+      new CreateSnapshotCommand({
+        VolumeId: volumeId,
+        Description: snapshotDescription(
+          `Data of ${cfg.groupName} left on ${volumeId}, taken before the volume is deleted`,
+        ),
+        TagSpecifications: [{ ResourceType: 'snapshot', Tags: tags }],
+      }),
     );
     result.retiringSnapshots.push(out.SnapshotId!);
     result.kept[volumeId] = `snapshot ${out.SnapshotId} started: the volume is deleted once it completes`;
@@ -220,18 +164,18 @@ async function deleteVolume(
   const volumeId = listed.VolumeId!;
   try {
     // Look again right before deleting: a launch may have attached it since the listing.
-    const out = await call(cfg, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })));
+    const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] }));
     const volume = out.Volumes?.[0];
     if (
       volume?.State !== 'available' ||
       (volume.Attachments?.length ?? 0) > 0 ||
-      tagValue(volume.Tags, cfg.groupTag) !== cfg.groupName ||
-      lastUseOf(cfg, volume) !== lastUse
+      tagValue(volume.Tags, DATA_VOLUME_TAG) !== cfg.groupName ||
+      lastUseOf(volume) !== lastUse
     ) {
       result.kept[volumeId] = `changed since it was listed (${volume?.State ?? 'gone'}): looked at again next run`;
       return;
     }
-    await call(cfg, () => ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId })));
+    await ec2.send(new DeleteVolumeCommand({ VolumeId: volumeId }));
     result.deletedVolumes.push({ volumeId, snapshotId });
   } catch (e) {
     const name = (e as { name?: string }).name;
@@ -248,42 +192,9 @@ async function deleteVolume(
 // ---------------------------------------------------------------------------------------------
 // Snapshots
 
-async function expireSnapshots(
-  cfg: Config,
-  volumes: Volume[],
-  snapshots: Snapshot[],
-  now: number,
-  result: RetentionResult,
-): Promise<void> {
-  const restoreFrom = restorePoint(snapshots, cfg.attachedAtTag)?.SnapshotId;
-  const volumesById = new Map(volumes.map((v) => [v.VolumeId, v]));
-  const sources = new Set(volumes.filter((v) => v.State === 'creating').map((v) => v.SnapshotId));
-  for (const snapshot of snapshots) {
-    const snapshotId = snapshot.SnapshotId!;
-    const keep = (why: string) => (result.kept[snapshotId] = why);
-    const volume = volumesById.get(snapshot.VolumeId);
-    const reason = tagValue(snapshot.Tags, cfg.reasonTag);
-    if (snapshotId === restoreFrom) {
-      keep('the snapshot a launch in another zone would restore');
-    } else if (snapshot.State !== 'completed' && snapshot.State !== 'error') {
-      keep(`${snapshot.State}`);
-    } else if ((snapshot.StartTime?.getTime() ?? now) > now - cfg.retentionMs) {
-      keep('within the retention period');
-    } else if (volume && reason === 'periodic') {
-      keep('a periodic snapshot of an existing volume: Data Lifecycle Manager expires it');
-    } else if (volume && isoTime(snapshot.StartTime) > lastUseOf(cfg, volume)) {
-      keep(`taken since ${snapshot.VolumeId} last served: it holds that volume's current data`);
-    } else if (sources.has(snapshotId)) {
-      keep('a volume is being created from it');
-    } else {
-      await deleteSnapshot(cfg, snapshotId, result);
-    }
-  }
-}
-
-async function deleteSnapshot(cfg: Config, snapshotId: string, result: RetentionResult): Promise<void> {
+async function deleteSnapshot(snapshotId: string, result: RetentionResult): Promise<void> {
   try {
-    await call(cfg, () => ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId })));
+    await ec2.send(new DeleteSnapshotCommand({ SnapshotId: snapshotId }));
     result.deletedSnapshots.push(snapshotId);
   } catch (e) {
     const name = (e as { name?: string }).name;
@@ -311,14 +222,12 @@ async function report(cfg: Config, result: RetentionResult): Promise<void> {
     ...result.errors.map((e) => `Failed: ${e}`),
   ];
   try {
-    await call(cfg, () =>
-      sns.send(
-        new PublishCommand({
-          TopicArn: cfg.topicArn,
-          Subject: `${cfg.groupName}: data retention${result.errors.length > 0 ? ' failed' : ''}`.slice(0, 99),
-          Message: lines.join('\n'),
-        }),
-      ),
+    await sns.send(
+      new PublishCommand({
+        TopicArn: cfg.topicArn,
+        Subject: `${cfg.groupName}: data retention${result.errors.length > 0 ? ' failed' : ''}`.slice(0, 99),
+        Message: lines.join('\n'),
+      }),
     );
   } catch (e) {
     console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) }));
@@ -328,9 +237,4 @@ async function report(cfg: Config, result: RetentionResult): Promise<void> {
 function retentionText(cfg: Config): string {
   const hours = cfg.retentionMs / 3_600_000;
   return hours % 24 === 0 ? `${hours / 24} days` : `${hours} hours`;
-}
-
-/** Runs an AWS call within this function's retry budget (see withRetries). */
-function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
-  return withRetries(cfg, fn);
 }

@@ -15,7 +15,8 @@
  * role). An event about the instance that does not hold the EIP, or a duplicate delivered after the
  * EIP moved, costs one call (DescribeAddresses) and changes nothing.
  *
- * Imports only the AWS SDK v3 (provided by the Lambda runtime) and nothing from aws-cdk-lib.
+ * Imports only the AWS SDK v3 (provided by the Lambda runtime), its retry strategy (bundled), its own
+ * helpers and the contract it shares with the construct, and nothing from aws-cdk-lib.
  */
 import {
   AssociateAddressCommand,
@@ -29,7 +30,16 @@ import {
   StartInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
+import {
+  FAILED_STATES,
+  FailoverEnvironment,
+  FailoverRole,
+  PlacementResourceProperties,
+  PRIMARY_ROLE,
+  ROLE_TAG,
+  STANDBY_ROLE,
+} from './contract';
+import { emitFailoverMetric, environment, errorText, retryingClientConfig, sleep } from './handler-support';
 import {
   CustomResourceEvent,
   CustomResourceResponse,
@@ -38,20 +48,17 @@ import {
   requiredString,
   respond,
   ResponseSender,
-} from '../beanstalk/cfn-response';
+} from '../common/cfn-response';
 
-/** The environment the construct sets. */
+/** The environment the construct sets (FailoverEnvironment), read. */
 interface Config {
   readonly allocationId: string;
   readonly publicIp: string;
   readonly instanceIds: [string, string];
   readonly topicArn: string;
   readonly roleTagKey: string;
-  readonly metricNamespace: string;
   readonly waitTimeoutMs: number;
   readonly pollIntervalMs: number;
-  readonly retryBaseDelayMs: number;
-  readonly maxRetries: number;
 }
 
 /** An EventBridge EC2 state-change event. */
@@ -93,17 +100,16 @@ export interface FailoverResult {
 }
 
 /** States of an instance that cannot serve and will not come back without someone acting. */
-const DOWN_STATES = new Set(['stopping', 'stopped', 'shutting-down', 'terminated']);
+const DOWN_STATES = new Set(FAILED_STATES);
 /** States of an instance that is gone for good. */
 const GONE_STATES = new Set(['shutting-down', 'terminated']);
 
-// Retries are done here (throttling and 5xx, exponential backoff with full jitter) rather than
-// stacked on the SDK's own, so there is one retry budget to reason about.
-const ec2 = new EC2Client({ maxAttempts: 1 });
-const sns = new SNSClient({ maxAttempts: 1 });
+// The SDK retries throttling and transient errors (see retryingClientConfig): one retry budget per call.
+const ec2 = new EC2Client(retryingClientConfig());
+const sns = new SNSClient(retryingClientConfig());
 
 function config(): Config {
-  const env = process.env;
+  const env = environment<FailoverEnvironment>();
   const ids = (env.INSTANCE_IDS ?? '').split(',').filter((s) => s.length > 0);
   if (!env.ALLOCATION_ID || ids.length !== 2 || !env.TOPIC_ARN) {
     throw new Error('ALLOCATION_ID, INSTANCE_IDS (two, comma-separated) and TOPIC_ARN must be set');
@@ -113,12 +119,9 @@ function config(): Config {
     publicIp: env.PUBLIC_IP ?? '',
     instanceIds: [ids[0], ids[1]],
     topicArn: env.TOPIC_ARN,
-    roleTagKey: env.ROLE_TAG_KEY ?? 'FailoverRole',
-    metricNamespace: env.METRIC_NAMESPACE ?? 'CdkHaPatterns/ElasticIpFailover',
+    roleTagKey: env.ROLE_TAG_KEY ?? ROLE_TAG,
     waitTimeoutMs: Number(env.WAIT_TIMEOUT_SECONDS ?? '480') * 1000,
     pollIntervalMs: Number(env.POLL_INTERVAL_MS ?? '5000'),
-    retryBaseDelayMs: Number(env.RETRY_BASE_DELAY_MS ?? '200'),
-    maxRetries: Number(env.MAX_RETRIES ?? '6'),
   };
 }
 
@@ -154,9 +157,7 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
 
   // 1. Who holds the EIP now? Events about the other instance (the standby), and duplicates delivered
   //    after the EIP has already moved away from the subject, stop here.
-  const addresses = await call(cfg, () =>
-    ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] })),
-  );
+  const addresses = await ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] }));
   const holder = addresses.Addresses?.[0]?.InstanceId;
   if (holder !== undefined && holder !== subject.instanceId) {
     return log({
@@ -168,8 +169,8 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
   const target = cfg.instanceIds[0] === failed ? cfg.instanceIds[1] : cfg.instanceIds[0];
 
   // 2. The state and status checks of both instances, in one call.
-  const statuses = await call(cfg, () =>
-    ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [failed, target], IncludeAllInstances: true })),
+  const statuses = await ec2.send(
+    new DescribeInstanceStatusCommand({ InstanceIds: [failed, target], IncludeAllInstances: true }),
   );
   const failedStatus = statuses.InstanceStatuses?.find((s) => s.InstanceId === failed);
   const targetStatus = statuses.InstanceStatuses?.find((s) => s.InstanceId === target);
@@ -210,28 +211,22 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
       await waitForState(cfg, target, 'stopped', deadline);
     }
     if (targetState === 'stopping' || targetState === 'stopped') {
-      await call(cfg, () => ec2.send(new StartInstancesCommand({ InstanceIds: [target] })));
+      await ec2.send(new StartInstancesCommand({ InstanceIds: [target] }));
     }
     if (targetState !== 'running') {
       await waitForState(cfg, target, 'running', deadline);
     }
 
     // 5. Move the EIP; AllowReassociation takes it from the failed instance in the same call.
-    await call(cfg, () =>
-      ec2.send(
-        new AssociateAddressCommand({ AllocationId: cfg.allocationId, InstanceId: target, AllowReassociation: true }),
-      ),
+    await ec2.send(
+      new AssociateAddressCommand({ AllocationId: cfg.allocationId, InstanceId: target, AllowReassociation: true }),
     );
     const durationMs = Date.now() - started;
 
     // 6. Swap the role tags: the failed instance becomes the standby once it recovers.
     await Promise.all([
-      call(cfg, () =>
-        ec2.send(new CreateTagsCommand({ Resources: [target], Tags: [{ Key: cfg.roleTagKey, Value: 'primary' }] })),
-      ),
-      call(cfg, () =>
-        ec2.send(new CreateTagsCommand({ Resources: [failed], Tags: [{ Key: cfg.roleTagKey, Value: 'standby' }] })),
-      ),
+      ec2.send(new CreateTagsCommand({ Resources: [target], Tags: [{ Key: cfg.roleTagKey, Value: PRIMARY_ROLE }] })),
+      ec2.send(new CreateTagsCommand({ Resources: [failed], Tags: [{ Key: cfg.roleTagKey, Value: STANDBY_ROLE }] })),
     ]);
 
     emitMetric(cfg, durationMs, eventTime(event), target);
@@ -317,7 +312,7 @@ async function waitForState(
   deadline: number,
 ): Promise<void> {
   for (;;) {
-    const out = await call(cfg, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const state = out.Reservations?.[0]?.Instances?.[0]?.State?.Name ?? 'unknown';
     if (state === wanted) return;
     if (GONE_STATES.has(state)) throw new Error(`${instanceId} became ${state} while waiting for it to be ${wanted}`);
@@ -330,20 +325,12 @@ async function waitForState(
   }
 }
 
-/** Runs an AWS call within this function's retry budget (see withRetries). */
-function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
-  return withRetries(cfg, fn);
-}
-
 async function notify(cfg: Config, subject: string, message: string): Promise<void> {
-  await call(cfg, () =>
-    sns.send(new PublishCommand({ TopicArn: cfg.topicArn, Subject: subject.slice(0, 99), Message: message })),
-  );
+  await sns.send(new PublishCommand({ TopicArn: cfg.topicArn, Subject: subject.slice(0, 99), Message: message }));
 }
 
 function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undefined, target: string): void {
   emitFailoverMetric({
-    namespace: cfg.metricNamespace,
     allocationId: cfg.allocationId,
     newPrimary: target,
     durationMs,
@@ -386,6 +373,9 @@ function log(result: FailoverResult): FailoverResult {
 // itself), and fails, so the deployment rolls back with the old holder still in place, when no
 // instance of the new pair can take it. Duplicates and retries find the work done and do nothing
 // more than release the protection again.
+
+/** A property of the placement resource (PlacementResourceProperties). */
+type PlacementProperty = keyof PlacementResourceProperties;
 
 /** How long before the function's own timeout the placement gives up and answers FAILED. */
 const RESPONSE_MARGIN_MS = 20_000;
@@ -430,7 +420,7 @@ export interface PlacementPlan {
   /** Associate the Elastic IP with it (it does not hold it yet). */
   readonly associate: boolean;
   /** Role tags to write: only those that differ from the instance's current tag. */
-  readonly tags: { readonly instanceId: string; readonly role: 'primary' | 'standby' }[];
+  readonly tags: { readonly instanceId: string; readonly role: FailoverRole }[];
   /**
    * Instances that joined the pair (both on Create), whose termination protection is turned on
    * (when the construct keeps it on): the template creates instances unprotected, and a rollback
@@ -517,8 +507,8 @@ export function decidePlacement(
   const wait = !start && state !== 'running';
   const other = pair.find((id) => id !== target)!;
   const tags: PlacementPlan['tags'] = [];
-  if (view(target).role !== 'primary') tags.push({ instanceId: target, role: 'primary' });
-  if (other !== target && view(other).role !== 'standby') tags.push({ instanceId: other, role: 'standby' });
+  if (view(target).role !== PRIMARY_ROLE) tags.push({ instanceId: target, role: PRIMARY_ROLE });
+  if (other !== target && view(other).role !== STANDBY_ROLE) tags.push({ instanceId: other, role: STANDBY_ROLE });
   return { target, start, wait, associate: holder !== target, tags, protect, release, reason };
 }
 
@@ -556,7 +546,8 @@ export async function handlePlacement(
   const started = Date.now();
   const ctx: HandlerContext = context ?? {
     logStreamName: 'unknown',
-    getRemainingTimeInMillis: () => Number(process.env.WAIT_TIMEOUT_SECONDS ?? '480') * 1000 + 2 * RESPONSE_MARGIN_MS,
+    getRemainingTimeInMillis: () =>
+      Number(environment<FailoverEnvironment>().WAIT_TIMEOUT_SECONDS ?? '480') * 1000 + 2 * RESPONSE_MARGIN_MS,
   };
   const budgetMs = Math.max(0, ctx.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS);
   return respond(
@@ -588,14 +579,14 @@ export async function handlePlacement(
 /** Stable for the life of the resource: an Update never returns a new id (which CloudFormation would treat as a replacement). */
 function physicalIdOf(event: CustomResourceEvent): string {
   if (event.PhysicalResourceId) return event.PhysicalResourceId;
-  return `placement-${requiredString(event, 'AllocationId')}`;
+  return `placement-${requiredString(event, 'AllocationId' satisfies PlacementProperty)}`;
 }
 
 function placementProperties(
   properties: { readonly [key: string]: unknown } | undefined,
 ): PlacementProperties | undefined {
   if (!properties) return undefined;
-  const text = (name: string) => (typeof properties[name] === 'string' ? (properties[name] as string) : '');
+  const text = (name: PlacementProperty) => (typeof properties[name] === 'string' ? (properties[name] as string) : '');
   return {
     allocationId: text('AllocationId'),
     primaryInstanceId: text('PrimaryInstanceId'),
@@ -609,12 +600,14 @@ async function place(event: CustomResourceEvent, deadline: number, wanted: () =>
   if (event.RequestType === 'Delete') {
     return { requestType: 'Delete', action: 'deleted' };
   }
+  const properties = event.ResourceProperties as Partial<PlacementResourceProperties>;
+  const required = (name: PlacementProperty) => requiredString(event, name);
   const props: PlacementProperties = {
-    allocationId: requiredString(event, 'AllocationId'),
-    primaryInstanceId: requiredString(event, 'PrimaryInstanceId'),
-    standbyInstanceId: requiredString(event, 'StandbyInstanceId'),
-    standbyStoppedAfterCreation: event.ResourceProperties.StandbyStoppedAfterCreation === 'true',
-    terminationProtection: event.ResourceProperties.TerminationProtection !== 'false',
+    allocationId: required('AllocationId'),
+    primaryInstanceId: required('PrimaryInstanceId'),
+    standbyInstanceId: required('StandbyInstanceId'),
+    standbyStoppedAfterCreation: properties.StandbyStoppedAfterCreation === 'true',
+    terminationProtection: properties.TerminationProtection !== 'false',
   };
   if (props.primaryInstanceId === props.standbyInstanceId) {
     throw new Error(`PrimaryInstanceId and StandbyInstanceId must differ, both are ${props.primaryInstanceId}`);
@@ -640,9 +633,9 @@ async function place(event: CustomResourceEvent, deadline: number, wanted: () =>
 async function readWorld(cfg: Config, props: PlacementProperties): Promise<PlacementWorld> {
   const ids = [props.primaryInstanceId, props.standbyInstanceId];
   const [addresses, described, statuses] = await Promise.all([
-    call(cfg, () => ec2.send(new DescribeAddressesCommand({ AllocationIds: [props.allocationId] }))),
-    call(cfg, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }))),
-    call(cfg, () => ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true }))),
+    ec2.send(new DescribeAddressesCommand({ AllocationIds: [props.allocationId] })),
+    ec2.send(new DescribeInstancesCommand({ InstanceIds: ids })),
+    ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: ids, IncludeAllInstances: true })),
   ]);
   const instances: { [id: string]: InstanceView } = {};
   for (const instance of (described.Reservations ?? []).flatMap((r) => r.Instances ?? [])) {
@@ -673,32 +666,28 @@ async function carryOut(
   if (plan.start) {
     if (world.instances[target]?.state === 'stopping') await waitForState(cfg, target, 'stopped', waitDeadline);
     step();
-    await call(cfg, () => ec2.send(new StartInstancesCommand({ InstanceIds: [target] })));
+    await ec2.send(new StartInstancesCommand({ InstanceIds: [target] }));
   }
   if (plan.start || plan.wait) await waitForState(cfg, target, 'running', waitDeadline);
   if (plan.associate) {
     step();
-    await call(cfg, () =>
-      ec2.send(
-        new AssociateAddressCommand({ AllocationId: props.allocationId, InstanceId: target, AllowReassociation: true }),
-      ),
+    await ec2.send(
+      new AssociateAddressCommand({ AllocationId: props.allocationId, InstanceId: target, AllowReassociation: true }),
     );
   }
   for (const tag of plan.tags) {
     step();
-    await call(cfg, () =>
-      ec2.send(
-        new CreateTagsCommand({ Resources: [tag.instanceId], Tags: [{ Key: cfg.roleTagKey, Value: tag.role }] }),
-      ),
+    await ec2.send(
+      new CreateTagsCommand({ Resources: [tag.instanceId], Tags: [{ Key: cfg.roleTagKey, Value: tag.role }] }),
     );
   }
   for (const instanceId of plan.protect) {
     step();
-    await setTerminationProtection(cfg, instanceId, true);
+    await setTerminationProtection(instanceId, true);
   }
   for (const instanceId of plan.release) {
     step();
-    await setTerminationProtection(cfg, instanceId, false);
+    await setTerminationProtection(instanceId, false);
   }
   if (plan.associate && world.holder !== undefined) {
     await notify(
@@ -717,10 +706,10 @@ async function carryOut(
 /** Errors of ModifyInstanceAttribute on an old instance that is already gone: nothing left to release. */
 const GONE_ERRORS = new Set(['InvalidInstanceID.NotFound', 'IncorrectInstanceState']);
 
-async function setTerminationProtection(cfg: Config, instanceId: string, on: boolean): Promise<void> {
+async function setTerminationProtection(instanceId: string, on: boolean): Promise<void> {
   try {
-    await call(cfg, () =>
-      ec2.send(new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: on } })),
+    await ec2.send(
+      new ModifyInstanceAttributeCommand({ InstanceId: instanceId, DisableApiTermination: { Value: on } }),
     );
   } catch (e) {
     if (on || !GONE_ERRORS.has((e as { name?: string })?.name ?? '')) throw e;

@@ -1,57 +1,56 @@
-// Shared by the failover and lifecycle hook handlers: retries, the failover metric, small helpers.
-// Imports nothing (handlers import only the AWS SDK and their own helpers).
+// Shared by the failover, lifecycle hook and data retention handlers: the SDK clients' retry
+// settings, typed environments, the failover metric, small helpers. Imports only the SDK's retry
+// strategy (bundled) and the contract (handlers never import aws-cdk-lib).
+import { ConfiguredRetryStrategy } from '@smithy/core/retry';
+import { FAILOVER_DURATION_METRIC, METRIC_DIMENSION, METRIC_NAMESPACE, TIME_TO_RECOVERY_METRIC } from './contract';
 
-/** Error names and codes AWS services use for throttling. */
-const THROTTLING_CODES = new Set([
-  'Throttling',
-  'ThrottlingException',
-  'ThrottledException',
-  'RequestLimitExceeded',
-  'RequestThrottled',
-  'RequestThrottledException',
-  'TooManyRequestsException',
-  'EC2ThrottledException',
-]);
+/** Retries after the first attempt of each AWS call, unless `MAX_RETRIES` says otherwise. */
+export const DEFAULT_MAX_RETRIES = 6;
+/** The first retry waits up to this long (each next one up to twice as long), unless `RETRY_BASE_DELAY_MS` says otherwise. */
+export const DEFAULT_RETRY_BASE_DELAY_MS = 200;
 
-/** How often and how patiently to retry. */
-export interface RetryBudget {
-  /** Retries after the first attempt. */
-  readonly maxRetries: number;
-  /** The first retry waits up to this long; each next one up to twice as long. */
-  readonly retryBaseDelayMs: number;
+/** The client configuration {@link retryingClientConfig} returns. */
+export interface RetryingClientConfig {
+  readonly maxAttempts: () => Promise<number>;
+  readonly retryStrategy: ConfiguredRetryStrategy;
 }
 
 /**
- * Runs an AWS call, retrying throttling and server errors with exponential backoff and full jitter.
- * The handlers' SDK clients make one attempt each, so this is the only retry budget.
+ * The retry settings of a handler's SDK client: the SDK's standard retry strategy (throttling and
+ * transient errors: 429, 500, 502, 503, 504, timeouts and connection resets), up to `MAX_RETRIES`
+ * retries (default 6) with exponential backoff and full jitter from `RETRY_BASE_DELAY_MS` (default
+ * 200). Both are read from the environment at each call, so a client created when the module loads
+ * follows the environment of the invocation.
  */
-export async function withRetries<T>(budget: RetryBudget, fn: () => Promise<T>): Promise<T> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (attempt >= budget.maxRetries || !isRetryable(e)) throw e;
-      const delay = Math.random() * budget.retryBaseDelayMs * 2 ** attempt;
-      console.warn(
-        JSON.stringify({ message: 'retrying', attempt: attempt + 1, error: errorText(e), delayMs: Math.round(delay) }),
-      );
-      await sleep(delay);
-    }
-  }
+export function retryingClientConfig(): RetryingClientConfig {
+  const maxAttempts = async () => numberFrom(process.env.MAX_RETRIES, DEFAULT_MAX_RETRIES) + 1;
+  return {
+    maxAttempts,
+    // The SDK calls this before each retry, with the retry's number (1 for the first).
+    retryStrategy: new ConfiguredRetryStrategy(maxAttempts, (retry) => {
+      const delay =
+        Math.random() * numberFrom(process.env.RETRY_BASE_DELAY_MS, DEFAULT_RETRY_BASE_DELAY_MS) * 2 ** (retry - 1);
+      console.warn(JSON.stringify({ message: 'retrying', attempt: retry, delayMs: Math.round(delay) }));
+      return delay;
+    }),
+  };
 }
 
-/** Throttling, 429 and 5xx errors (and what the SDK marks retryable) are worth another attempt. */
-export function isRetryable(e: unknown): boolean {
-  const err = e as { name?: string; Code?: string; $metadata?: { httpStatusCode?: number }; $retryable?: unknown };
-  if (THROTTLING_CODES.has(err?.name ?? '') || THROTTLING_CODES.has(err?.Code ?? '')) return true;
-  if (err?.$retryable) return true;
-  const status = err?.$metadata?.httpStatusCode;
-  return status === 429 || (status !== undefined && status >= 500);
+/** The environment of a handler as its contract (`FailoverEnvironment`, ...) describes it: every variable may be missing. */
+export type EnvironmentOf<T> = { readonly [K in keyof T]?: string };
+
+/** `process.env`, typed by the handler's contract. */
+export function environment<T>(): EnvironmentOf<T> {
+  return process.env as EnvironmentOf<T>;
+}
+
+/** The number an environment variable holds, or `fallback` when it is unset or empty. */
+export function numberFrom(value: string | undefined, fallback: number): number {
+  return value ? Number(value) : fallback;
 }
 
 /** One failover, as the metrics `FailoverDuration` and `TimeToRecovery` record it. */
 export interface FailoverMetric {
-  readonly namespace: string;
   readonly allocationId: string;
   /** The instance that now holds the Elastic IP. */
   readonly newPrimary: string;
@@ -67,21 +66,21 @@ export interface FailoverMetric {
  * extracts metrics from a line that is the JSON document alone.
  */
 export function emitFailoverMetric(m: FailoverMetric): void {
-  const metrics: { Name: string; Unit: string }[] = [{ Name: 'FailoverDuration', Unit: 'Milliseconds' }];
+  const metrics: { Name: string; Unit: string }[] = [{ Name: FAILOVER_DURATION_METRIC, Unit: 'Milliseconds' }];
   const record: Record<string, unknown> = {
-    AllocationId: m.allocationId,
+    [METRIC_DIMENSION]: m.allocationId,
     NewPrimary: m.newPrimary,
-    FailoverDuration: m.durationMs,
+    [FAILOVER_DURATION_METRIC]: m.durationMs,
   };
   if (m.eventTimeMs !== undefined) {
-    metrics.push({ Name: 'TimeToRecovery', Unit: 'Milliseconds' });
-    record.TimeToRecovery = Math.max(0, Date.now() - m.eventTimeMs);
+    metrics.push({ Name: TIME_TO_RECOVERY_METRIC, Unit: 'Milliseconds' });
+    record[TIME_TO_RECOVERY_METRIC] = Math.max(0, Date.now() - m.eventTimeMs);
   }
   process.stdout.write(
     JSON.stringify({
       _aws: {
         Timestamp: Date.now(),
-        CloudWatchMetrics: [{ Namespace: m.namespace, Dimensions: [['AllocationId']], Metrics: metrics }],
+        CloudWatchMetrics: [{ Namespace: METRIC_NAMESPACE, Dimensions: [[METRIC_DIMENSION]], Metrics: metrics }],
       },
       ...record,
     }) + '\n',

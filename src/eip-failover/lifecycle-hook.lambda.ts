@@ -24,7 +24,11 @@
  * Pending:Wait or Terminating:Wait and change nothing; a volume is created with the instance id as
  * its client token, so two concurrent deliveries create one volume.
  *
- * Imports only the AWS SDK v3 (provided by the Lambda runtime) and nothing from aws-cdk-lib.
+ * The choice is made in decisions.ts (decideLaunchVolume), from the listing; this function lists,
+ * asks, waits and acts.
+ *
+ * Imports only the AWS SDK v3 (provided by the Lambda runtime), its retry strategy (bundled), its own
+ * helpers and the contract it shares with the construct, and nothing from aws-cdk-lib.
  */
 import {
   AutoScalingClient,
@@ -49,15 +53,20 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
-  isoTime,
-  listGroupSnapshots,
-  listGroupVolumes,
-  newestServed,
-  restoreLineage,
-  snapshotDescription,
-  tagValue,
-} from './data-lineage';
-import { emitFailoverMetric, errorText, sleep, withRetries } from './handler-support';
+  ATTACHED_AT_TAG,
+  DATA_VOLUME_TAG,
+  DETACHED_SNAPSHOT,
+  INSTANCE_VOLUME_TAG,
+  LAUNCHING_TRANSITION,
+  LifecycleHookEnvironment,
+  SNAPSHOT_REASON_TAG,
+  SnapshotReason,
+  TERMINATING_TRANSITION,
+  TERMINATION_SNAPSHOT,
+} from './contract';
+import { listGroupSnapshots, listGroupVolumes, snapshotDescription } from './data-lineage';
+import { decideLaunchVolume, DEFAULT_STUCK_SNAPSHOT_MS, isoTime, LaunchInput, tagValue } from './decisions';
+import { emitFailoverMetric, environment, errorText, numberFrom, retryingClientConfig, sleep } from './handler-support';
 
 /** The EventBridge event of an Auto Scaling lifecycle action. */
 export interface LifecycleEvent {
@@ -94,18 +103,14 @@ interface DataVolumeConfig {
   readonly throughput?: number;
   readonly kmsKeyId?: string;
   readonly deviceName: string;
-  readonly groupTag: string;
-  readonly attachedAtTag: string;
-  readonly reasonTag: string;
-  readonly instanceVolumeTag: string;
 }
 
+/** The environment the construct sets (LifecycleHookEnvironment), read. */
 interface Config {
   readonly groupName: string;
   readonly allocationId: string;
   readonly publicIp: string;
   readonly topicArn?: string;
-  readonly metricNamespace: string;
   readonly dataVolume?: DataVolumeConfig;
   readonly pollIntervalMs: number;
   /** How long to wait for a dying instance to release the volume. */
@@ -114,19 +119,16 @@ interface Config {
   readonly stuckSnapshotMs: number;
   /** Kept free before the function's timeout to complete the lifecycle action. */
   readonly safetyMarginMs: number;
-  readonly retryBaseDelayMs: number;
-  readonly maxRetries: number;
 }
 
-// Retries are done here (throttling and 5xx, exponential backoff with full jitter), one budget to reason about.
-const ec2 = new EC2Client({ maxAttempts: 1 });
-const autoscaling = new AutoScalingClient({ maxAttempts: 1 });
-const sns = new SNSClient({ maxAttempts: 1 });
+// The SDK retries throttling and transient errors (see retryingClientConfig): one retry budget per call.
+const ec2 = new EC2Client(retryingClientConfig());
+const autoscaling = new AutoScalingClient(retryingClientConfig());
+const sns = new SNSClient(retryingClientConfig());
 
 function config(): Config {
-  const env = process.env;
+  const env = environment<LifecycleHookEnvironment>();
   if (!env.GROUP_NAME || !env.ALLOCATION_ID) throw new Error('GROUP_NAME and ALLOCATION_ID must be set');
-  const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
   const dataVolume: DataVolumeConfig | undefined = env.VOLUME_SIZE_GIB
     ? {
         sizeGiB: Number(env.VOLUME_SIZE_GIB),
@@ -135,10 +137,6 @@ function config(): Config {
         throughput: env.VOLUME_THROUGHPUT ? Number(env.VOLUME_THROUGHPUT) : undefined,
         kmsKeyId: env.KMS_KEY_ID || undefined,
         deviceName: env.DEVICE_NAME ?? '/dev/sdf',
-        groupTag: env.DATA_VOLUME_TAG ?? 'cdk-ha-patterns:data-volume',
-        attachedAtTag: env.ATTACHED_AT_TAG ?? 'cdk-ha-patterns:attached-at',
-        reasonTag: env.SNAPSHOT_REASON_TAG ?? 'cdk-ha-patterns:snapshot-reason',
-        instanceVolumeTag: env.INSTANCE_VOLUME_TAG ?? 'DataVolumeId',
       }
     : undefined;
   return {
@@ -146,14 +144,13 @@ function config(): Config {
     allocationId: env.ALLOCATION_ID,
     publicIp: env.PUBLIC_IP ?? '',
     topicArn: env.TOPIC_ARN || undefined,
-    metricNamespace: env.METRIC_NAMESPACE ?? 'CdkHaPatterns/ElasticIpFailover',
     dataVolume,
-    pollIntervalMs: num('POLL_INTERVAL_MS', 5000),
-    releaseWaitMs: num('RELEASE_WAIT_SECONDS', 600) * 1000,
-    stuckSnapshotMs: num('STUCK_SNAPSHOT_MINUTES', 60) * 60_000,
-    safetyMarginMs: num('SAFETY_MARGIN_SECONDS', 45) * 1000,
-    retryBaseDelayMs: num('RETRY_BASE_DELAY_MS', 200),
-    maxRetries: num('MAX_RETRIES', 6),
+    pollIntervalMs: numberFrom(env.POLL_INTERVAL_MS, 5000),
+    releaseWaitMs: numberFrom(env.RELEASE_WAIT_SECONDS, 600) * 1000,
+    stuckSnapshotMs: env.STUCK_SNAPSHOT_MINUTES
+      ? Number(env.STUCK_SNAPSHOT_MINUTES) * 60_000
+      : DEFAULT_STUCK_SNAPSHOT_MS,
+    safetyMarginMs: numberFrom(env.SAFETY_MARGIN_SECONDS, 45) * 1000,
   };
 }
 
@@ -168,10 +165,10 @@ export async function handler(event: LifecycleEvent, context?: LambdaContextLike
   }
   const remaining = context?.getRemainingTimeInMillis() ?? 14 * 60_000;
   const deadline = Date.now() + remaining - cfg.safetyMarginMs;
-  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_LAUNCHING') {
+  if (detail.LifecycleTransition === LAUNCHING_TRANSITION) {
     return onLaunch(cfg, detail, deadline, eventTime(event));
   }
-  if (detail.LifecycleTransition === 'autoscaling:EC2_INSTANCE_TERMINATING') return onTerminate(cfg, detail);
+  if (detail.LifecycleTransition === TERMINATING_TRANSITION) return onTerminate(cfg, detail);
   return log({ action: 'ignored', reason: `transition ${detail.LifecycleTransition} is not handled` });
 }
 
@@ -198,17 +195,15 @@ async function onLaunch(
   try {
     const zone = await waitForRunning(cfg, instanceId, deadline);
     if (cfg.dataVolume) volumeId = await provideDataVolume(cfg, cfg.dataVolume, instanceId, zone, deadline);
-    await call(cfg, () =>
-      ec2.send(
-        new AssociateAddressCommand({
-          AllocationId: cfg.allocationId,
-          InstanceId: instanceId,
-          AllowReassociation: true,
-        }),
-      ),
+    await ec2.send(
+      new AssociateAddressCommand({
+        AllocationId: cfg.allocationId,
+        InstanceId: instanceId,
+        AllowReassociation: true,
+      }),
     );
   } catch (e) {
-    await completeLifecycleAction(cfg, detail, 'ABANDON');
+    await completeLifecycleAction(detail, 'ABANDON');
     await notify(
       cfg,
       `Elastic IP ${cfg.publicIp || cfg.allocationId}: launch of ${instanceId} abandoned`,
@@ -217,7 +212,7 @@ async function onLaunch(
     return log({ action: 'abandoned', instanceId, volumeId, reason: errorText(e) });
   }
   emitMetric(cfg, Date.now() - started, eventTimeMs, instanceId);
-  await completeLifecycleAction(cfg, detail, 'CONTINUE');
+  await completeLifecycleAction(detail, 'CONTINUE');
   return log({ action: 'continued', instanceId, volumeId, reason: 'Elastic IP associated' });
 }
 
@@ -228,39 +223,13 @@ async function provideDataVolume(
   zone: string,
   deadline: number,
 ): Promise<string> {
-  const volumes = await groupVolumes(cfg, dv);
-  // A duplicate delivery running alongside: the volume is already on its way to this instance.
-  const already = volumes.find((v) => v.Attachments?.some((a) => a.InstanceId === instanceId));
-  let volumeId: string;
-  if (already?.VolumeId) {
-    volumeId = already.VolumeId;
-  } else {
-    const live = newestServed(volumes, dv.attachedAtTag);
-    if (live?.VolumeId && live.AvailabilityZone === zone && live.State !== 'error') {
-      const released = await waitForVolume(
-        cfg,
-        live.VolumeId,
-        'available',
-        Math.min(deadline, Date.now() + cfg.releaseWaitMs),
-      );
-      if (!released) {
-        throw new Error(`the data volume ${live.VolumeId} was not released by its previous instance in time`);
-      }
-      volumeId = live.VolumeId;
-    } else {
-      const snapshot = await snapshotToRestore(cfg, dv, live, deadline);
-      volumeId = await createVolume(cfg, dv, instanceId, zone, snapshot);
-      if (!(await waitForVolume(cfg, volumeId, 'available', deadline))) {
-        throw new Error(`the new data volume ${volumeId} did not become available in time`);
-      }
-    }
+  const { volumeId, attached } = await chooseDataVolume(cfg, dv, instanceId, zone, deadline);
+  if (!attached) {
     try {
-      await call(cfg, () =>
-        ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: dv.deviceName })),
-      );
+      await ec2.send(new AttachVolumeCommand({ VolumeId: volumeId, InstanceId: instanceId, Device: dv.deviceName }));
     } catch (e) {
       // A concurrent duplicate may have attached it already: that is fine, anything else is not.
-      const [v] = await describeVolumes(cfg, [volumeId]);
+      const [v] = await describeVolumes([volumeId]);
       if (!v?.Attachments?.some((a) => a.InstanceId === instanceId)) throw e;
     }
   }
@@ -268,94 +237,112 @@ async function provideDataVolume(
     throw new Error(`the data volume ${volumeId} was not attached to ${instanceId} in time`);
   }
   // The mount script reads the volume id from this tag; the volume is now the one served last.
-  await call(cfg, () =>
-    ec2.send(
-      new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: dv.instanceVolumeTag, Value: volumeId }] }),
-    ),
+  await ec2.send(
+    new CreateTagsCommand({ Resources: [instanceId], Tags: [{ Key: INSTANCE_VOLUME_TAG, Value: volumeId }] }),
   );
-  await call(cfg, () =>
-    ec2.send(
-      new CreateTagsCommand({
-        Resources: [volumeId],
-        Tags: [{ Key: dv.attachedAtTag, Value: new Date().toISOString() }],
-      }),
-    ),
+  await ec2.send(
+    new CreateTagsCommand({
+      Resources: [volumeId],
+      Tags: [{ Key: ATTACHED_AT_TAG, Value: new Date().toISOString() }],
+    }),
   );
   return volumeId;
 }
 
 /**
- * The snapshot to restore the data from in another zone, or undefined for an empty volume.
- * Throws when the data exists but cannot be restored yet (the launch is then abandoned and retried).
+ * The data volume of the new instance (see decideLaunchVolume): an existing one, released by its
+ * previous instance, or one created here (from a snapshot, or empty), available. `attached`: a
+ * duplicate delivery has attached it already. Throws when the data exists but cannot be restored
+ * yet (the launch is then abandoned and retried).
  */
-async function snapshotToRestore(
+async function chooseDataVolume(
   cfg: Config,
   dv: DataVolumeConfig,
-  live: Volume | undefined,
+  instanceId: string,
+  zone: string,
   deadline: number,
-): Promise<Snapshot | undefined> {
-  if (live?.VolumeId && live.State === 'in-use') {
-    // The previous instance is still terminating (its termination hook is snapshotting); wait, bounded.
-    await waitForVolume(cfg, live.VolumeId, 'available', Math.min(deadline, Date.now() + cfg.releaseWaitMs));
-    [live] = await describeVolumes(cfg, [live.VolumeId]);
-  }
-  if (live?.VolumeId && live.State === 'available') {
-    // Released: a snapshot taken now holds everything written to it.
-    const liveId = live.VolumeId;
-    const servedAt = tagValue(live.Tags, dv.attachedAtTag) ?? '';
-    const taken = (await snapshotsOf(cfg, dv, [{ Name: 'volume-id', Values: [liveId] }])).find(
-      (s) => tagValue(s.Tags, dv.reasonTag) === 'detached' && isoTime(s.StartTime) > servedAt,
-    );
-    let snapshotId = taken?.SnapshotId;
-    if (!snapshotId) {
-      const created = await call(cfg, () =>
-        ec2.send(
-          new CreateSnapshotCommand({
-            VolumeId: liveId,
-            Description: snapshotDescription(
-              `Data of ${cfg.groupName}, taken after its instance released it, to restore in another zone`,
-            ),
-            TagSpecifications: [
-              {
-                ResourceType: 'snapshot',
-                Tags: snapshotTags(cfg, dv, live, 'detached'),
-              },
-            ],
-          }),
-        ),
-      );
-      snapshotId = created.SnapshotId!;
+): Promise<{ volumeId: string; attached: boolean }> {
+  const releaseDeadline = () => Math.min(deadline, Date.now() + cfg.releaseWaitMs);
+  let input: LaunchInput = {
+    instanceId,
+    zone,
+    volumes: await groupVolumes(cfg),
+    now: Date.now(),
+    stuckSnapshotMs: cfg.stuckSnapshotMs,
+  };
+  let snapshot: Snapshot | undefined;
+  decide: for (;;) {
+    const choice = decideLaunchVolume(input);
+    switch (choice.kind) {
+      case 'attached':
+        return { volumeId: choice.volumeId, attached: true };
+      case 'reattach':
+        if (!(await waitForVolume(cfg, choice.volumeId, 'available', releaseDeadline()))) {
+          throw new Error(`the data volume ${choice.volumeId} was not released by its previous instance in time`);
+        }
+        return { volumeId: choice.volumeId, attached: false };
+      case 'wait-for-release': {
+        // Bounded: past it, the volume counts as out of reach (its zone is failing).
+        await waitForVolume(cfg, choice.volumeId, 'available', releaseDeadline());
+        const [volume] = await describeVolumes([choice.volumeId]);
+        input = { ...input, afterRelease: { volume }, now: Date.now() };
+        continue decide;
+      }
+      case 'list-snapshots':
+        input = { ...input, snapshots: await groupSnapshots(cfg), now: Date.now() };
+        continue decide;
+      case 'snapshot-then-restore': {
+        const snapshotId = choice.snapshotId ?? (await snapshotReleased(cfg, choice.volume));
+        snapshot = await waitForSnapshot(cfg, snapshotId, deadline);
+        if (!snapshot) {
+          throw new Error(`snapshot ${snapshotId} of the released data volume ${choice.volumeId} is still being taken`);
+        }
+        break decide;
+      }
+      case 'wait-for-snapshot':
+        snapshot = await waitForSnapshot(cfg, choice.snapshotId, deadline);
+        if (!snapshot) {
+          throw new Error(`snapshot ${choice.snapshotId}, newer than the last completed one, is still being taken`);
+        }
+        break decide;
+      case 'restore': {
+        snapshot = choice.snapshot;
+        const live = choice.unusable;
+        if (live) {
+          await notify(
+            cfg,
+            `Elastic IP ${cfg.publicIp || cfg.allocationId}: data restored from ${snapshot.SnapshotId}`,
+            `The data volume ${live.VolumeId} (${live.State} in ${live.AvailabilityZone}) could not be used, so the new instance's data volume is restored from the snapshot ${snapshot.SnapshotId} started at ${isoTime(snapshot.StartTime)}. Data written after that time is on ${live.VolumeId} only. Once that volume is released, the data retention function snapshots it (reason retired) before it deletes it: copy what you need from that snapshot.`,
+          );
+        }
+        break decide;
+      }
+      case 'empty':
+        snapshot = undefined;
+        break decide;
+      case 'abandon':
+        throw new Error(choice.reason);
     }
-    const done = await waitForSnapshot(cfg, snapshotId, deadline);
-    if (!done) throw new Error(`snapshot ${snapshotId} of the released data volume ${liveId} is still being taken`);
-    return done;
   }
+  const volumeId = await createVolume(cfg, dv, instanceId, zone, snapshot);
+  if (!(await waitForVolume(cfg, volumeId, 'available', deadline))) {
+    throw new Error(`the new data volume ${volumeId} did not become available in time`);
+  }
+  return { volumeId, attached: false };
+}
 
-  // The volume served last is unusable or unreachable (its zone is failing): the newest completed
-  // snapshot of the volumes served last, unless a newer one is still being taken and not stuck.
-  const lineage = restoreLineage(await snapshotsOf(cfg, dv), dv.attachedAtTag);
-  const newestCompleted = lineage.findIndex((s) => s.State === 'completed');
-  const newer = (newestCompleted === -1 ? lineage : lineage.slice(0, newestCompleted)).filter(
-    (s) => s.State === 'pending' && Date.now() - (s.StartTime?.getTime() ?? 0) < cfg.stuckSnapshotMs,
+/** Starts a snapshot of the released volume served last, to restore in another zone. */
+async function snapshotReleased(cfg: Config, volume: Volume): Promise<string> {
+  const created = await ec2.send(
+    new CreateSnapshotCommand({
+      VolumeId: volume.VolumeId,
+      Description: snapshotDescription(
+        `Data of ${cfg.groupName}, taken after its instance released it, to restore in another zone`,
+      ),
+      TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(cfg, volume, DETACHED_SNAPSHOT) }],
+    }),
   );
-  if (newer.length > 0 && newer[0].SnapshotId) {
-    const done = await waitForSnapshot(cfg, newer[0].SnapshotId, deadline);
-    if (done) return done;
-    throw new Error(`snapshot ${newer[0].SnapshotId}, newer than the last completed one, is still being taken`);
-  }
-  if (newestCompleted !== -1) {
-    const snapshot = lineage[newestCompleted];
-    if (live) {
-      await notify(
-        cfg,
-        `Elastic IP ${cfg.publicIp || cfg.allocationId}: data restored from ${snapshot.SnapshotId}`,
-        `The data volume ${live.VolumeId} (${live.State} in ${live.AvailabilityZone}) could not be used, so the new instance's data volume is restored from the snapshot ${snapshot.SnapshotId} started at ${isoTime(snapshot.StartTime)}. Data written after that time is on ${live.VolumeId} only. Once that volume is released, the data retention function snapshots it (reason retired) before it deletes it: copy what you need from that snapshot.`,
-      );
-    }
-    return snapshot;
-  }
-  if (live) throw new Error(`the data volume ${live.VolumeId} is ${live.State} and has no completed snapshot`);
-  return undefined;
+  return created.SnapshotId!;
 }
 
 async function createVolume(
@@ -365,30 +352,28 @@ async function createVolume(
   zone: string,
   snapshot: Snapshot | undefined,
 ): Promise<string> {
-  const out = await call(cfg, () =>
-    ec2.send(
-      new CreateVolumeCommand({
-        AvailabilityZone: zone,
-        Size: Math.max(dv.sizeGiB, snapshot?.VolumeSize ?? 0),
-        VolumeType: dv.volumeType as VolumeType,
-        Iops: dv.iops,
-        Throughput: dv.throughput,
-        Encrypted: true,
-        KmsKeyId: dv.kmsKeyId,
-        SnapshotId: snapshot?.SnapshotId,
-        // One volume per launch, however often the event is delivered.
-        ClientToken: `${instanceId}-data`,
-        TagSpecifications: [
-          {
-            ResourceType: 'volume',
-            Tags: [
-              { Key: dv.groupTag, Value: cfg.groupName },
-              { Key: 'Name', Value: `${cfg.groupName} data`.slice(0, 256) },
-            ],
-          },
-        ],
-      }),
-    ),
+  const out = await ec2.send(
+    new CreateVolumeCommand({
+      AvailabilityZone: zone,
+      Size: Math.max(dv.sizeGiB, snapshot?.VolumeSize ?? 0),
+      VolumeType: dv.volumeType as VolumeType,
+      Iops: dv.iops,
+      Throughput: dv.throughput,
+      Encrypted: true,
+      KmsKeyId: dv.kmsKeyId,
+      SnapshotId: snapshot?.SnapshotId,
+      // One volume per launch, however often the event is delivered.
+      ClientToken: `${instanceId}-data`,
+      TagSpecifications: [
+        {
+          ResourceType: 'volume',
+          Tags: [
+            { Key: DATA_VOLUME_TAG, Value: cfg.groupName },
+            { Key: 'Name', Value: `${cfg.groupName} data`.slice(0, 256) },
+          ],
+        },
+      ],
+    }),
   );
   return out.VolumeId!;
 }
@@ -410,18 +395,14 @@ async function onTerminate(cfg: Config, detail: LifecycleEvent['detail']): Promi
   const dv = cfg.dataVolume;
   if (dv) {
     try {
-      const volumes = await groupVolumes(cfg, dv, [{ Name: 'attachment.instance-id', Values: [instanceId] }]);
+      const volumes = await groupVolumes(cfg, [{ Name: 'attachment.instance-id', Values: [instanceId] }]);
       for (const volume of volumes) {
-        const out = await call(cfg, () =>
-          ec2.send(
-            new CreateSnapshotCommand({
-              VolumeId: volume.VolumeId,
-              Description: snapshotDescription(
-                `Data of ${cfg.groupName} when its instance ${instanceId} was terminated`,
-              ),
-              TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(cfg, dv, volume, 'termination') }],
-            }),
-          ),
+        const out = await ec2.send(
+          new CreateSnapshotCommand({
+            VolumeId: volume.VolumeId,
+            Description: snapshotDescription(`Data of ${cfg.groupName} when its instance ${instanceId} was terminated`),
+            TagSpecifications: [{ ResourceType: 'snapshot', Tags: snapshotTags(cfg, volume, TERMINATION_SNAPSHOT) }],
+          }),
         );
         snapshotIds.push(out.SnapshotId!);
       }
@@ -433,11 +414,11 @@ async function onTerminate(cfg: Config, detail: LifecycleEvent['detail']): Promi
         `Elastic IP ${cfg.publicIp || cfg.allocationId}: termination snapshot failed`,
         `Snapshotting the data volume of ${instanceId} at termination failed: ${errorText(e)}`,
       );
-      await completeLifecycleAction(cfg, detail, 'CONTINUE');
+      await completeLifecycleAction(detail, 'CONTINUE');
       return log({ action: 'continued', instanceId, snapshotIds, reason: `snapshot failed: ${errorText(e)}` });
     }
   }
-  await completeLifecycleAction(cfg, detail, 'CONTINUE');
+  await completeLifecycleAction(detail, 'CONTINUE');
   return log({ action: 'continued', instanceId, snapshotIds, reason: 'termination snapshot started' });
 }
 
@@ -445,9 +426,7 @@ async function onTerminate(cfg: Config, detail: LifecycleEvent['detail']): Promi
 // Helpers
 
 async function lifecycleState(cfg: Config, instanceId: string): Promise<string | undefined> {
-  const out = await call(cfg, () =>
-    autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] })),
-  );
+  const out = await autoscaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
   const instance = out.AutoScalingInstances?.find(
     (i) => i.InstanceId === instanceId && i.AutoScalingGroupName === cfg.groupName,
   );
@@ -455,21 +434,18 @@ async function lifecycleState(cfg: Config, instanceId: string): Promise<string |
 }
 
 async function completeLifecycleAction(
-  cfg: Config,
   detail: LifecycleEvent['detail'],
   result: 'CONTINUE' | 'ABANDON',
 ): Promise<void> {
   try {
-    await call(cfg, () =>
-      autoscaling.send(
-        new CompleteLifecycleActionCommand({
-          AutoScalingGroupName: detail.AutoScalingGroupName,
-          LifecycleHookName: detail.LifecycleHookName,
-          LifecycleActionToken: detail.LifecycleActionToken,
-          InstanceId: detail.EC2InstanceId,
-          LifecycleActionResult: result,
-        }),
-      ),
+    await autoscaling.send(
+      new CompleteLifecycleActionCommand({
+        AutoScalingGroupName: detail.AutoScalingGroupName,
+        LifecycleHookName: detail.LifecycleHookName,
+        LifecycleActionToken: detail.LifecycleActionToken,
+        InstanceId: detail.EC2InstanceId,
+        LifecycleActionResult: result,
+      }),
     );
   } catch (e) {
     // Completed already (a concurrent duplicate) or timed out: the group has moved on either way.
@@ -483,7 +459,7 @@ async function completeLifecycleAction(
 
 async function waitForRunning(cfg: Config, instanceId: string, deadline: number): Promise<string> {
   for (;;) {
-    const out = await call(cfg, () => ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] })));
+    const out = await ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const instance = out.Reservations?.[0]?.Instances?.[0];
     const state = instance?.State?.Name ?? 'unknown';
     if (state === 'running' && instance?.Placement?.AvailabilityZone) return instance.Placement.AvailabilityZone;
@@ -493,33 +469,33 @@ async function waitForRunning(cfg: Config, instanceId: string, deadline: number)
   }
 }
 
-function groupVolumes(cfg: Config, dv: DataVolumeConfig, filters: Filter[] = []): Promise<Volume[]> {
-  return listGroupVolumes(ec2, cfg, { groupTag: dv.groupTag, groupName: cfg.groupName }, filters);
+function groupVolumes(cfg: Config, filters: Filter[] = []): Promise<Volume[]> {
+  return listGroupVolumes(ec2, cfg.groupName, filters);
 }
 
-async function describeVolumes(cfg: Config, ids: string[]): Promise<Volume[]> {
-  const out = await call(cfg, () => ec2.send(new DescribeVolumesCommand({ VolumeIds: ids })));
+async function describeVolumes(ids: string[]): Promise<Volume[]> {
+  const out = await ec2.send(new DescribeVolumesCommand({ VolumeIds: ids }));
   return out.Volumes ?? [];
 }
 
-function snapshotsOf(cfg: Config, dv: DataVolumeConfig, filters: Filter[] = []): Promise<Snapshot[]> {
-  return listGroupSnapshots(ec2, cfg, { groupTag: dv.groupTag, groupName: cfg.groupName }, filters);
+function groupSnapshots(cfg: Config): Promise<Snapshot[]> {
+  return listGroupSnapshots(ec2, cfg.groupName);
 }
 
-function snapshotTags(cfg: Config, dv: DataVolumeConfig, volume: Volume, reason: string): Tag[] {
+function snapshotTags(cfg: Config, volume: Volume, reason: SnapshotReason): Tag[] {
   const tags: Tag[] = [
-    { Key: dv.groupTag, Value: cfg.groupName },
-    { Key: dv.reasonTag, Value: reason },
+    { Key: DATA_VOLUME_TAG, Value: cfg.groupName },
+    { Key: SNAPSHOT_REASON_TAG, Value: reason },
   ];
-  const servedAt = tagValue(volume.Tags, dv.attachedAtTag);
-  if (servedAt !== undefined) tags.push({ Key: dv.attachedAtTag, Value: servedAt });
+  const servedAt = tagValue(volume.Tags, ATTACHED_AT_TAG);
+  if (servedAt !== undefined) tags.push({ Key: ATTACHED_AT_TAG, Value: servedAt });
   return tags;
 }
 
 /** Polls until the volume is in `state`; false when the deadline passes first. */
 async function waitForVolume(cfg: Config, volumeId: string, state: string, deadline: number): Promise<boolean> {
   for (;;) {
-    const [volume] = await describeVolumes(cfg, [volumeId]);
+    const [volume] = await describeVolumes([volumeId]);
     if (volume?.State === state) return true;
     if (volume?.State === 'error' || volume?.State === 'deleting' || volume === undefined) {
       throw new Error(`the data volume ${volumeId} is ${volume?.State ?? 'gone'}`);
@@ -536,7 +512,7 @@ async function waitForAttachment(
   deadline: number,
 ): Promise<boolean> {
   for (;;) {
-    const [volume] = await describeVolumes(cfg, [volumeId]);
+    const [volume] = await describeVolumes([volumeId]);
     const attachment = volume?.Attachments?.find((a) => a.InstanceId === instanceId);
     if (attachment?.State === 'attached') return true;
     if (Date.now() + cfg.pollIntervalMs > deadline) return false;
@@ -547,7 +523,7 @@ async function waitForAttachment(
 /** Polls until the snapshot completes; undefined when the deadline passes first. */
 async function waitForSnapshot(cfg: Config, snapshotId: string, deadline: number): Promise<Snapshot | undefined> {
   for (;;) {
-    const out = await call(cfg, () => ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] })));
+    const out = await ec2.send(new DescribeSnapshotsCommand({ SnapshotIds: [snapshotId] }));
     const snapshot = out.Snapshots?.[0];
     if (snapshot?.State === 'completed') return snapshot;
     if (snapshot?.State === 'error' || snapshot === undefined) {
@@ -558,17 +534,10 @@ async function waitForSnapshot(cfg: Config, snapshotId: string, deadline: number
   }
 }
 
-/** Runs an AWS call within this function's retry budget (see withRetries). */
-function call<T>(cfg: Config, fn: () => Promise<T>): Promise<T> {
-  return withRetries(cfg, fn);
-}
-
 async function notify(cfg: Config, subject: string, message: string): Promise<void> {
   if (!cfg.topicArn) return;
   try {
-    await call(cfg, () =>
-      sns.send(new PublishCommand({ TopicArn: cfg.topicArn, Subject: subject.slice(0, 99), Message: message })),
-    );
+    await sns.send(new PublishCommand({ TopicArn: cfg.topicArn, Subject: subject.slice(0, 99), Message: message }));
   } catch (e) {
     console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) }));
   }
@@ -576,7 +545,6 @@ async function notify(cfg: Config, subject: string, message: string): Promise<vo
 
 function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undefined, instanceId: string): void {
   emitFailoverMetric({
-    namespace: cfg.metricNamespace,
     allocationId: cfg.allocationId,
     newPrimary: instanceId,
     durationMs,

@@ -9,7 +9,7 @@ import {
   CreateEnvironmentCommand,
   ElasticBeanstalkClient,
 } from '@aws-sdk/client-elastic-beanstalk';
-import type { CustomResourceEvent, CustomResourceResponse, HandlerContext } from '../../src/beanstalk/cfn-response';
+import type { CustomResourceEvent, CustomResourceResponse, HandlerContext } from '../../src/common/cfn-response';
 import { callNames, handlerEnvironment, loadBundledHandler, MotoServer, RecordedCall } from '../support/moto-server';
 
 // The bundled custom resource handlers of the Beanstalk constructs (assets/beanstalk/*.lambda/index.js)

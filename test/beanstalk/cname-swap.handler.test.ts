@@ -6,8 +6,8 @@ import {
 } from '@aws-sdk/client-elastic-beanstalk';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CustomResourceEvent, CustomResourceResponse, respond } from '../../src/beanstalk/cfn-response';
 import { onEvent, WaitOptions } from '../../src/beanstalk/cname-swap.lambda';
+import { CustomResourceEvent, CustomResourceResponse, respond } from '../../src/common/cfn-response';
 
 const APP = 'shop';
 const BLUE = 'Prod-Shop-Blue';

@@ -5,8 +5,8 @@ import {
 } from '@aws-sdk/client-elastic-beanstalk';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CustomResourceEvent } from '../../src/beanstalk/cfn-response';
 import { compareVersions, onEvent } from '../../src/beanstalk/platform-lookup.lambda';
+import { CustomResourceEvent } from '../../src/common/cfn-response';
 
 const BRANCH = 'Node.js 22 running on 64bit Amazon Linux 2023';
 const eb = mockClient(ElasticBeanstalkClient);

@@ -765,7 +765,9 @@ describe('autoScalingGroup strategy: the deprecated construct-level dataVolume',
     expect(server.snapshotPolicy).toBeDefined();
     Annotations.fromStack(stack).hasWarning(
       '/Stack/Server',
-      Match.stringLikeRegexp('ElasticIpFailoverInstanceProps.dataVolume is deprecated.*FailoverStrategy.autoScalingGroup\\(\\{ dataVolume \\}\\)'),
+      Match.stringLikeRegexp(
+        'ElasticIpFailoverInstanceProps.dataVolume is deprecated.*FailoverStrategy.autoScalingGroup\\(\\{ dataVolume \\}\\)',
+      ),
     );
     Annotations.fromStack(viaStrategy.stack).hasNoWarning('*', Match.anyValue());
   });

@@ -214,7 +214,10 @@ describe('ElasticIpFailoverInstance instances', () => {
 
   test('refuses terminationProtection given both on the construct and in the strategy', () => {
     expect(() =>
-      build({ terminationProtection: true, strategy: FailoverStrategy.standbyInstance({ terminationProtection: true }) }),
+      build({
+        terminationProtection: true,
+        strategy: FailoverStrategy.standbyInstance({ terminationProtection: true }),
+      }),
     ).toThrow(
       /terminationProtection is deprecated and given twice: keep FailoverStrategy.standbyInstance\(\{ terminationProtection \}\) only, received true/,
     );

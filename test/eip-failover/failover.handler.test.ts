@@ -359,37 +359,7 @@ describe('both unhealthy', () => {
 });
 
 describe('errors', () => {
-  test('throttling is retried with backoff and the failover completes', async () => {
-    fake.instances[PRIMARY].state = 'stopped';
-    const throttled = Object.assign(new Error('Request limit exceeded.'), {
-      name: 'RequestLimitExceeded',
-      $metadata: { httpStatusCode: 503 },
-    });
-    ec2Mock
-      .on(DescribeAddressesCommand)
-      .rejectsOnce(throttled)
-      .rejectsOnce(throttled)
-      .resolves({ Addresses: [{ AllocationId: ALLOCATION, InstanceId: PRIMARY }] });
-
-    const result = await handler(stateChange(PRIMARY, 'stopped'));
-
-    expect(ec2Mock).toHaveReceivedCommandTimes(DescribeAddressesCommand, 3);
-    expect(result).toMatchObject({ action: 'moved', to: STANDBY });
-    expect(fake.holder).toBe(STANDBY);
-  });
-
-  test('throttling that never ends surfaces after the retry budget', async () => {
-    process.env.MAX_RETRIES = '2';
-    try {
-      ec2Mock
-        .on(DescribeAddressesCommand)
-        .rejects(Object.assign(new Error('slow down'), { name: 'RequestLimitExceeded' }));
-      await expect(handler(stateChange(PRIMARY, 'stopped'))).rejects.toThrow('slow down');
-      expect(ec2Mock).toHaveReceivedCommandTimes(DescribeAddressesCommand, 3);
-    } finally {
-      delete process.env.MAX_RETRIES;
-    }
-  });
+  // Retries are the SDK clients' own (the mock replaces send, so it cannot see them): see sdk-retries.handler.test.ts.
 
   test('an AssociateAddress failure surfaces (not swallowed), after a failure notification', async () => {
     fake.instances[PRIMARY].state = 'stopped';

@@ -12,7 +12,7 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { CustomResourceEvent, CustomResourceResponse } from '../../src/beanstalk/cfn-response';
+import { CustomResourceEvent, CustomResourceResponse } from '../../src/common/cfn-response';
 import {
   decidePlacement,
   handlePlacement,

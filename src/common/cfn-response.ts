@@ -1,7 +1,8 @@
 /*
- * The CloudFormation custom resource response protocol, for the handlers of this folder: run the
- * work, then PUT SUCCESS or FAILED (with the reason) to the pre-signed response URL. Imports only
- * Node.js built-ins: handlers never import aws-cdk-lib.
+ * The CloudFormation custom resource response protocol, for the custom resource handlers of the
+ * library (the Elastic Beanstalk ones and the Elastic IP placement): run the work, then PUT SUCCESS
+ * or FAILED (with the reason) to the pre-signed response URL. Imports only Node.js built-ins:
+ * handlers never import aws-cdk-lib.
  */
 import * as https from 'https';
 

@@ -1,0 +1,59 @@
+// Internal: what the Elastic Beanstalk constructs and their custom resource handlers agree on:
+// the resource types, their properties and their attributes. Imports nothing, so both sides
+// (aws-cdk-lib code and the bundled handlers) can import it. Not exported from the package.
+
+// ---------------------------------------------------------------------------------------------
+// Cutover.cnameSwap(): the CNAME swap of a BeanstalkEnvironmentPair
+
+/** The CloudFormation resource type of the CNAME swap (served by the cname-swap function). */
+export const CNAME_SWAP_RESOURCE_TYPE = 'Custom::BeanstalkCnameSwap';
+
+/** The properties of the CNAME swap resource. */
+export interface CnameSwapProperties {
+  readonly ApplicationName: string;
+  /** The environment that must hold the live CNAME. */
+  readonly LiveEnvironmentName: string;
+  /** The other environment of the pair. */
+  readonly IdleEnvironmentName: string;
+  /** Seconds between two polls of the environments (default 15). */
+  readonly PollIntervalSeconds?: string;
+}
+
+/** The attributes of the CNAME swap resource (`getAttString`). */
+export interface CnameSwapAttributes {
+  /** The pair's live CNAME, fixed when the resource is created; also its physical id. */
+  readonly LiveCname: string;
+  /** The CNAME the idle environment has. */
+  readonly IdleCname: string;
+  /** `"true"` when this request swapped the CNAMEs, `"false"` when they were already in place. */
+  readonly Swapped: string;
+}
+
+/** The default of `PollIntervalSeconds`. */
+export const DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS = 15;
+
+// ---------------------------------------------------------------------------------------------
+// BeanstalkPlatform.latest(): the platform lookup
+
+/** The CloudFormation resource type of the platform lookup (served by the platform-lookup function). */
+export const PLATFORM_LOOKUP_RESOURCE_TYPE = 'Custom::BeanstalkPlatform';
+
+/** The properties of the platform lookup resource the handler reads. */
+export interface PlatformLookupProperties {
+  /** The platform branch, e.g. `Node.js 22 running on 64bit Amazon Linux 2023`. */
+  readonly BranchName: string;
+  /** `WebServer/Standard` or `Worker/SQS/HTTP`; any tier when absent or empty. */
+  readonly SupportedTier?: string;
+  /**
+   * Not read by the handler: the properties whose change replaces the environment, so that a
+   * replaced environment gets a lookup of its own.
+   */
+  readonly Environment?: unknown;
+}
+
+/** The attributes of the platform lookup resource (`getAttString`). */
+export interface PlatformLookupAttributes {
+  /** The ARN of the newest recommended platform version of the branch; also the physical id. */
+  readonly PlatformArn: string;
+  readonly PlatformVersion: string;
+}
