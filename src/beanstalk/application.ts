@@ -52,6 +52,34 @@ export interface BeanstalkApplicationProps {
   readonly serviceRole?: iam.IRole;
 }
 
+/** {@link BeanstalkApplicationProps} with every default applied. */
+interface ResolvedBeanstalkApplicationProps extends BeanstalkApplicationProps {
+  readonly maxVersions: number;
+  readonly deleteSourceFromS3: boolean;
+}
+
+function resolveBeanstalkApplicationProps(props: BeanstalkApplicationProps): ResolvedBeanstalkApplicationProps {
+  return {
+    ...props,
+    maxVersions: props.maxVersions ?? 50,
+    deleteSourceFromS3: props.deleteSourceFromS3 ?? false,
+  };
+}
+
+/** Throws one error naming every problem with the props. */
+function validateBeanstalkApplicationProps(props: ResolvedBeanstalkApplicationProps): void {
+  const check = new PropsValidator('BeanstalkApplication');
+  check.integerInRange('maxVersions', props.maxVersions, 1, 1000);
+  if (
+    props.applicationName !== undefined &&
+    !Token.isUnresolved(props.applicationName) &&
+    (props.applicationName.length < 1 || props.applicationName.length > 100)
+  ) {
+    check.fail('applicationName', 'must be 1 to 100 characters long', props.applicationName);
+  }
+  check.throwIfInvalid();
+}
+
 /**
  * An Elastic Beanstalk application: the container of application versions and environments, with
  * a version lifecycle that deletes old versions so they do not pile up, and the service role
@@ -77,30 +105,21 @@ export class BeanstalkApplication extends Construct {
   constructor(scope: Construct, id: string, props: BeanstalkApplicationProps = {}) {
     super(scope, id);
 
-    const maxVersions = props.maxVersions ?? 50;
-    const check = new PropsValidator('BeanstalkApplication');
-    check.integerInRange('maxVersions', maxVersions, 1, 1000);
-    if (
-      props.applicationName !== undefined &&
-      !Token.isUnresolved(props.applicationName) &&
-      (props.applicationName.length < 1 || props.applicationName.length > 100)
-    ) {
-      check.fail('applicationName', 'must be 1 to 100 characters long', props.applicationName);
-    }
-    check.throwIfInvalid();
+    const resolved = resolveBeanstalkApplicationProps(props);
+    validateBeanstalkApplicationProps(resolved);
 
-    this.serviceRole = props.serviceRole ?? createServiceRole(this);
+    this.serviceRole = resolved.serviceRole ?? createServiceRole(this);
 
     this.cfnApplication = new elasticbeanstalk.CfnApplication(this, 'Resource', {
-      applicationName: props.applicationName,
-      description: props.description,
+      applicationName: resolved.applicationName,
+      description: resolved.description,
       resourceLifecycleConfig: {
         serviceRole: this.serviceRole.roleArn,
         versionLifecycleConfig: {
           maxCountRule: {
             enabled: true,
-            maxCount: maxVersions,
-            deleteSourceFromS3: props.deleteSourceFromS3 ?? false,
+            maxCount: resolved.maxVersions,
+            deleteSourceFromS3: resolved.deleteSourceFromS3,
           },
         },
       },

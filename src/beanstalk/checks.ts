@@ -1,7 +1,7 @@
 import { Names, Token } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import type { BeanstalkEnvironmentOptions } from './environment';
-import { EnvironmentPreset, EnvironmentTier } from './options';
+import { ResolvedEnvironmentOptions } from './environment-defaults';
+import { EnvironmentTier } from './options';
 import { PropsValidator } from '../common/validation';
 
 /** The retention periods Elastic Beanstalk accepts for streamed logs (`RetentionInDays`). */
@@ -20,11 +20,11 @@ export function validateName(check: PropsValidator, prop: string, name: string):
 }
 
 /**
- * Checks the settings shared by an environment and a pair, recording every problem in `check`.
+ * Checks the settings shared by an environment and a pair (their defaults applied), recording
+ * every problem in `check`.
  */
-export function validateEnvironmentOptions(check: PropsValidator, props: BeanstalkEnvironmentOptions): void {
-  const preset = props.preset ?? EnvironmentPreset.highAvailability();
-  const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
+export function validateEnvironmentOptions(check: PropsValidator, props: ResolvedEnvironmentOptions): void {
+  const { preset, tier } = props;
   // The instances reach the database by security group, which only works inside one VPC (or
   // peered ones, which a new VPC never is): a database whose VPC is known must be in this one.
   const databaseVpc = props.database?.vpc;
@@ -50,14 +50,14 @@ export function validateEnvironmentOptions(check: PropsValidator, props: Beansta
   }
 
   const policy = props.deploymentPolicy;
-  if (policy?.batch) {
+  if (policy.batch) {
     if (policy.batch.sizeType === 'Percentage') {
       check.integerInRange(`deploymentPolicy ${policy.policy} batch percentage`, policy.batch.value, 1, 100);
     } else {
       check.integerInRange(`deploymentPolicy ${policy.policy} fixed batch size`, policy.batch.value, 1, 10_000);
     }
   }
-  if (policy?.newVersionPercent !== undefined) {
+  if (policy.newVersionPercent !== undefined) {
     check.integerInRange('deploymentPolicy trafficSplitting percent', policy.newVersionPercent, 1, 100);
     const minutes = policy.evaluationTime;
     if (minutes !== undefined && !minutes.isUnresolved()) {
@@ -96,15 +96,11 @@ export function validateEnvironmentOptions(check: PropsValidator, props: Beansta
   }
 
   const retention = props.logRetention;
-  if (retention !== undefined && !Token.isUnresolved(retention) && !LOG_RETENTION_DAYS.includes(retention)) {
+  if (!Token.isUnresolved(retention) && !LOG_RETENTION_DAYS.includes(retention)) {
     check.fail('logRetention', `must be one of ${LOG_RETENTION_DAYS.join(', ')} days`, `${retention} days`);
   }
   const window = props.maintenanceWindowStart;
-  if (
-    window !== undefined &&
-    !Token.isUnresolved(window) &&
-    !/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d$/.test(window)
-  ) {
+  if (!Token.isUnresolved(window) && !/^(Mon|Tue|Wed|Thu|Fri|Sat|Sun):([01]\d|2[0-3]):[0-5]\d$/.test(window)) {
     check.fail(
       'maintenanceWindowStart',
       "must be 'Day:HH:MM' in UTC with Day one of Mon..Sun (e.g. 'Sun:03:00')",
@@ -112,7 +108,7 @@ export function validateEnvironmentOptions(check: PropsValidator, props: Beansta
     );
   }
   const path = props.healthCheckPath;
-  if (path !== undefined && !Token.isUnresolved(path) && !path.startsWith('/')) {
+  if (!Token.isUnresolved(path) && !path.startsWith('/')) {
     check.fail('healthCheckPath', "must start with '/'", path);
   }
 }

@@ -1,19 +1,22 @@
 import { CustomResource, Duration, Fn, Names, Stack, Token } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import { Construct } from 'constructs';
 import { BeanstalkApplication } from './application';
 import { validateEnvironmentOptions, validateName } from './checks';
 import { CnameSwapFunction } from './cname-swap-function';
-import { BeanstalkEnvironment, BeanstalkEnvironmentOptions } from './environment';
-import { createHandlerFunction } from './handler-function';
-import { Cutover, EnvironmentPreset, EnvironmentTier, Slot } from './options';
+import { CNAME_SWAP_RESOURCE_TYPE, CnameSwapProperties } from './contract';
+import { BeanstalkEnvironment } from './environment';
+import { ResolvedEnvironmentOptions, resolveEnvironmentOptions } from './environment-defaults';
+import { BeanstalkEnvironmentOptions } from './environment-options';
+import { Cutover, EnvironmentTier, Slot } from './options';
 import { SourceBundle } from './source-bundle';
-import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
+import { createBeanstalkVpc } from './vpc';
+import { checkBeanstalkVpc } from './vpc-checks';
 import { acknowledge } from '../common/acknowledge';
+import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -73,6 +76,79 @@ export interface BeanstalkEnvironmentPairProps extends BeanstalkEnvironmentOptio
    * @default Cutover.cnameSwap()
    */
   readonly cutover?: Cutover;
+}
+
+/** {@link BeanstalkEnvironmentPairProps} with every default applied. */
+interface ResolvedBeanstalkEnvironmentPairProps extends ResolvedEnvironmentOptions {
+  readonly application?: BeanstalkApplication;
+  readonly blue: EnvironmentSlotOptions;
+  readonly green: EnvironmentSlotOptions;
+  readonly live: Slot;
+  readonly cutover: Cutover;
+}
+
+function resolveBeanstalkEnvironmentPairProps(
+  props: BeanstalkEnvironmentPairProps,
+): ResolvedBeanstalkEnvironmentPairProps {
+  return {
+    ...props,
+    ...resolveEnvironmentOptions(props),
+    cutover: props.cutover ?? Cutover.cnameSwap(),
+  };
+}
+
+/**
+ * Throws one error naming every problem with the props, the VPC's included. `region` is the
+ * stack's, which a Route 53 cutover needs to know.
+ */
+function validateBeanstalkEnvironmentPairProps(props: ResolvedBeanstalkEnvironmentPairProps, region: string): void {
+  const check = new PropsValidator('BeanstalkEnvironmentPair');
+  validateEnvironmentOptions(check, props);
+  const { tier, cutover } = props;
+  const liveSlot = props.live === Slot.GREEN ? props.green : props.blue;
+  const liveName = props.live === Slot.GREEN ? 'green' : 'blue';
+  if (liveSlot.sourceBundle === undefined) {
+    check.fail(
+      'live',
+      `must name a slot with a sourceBundle (the live slot serves your application): give ${liveName}.sourceBundle or make the other slot live`,
+      `Slot.${liveName.toUpperCase()} with no ${liveName}.sourceBundle`,
+    );
+  }
+  const cutoverCall = cutover.kind === 'route53' ? 'Cutover.route53()' : 'Cutover.cnameSwap()';
+  if (tier !== EnvironmentTier.WEB_SERVER) {
+    // Neither cutover means anything for workers: a worker environment has no CNAME to swap and
+    // serves no HTTP traffic for an alias to point at; both slots would consume their own queues.
+    check.fail(
+      'tier',
+      `must be EnvironmentTier.WEB_SERVER for the cutover ${cutoverCall}: a worker environment has no CNAME to swap and serves no HTTP traffic for an alias; run a worker as one BeanstalkEnvironment`,
+      `EnvironmentTier.WORKER with ${cutoverCall}`,
+    );
+  }
+  if (cutover.kind === 'route53') {
+    if (Token.isUnresolved(region)) {
+      check.fail(
+        'env.region of the stack',
+        "must be a concrete region for Cutover.route53() (the alias names Elastic Beanstalk's hosted zone of the region)",
+        'an environment-agnostic stack',
+      );
+    }
+  }
+  for (const [slot, options] of [
+    ['blue', props.blue],
+    ['green', props.green],
+  ] as const) {
+    if (options.environmentName !== undefined) validateName(check, `${slot}.environmentName`, options.environmentName);
+  }
+  if (
+    props.blue.environmentName !== undefined &&
+    props.blue.environmentName === props.green.environmentName &&
+    !Token.isUnresolved(props.blue.environmentName)
+  ) {
+    check.fail('green.environmentName', 'must differ from blue.environmentName', props.green.environmentName);
+  }
+  // A VPC the pair creates is built to hold the environments; only a given one is checked.
+  if (props.vpc) checkBeanstalkVpc(check, props.vpc, props.preset, tier);
+  check.throwIfInvalid();
 }
 
 /**
@@ -145,33 +221,31 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
   constructor(scope: Construct, id: string, props: BeanstalkEnvironmentPairProps) {
     super(scope, id);
 
-    const preset = props.preset ?? EnvironmentPreset.highAvailability();
-    const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
-    const cutover = props.cutover ?? Cutover.cnameSwap();
-    validatePair(props, preset, tier, cutover, Stack.of(this).region);
-    if (props.vpc) validateBeanstalkVpc('BeanstalkEnvironmentPair', props.vpc, preset, tier);
+    const resolved = resolveBeanstalkEnvironmentPairProps(props);
+    validateBeanstalkEnvironmentPairProps(resolved, Stack.of(this).region);
+    const { cutover } = resolved;
 
-    this.application = props.application ?? new BeanstalkApplication(this, 'Application');
-    this.vpc = props.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced);
+    this.application = resolved.application ?? new BeanstalkApplication(this, 'Application');
+    this.vpc = resolved.vpc ?? createBeanstalkVpc(this, 'Vpc', resolved.preset.loadBalanced);
 
     const route53Cutover = cutover.kind === 'route53';
     const makeSlot = (slot: Slot, options: EnvironmentSlotOptions): BeanstalkEnvironment => {
       const scopeId = slot === Slot.BLUE ? 'Blue' : 'Green';
       return new BeanstalkEnvironment(this, scopeId, {
-        ...props,
+        ...resolved,
         vpc: this.vpc,
         application: this.application,
         sourceBundle: options.sourceBundle,
         environmentName: options.environmentName,
-        environmentVariables: { ...props.environmentVariables, ...options.environmentVariables },
+        environmentVariables: { ...resolved.environmentVariables, ...options.environmentVariables },
         // With Route 53 the CNAMEs never move, so each environment gets a fixed, account-unique prefix the record can name.
         cnamePrefix: route53Cutover ? this.cnamePrefixFor(scopeId) : undefined,
       });
     };
-    this.blue = makeSlot(Slot.BLUE, props.blue);
-    this.green = makeSlot(Slot.GREEN, props.green);
-    this.liveEnvironment = props.live === Slot.GREEN ? this.green : this.blue;
-    this.idleEnvironment = props.live === Slot.GREEN ? this.blue : this.green;
+    this.blue = makeSlot(Slot.BLUE, resolved.blue);
+    this.green = makeSlot(Slot.GREEN, resolved.green);
+    this.liveEnvironment = resolved.live === Slot.GREEN ? this.green : this.blue;
+    this.idleEnvironment = resolved.live === Slot.GREEN ? this.blue : this.green;
     this.connections = new ec2.Connections({
       securityGroups: [this.blue.securityGroup, this.green.securityGroup],
       defaultPort: ec2.Port.tcp(80),
@@ -210,35 +284,43 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         resource: 'environment',
         resourceName: `${this.application.applicationName}/${env.environmentName}`,
       });
-    const fn: lambda.Function = createHandlerFunction(this, 'CnameSwapFunction', CnameSwapFunction, {
-      description: `Makes the live slot of ${this.node.path} hold the live CNAME`,
+    const description = `Makes the live slot of ${this.node.path} hold the live CNAME`;
+    const { fn, role } = createHandlerFunction(this, CnameSwapFunction, {
+      name: 'CnameSwapFunction',
+      functionId: 'CnameSwapFunction',
+      description,
+      roleDescription: `${description}: writes its own logs and nothing else beyond the inline policy`,
       timeout: Duration.minutes(15),
-      statements: [
-        new iam.PolicyStatement({
-          sid: 'DescribeEnvironments',
-          actions: ['elasticbeanstalk:DescribeEnvironments'],
-          resources: ['*'],
-        }),
-        new iam.PolicyStatement({
-          sid: 'SwapTheseEnvironments',
-          actions: ['elasticbeanstalk:SwapEnvironmentCNAMEs'],
-          resources: [environmentArn(this.blue), environmentArn(this.green)],
-        }),
-      ],
+      permissions: (r) => {
+        r.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'DescribeEnvironments',
+            actions: ['elasticbeanstalk:DescribeEnvironments'],
+            resources: ['*'],
+          }),
+        );
+        r.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'SwapTheseEnvironments',
+            actions: ['elasticbeanstalk:SwapEnvironmentCNAMEs'],
+            resources: [environmentArn(this.blue), environmentArn(this.green)],
+          }),
+        );
+      },
     });
-    acknowledge(fn.role!, {
+    acknowledge(role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'elasticbeanstalk:DescribeEnvironments (read only) is granted on * because its authorization covers the application and environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',
     });
     const swap = new CustomResource(this, 'CnameSwap', {
       serviceToken: fn.functionArn,
-      resourceType: 'Custom::BeanstalkCnameSwap',
+      resourceType: CNAME_SWAP_RESOURCE_TYPE,
       properties: {
         ApplicationName: this.application.applicationName,
         LiveEnvironmentName: this.liveEnvironment.environmentName,
         IdleEnvironmentName: this.idleEnvironment.environmentName,
-      },
+      } satisfies CnameSwapProperties,
     });
     // The environment names are literals, so the dependency on both environments is explicit.
     swap.node.addDependency(this.blue.cfnEnvironment, this.green.cfnEnvironment);
@@ -252,57 +334,4 @@ function fullyQualified(recordName: string | undefined, zoneName: string): strin
   const name = recordName.replace(/\.$/, '');
   if (Token.isUnresolved(name) || Token.isUnresolved(zoneName)) return `${name}.${zoneName}`;
   return name === zoneName || name.endsWith(`.${zoneName}`) ? name : `${name}.${zoneName}`;
-}
-
-function validatePair(
-  props: BeanstalkEnvironmentPairProps,
-  preset: EnvironmentPreset,
-  tier: EnvironmentTier,
-  cutover: Cutover,
-  region: string,
-): void {
-  const check = new PropsValidator('BeanstalkEnvironmentPair');
-  validateEnvironmentOptions(check, { ...props, preset, tier });
-  const liveSlot = props.live === Slot.GREEN ? props.green : props.blue;
-  const liveName = props.live === Slot.GREEN ? 'green' : 'blue';
-  if (liveSlot.sourceBundle === undefined) {
-    check.fail(
-      'live',
-      `must name a slot with a sourceBundle (the live slot serves your application): give ${liveName}.sourceBundle or make the other slot live`,
-      `Slot.${liveName.toUpperCase()} with no ${liveName}.sourceBundle`,
-    );
-  }
-  const cutoverCall = cutover.kind === 'route53' ? 'Cutover.route53()' : 'Cutover.cnameSwap()';
-  if (tier !== EnvironmentTier.WEB_SERVER) {
-    // Neither cutover means anything for workers: a worker environment has no CNAME to swap and
-    // serves no HTTP traffic for an alias to point at; both slots would consume their own queues.
-    check.fail(
-      'tier',
-      `must be EnvironmentTier.WEB_SERVER for the cutover ${cutoverCall}: a worker environment has no CNAME to swap and serves no HTTP traffic for an alias; run a worker as one BeanstalkEnvironment`,
-      `EnvironmentTier.WORKER with ${cutoverCall}`,
-    );
-  }
-  if (cutover.kind === 'route53') {
-    if (Token.isUnresolved(region)) {
-      check.fail(
-        'env.region of the stack',
-        "must be a concrete region for Cutover.route53() (the alias names Elastic Beanstalk's hosted zone of the region)",
-        'an environment-agnostic stack',
-      );
-    }
-  }
-  for (const [slot, options] of [
-    ['blue', props.blue],
-    ['green', props.green],
-  ] as const) {
-    if (options.environmentName !== undefined) validateName(check, `${slot}.environmentName`, options.environmentName);
-  }
-  if (
-    props.blue.environmentName !== undefined &&
-    props.blue.environmentName === props.green.environmentName &&
-    !Token.isUnresolved(props.blue.environmentName)
-  ) {
-    check.fail('green.environmentName', 'must differ from blue.environmentName', props.green.environmentName);
-  }
-  check.throwIfInvalid();
 }

@@ -1,9 +1,7 @@
-import { ArnFormat, Duration, Fn, Stack } from 'aws-cdk-lib';
-import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createSessionManagerRole } from '../common/instance-role';
@@ -11,140 +9,27 @@ import { PropsValidator } from '../common/validation';
 import { IDetachableDatabase } from '../database';
 import { BeanstalkApplication } from './application';
 import { defaultEnvironmentName, validateEnvironmentOptions, validateName } from './checks';
+import { ResolvedEnvironmentOptions, resolveEnvironmentOptions } from './environment-defaults';
+import { BeanstalkEnvironmentOptions } from './environment-options';
+import {
+  applicationEnvironmentSettings,
+  databaseSettings,
+  deploymentSettings,
+  environmentTypeSettings,
+  healthReportingSettings,
+  instanceSettings,
+  loadBalancerSettings,
+  logsSettings,
+  managedUpdatesSettings,
+  vpcSettings,
+  workerQueueSettings,
+} from './environment-settings';
 import { OptionSettings } from './option-settings';
-import { DeploymentPolicy, EnvironmentPreset, EnvironmentTier, PlatformUpdateLevel } from './options';
-import { BeanstalkPlatform } from './platform';
+import { EnvironmentTier } from './options';
 import { SourceBundle } from './source-bundle';
-import { createBeanstalkVpc, validateBeanstalkVpc } from './vpc';
+import { createBeanstalkVpc } from './vpc';
+import { checkBeanstalkVpc } from './vpc-checks';
 import { acknowledge, nagArn, nagName } from '../common/acknowledge';
-
-/** The TLS policy of the HTTPS listener: TLS 1.3 and 1.2 with forward secrecy only. */
-const SSL_POLICY = 'ELBSecurityPolicy-TLS13-1-2-2021-06';
-
-/**
- * Settings shared by a {@link BeanstalkEnvironment} and both environments of a
- * {@link BeanstalkEnvironmentPair}.
- */
-export interface BeanstalkEnvironmentOptions {
-  /**
-   * The platform the environment runs on. Prefer `BeanstalkPlatform.latest(branchName)` or
-   * `fromPlatformArn`: an ARN change updates the environment in place, a solution stack name
-   * change replaces it.
-   */
-  readonly platform: BeanstalkPlatform;
-
-  /**
-   * The VPC to run in. The `highAvailability` preset needs private subnets with egress (for the
-   * instances) and, for the web server tier, public subnets (for the load balancer) in at least
-   * two Availability Zones; `singleInstance` needs a public subnet.
-   *
-   * @default - a new VPC over 2 Availability Zones with VPC flow logs: public and private subnets
-   * with one NAT gateway per zone for `highAvailability`, public subnets only for `singleInstance`
-   */
-  readonly vpc?: ec2.IVpc;
-
-  /**
-   * The shape of the environment.
-   *
-   * @default EnvironmentPreset.highAvailability()
-   */
-  readonly preset?: EnvironmentPreset;
-
-  /**
-   * How new versions and configuration reach the instances.
-   *
-   * @default - `DeploymentPolicy.allAtOnce()` for `singleInstance`, `DeploymentPolicy.immutable()` for `highAvailability`
-   */
-  readonly deploymentPolicy?: DeploymentPolicy;
-
-  /**
-   * The tier. A worker gets its own encrypted, SSL-only SQS queue with a dead-letter queue.
-   * Changing the tier replaces the environment.
-   *
-   * @default EnvironmentTier.WEB_SERVER
-   */
-  readonly tier?: EnvironmentTier;
-
-  /**
-   * The EC2 instance type.
-   *
-   * @default t3.micro
-   */
-  readonly instanceType?: ec2.InstanceType;
-
-  /**
-   * A certificate for HTTPS on port 443 of the load balancer (with a TLS 1.3/1.2 policy); port 80
-   * is then turned off. Needs the `highAvailability` preset and the web server tier.
-   *
-   * @default - HTTP on port 80
-   */
-  readonly certificate?: acm.ICertificate;
-
-  /**
-   * The path the load balancer requests to decide whether an instance is healthy
-   * (`highAvailability` web server only).
-   *
-   * @default '/'
-   */
-  readonly healthCheckPath?: string;
-
-  /**
-   * A database the application uses, kept outside the environment's lifecycle. The environment's
-   * security group is allowed on its port, its connection settings (`DB_HOST`, `DB_PORT`,
-   * `DB_NAME`, `DB_SECRET_ARN`) become environment variables, its secret is passed through the
-   * `aws:elasticbeanstalk:application:environmentsecrets` namespace as `DB_SECRET` (the secret ARN,
-   * resolved by Elastic Beanstalk on the instance: never plain text in the template), and the
-   * instances may read the secret.
-   *
-   * @default - no database
-   */
-  readonly database?: IDetachableDatabase;
-
-  /**
-   * Environment variables of the application (`aws:elasticbeanstalk:application:environment`).
-   * Never put secrets here: they are visible in the template and the console.
-   *
-   * @default - none (beyond the database's settings)
-   */
-  readonly environmentVariables?: { [name: string]: string };
-
-  /**
-   * How long the instance and health logs streamed to CloudWatch Logs are kept. One of 1, 3, 5, 7,
-   * 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827 or 3653 days.
-   *
-   * @default logs.RetentionDays.ONE_YEAR
-   */
-  readonly logRetention?: logs.RetentionDays;
-
-  /**
-   * When managed platform updates start each week, in UTC, as `Day:HH:MM` (e.g. `Sun:03:00`).
-   *
-   * @default 'Sun:03:00'
-   */
-  readonly maintenanceWindowStart?: string;
-
-  /**
-   * How far managed platform updates may move the platform version.
-   *
-   * @default PlatformUpdateLevel.MINOR
-   */
-  readonly updateLevel?: PlatformUpdateLevel;
-
-  /**
-   * The service role Elastic Beanstalk uses for the environment.
-   *
-   * @default - the application's service role
-   */
-  readonly serviceRole?: iam.IRole;
-
-  /**
-   * Extra option settings, applied after (and overriding, for the same namespace and option name)
-   * every setting this construct makes. The escape hatch for what the props do not cover.
-   *
-   * @default - none
-   */
-  readonly optionSettings?: elasticbeanstalk.CfnEnvironment.OptionSettingProperty[];
-}
 
 /**
  * Properties for a {@link BeanstalkEnvironment}.
@@ -176,6 +61,37 @@ export interface BeanstalkEnvironmentProps extends BeanstalkEnvironmentOptions {
    * @default - chosen by Elastic Beanstalk
    */
   readonly cnamePrefix?: string;
+}
+
+/** {@link BeanstalkEnvironmentProps} with every default applied. */
+interface ResolvedBeanstalkEnvironmentProps extends ResolvedEnvironmentOptions {
+  readonly application: BeanstalkApplication;
+  readonly sourceBundle?: SourceBundle;
+  readonly environmentName: string;
+  readonly cnamePrefix?: string;
+  readonly serviceRole: iam.IRole;
+}
+
+function resolveBeanstalkEnvironmentProps(
+  scope: Construct,
+  props: BeanstalkEnvironmentProps,
+): ResolvedBeanstalkEnvironmentProps {
+  return {
+    ...props,
+    ...resolveEnvironmentOptions(props),
+    environmentName: props.environmentName ?? defaultEnvironmentName(scope),
+    serviceRole: props.serviceRole ?? props.application.serviceRole,
+  };
+}
+
+/** Throws one error naming every problem with the props, the VPC's included. */
+function validateBeanstalkEnvironmentProps(props: ResolvedBeanstalkEnvironmentProps): void {
+  const check = new PropsValidator('BeanstalkEnvironment');
+  validateEnvironmentOptions(check, props);
+  validateName(check, 'environmentName', props.environmentName);
+  // A VPC the environment creates is built to hold it; only a given one is checked.
+  if (props.vpc) checkBeanstalkVpc(check, props.vpc, props.preset, props.tier);
+  check.throwIfInvalid();
 }
 
 /**
@@ -279,254 +195,70 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
   constructor(scope: Construct, id: string, props: BeanstalkEnvironmentProps) {
     super(scope, id);
 
-    const preset = props.preset ?? EnvironmentPreset.highAvailability();
-    const tier = props.tier ?? EnvironmentTier.WEB_SERVER;
-    const deploymentPolicy = props.deploymentPolicy ?? defaultDeploymentPolicy(preset);
-    const environmentName = props.environmentName ?? defaultEnvironmentName(this);
-    const check = new PropsValidator('BeanstalkEnvironment');
-    validateEnvironmentOptions(check, props);
-    validateName(check, 'environmentName', environmentName);
-    check.throwIfInvalid();
+    const resolved = resolveBeanstalkEnvironmentProps(this, props);
+    validateBeanstalkEnvironmentProps(resolved);
 
-    this.application = props.application;
-    this.environmentName = environmentName;
+    const { preset, tier } = resolved;
+    this.application = resolved.application;
+    this.environmentName = resolved.environmentName;
     this.loadBalanced = preset.loadBalanced;
     this.tier = tier;
-    this.https = props.certificate !== undefined;
+    this.https = resolved.certificate !== undefined;
+    this.serviceRole = resolved.serviceRole;
     const webServer = tier === EnvironmentTier.WEB_SERVER;
     const withLoadBalancer = preset.loadBalanced && webServer;
 
-    this.vpc = props.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced);
-    validateBeanstalkVpc('BeanstalkEnvironment', this.vpc, preset, tier);
-    const instanceSubnets = this.vpc.selectSubnets({
-      subnetType: preset.loadBalanced ? ec2.SubnetType.PRIVATE_WITH_EGRESS : ec2.SubnetType.PUBLIC,
-    });
+    this.vpc = resolved.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced);
 
     // Security groups: internet -> load balancer (listener port) -> instances (80); a single web
     // instance is reached directly; a worker is reached by nobody.
-    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: this.vpc,
-      description: `Elastic Beanstalk instances of ${this.node.path}: HTTPS out; in only from the load balancer (or the internet for a single web instance)`,
-      allowAllOutbound: false,
-    });
-    this.securityGroup.addEgressRule(
-      ec2.Peer.anyIpv4(),
-      ec2.Port.tcp(443),
-      'HTTPS to Elastic Beanstalk, S3, CloudWatch, SQS and package repositories',
-    );
-    if (withLoadBalancer) {
-      const listenerPort = this.https ? 443 : 80;
-      this.loadBalancerSecurityGroup = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
-        vpc: this.vpc,
-        description: `Load balancer of ${this.node.path}: port ${listenerPort} in from anywhere, port 80 out to the instances`,
-        allowAllOutbound: false,
-      });
-      this.loadBalancerSecurityGroup.addIngressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(listenerPort),
-        `Clients on port ${listenerPort}`,
-      );
-      this.loadBalancerSecurityGroup.connections.allowTo(
-        this.securityGroup,
-        ec2.Port.tcp(80),
-        'Load balancer to instances',
-      );
-      acknowledge(this.loadBalancerSecurityGroup, {
-        id: 'AwsSolutions-EC23',
-        reason: `The security group of an internet-facing load balancer admits the internet on its one listener port (${listenerPort}); the instances admit only this group.`,
-      });
-    } else if (webServer) {
-      this.securityGroup.addIngressRule(
-        ec2.Peer.anyIpv4(),
-        ec2.Port.tcp(80),
-        'Clients of the single instance on port 80',
-      );
-      acknowledge(this.securityGroup, {
-        id: 'AwsSolutions-EC23',
-        reason:
-          'A single-instance web environment has no load balancer: its one instance serves clients directly on port 80 and admits nothing else.',
-      });
-    }
+    this.securityGroup = this.createInstanceSecurityGroup(webServer && !preset.loadBalanced);
+    if (withLoadBalancer) this.loadBalancerSecurityGroup = this.createLoadBalancerSecurityGroup();
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(80) });
 
-    // Worker queue: encrypted, SSL-only, with a dead-letter queue for messages that keep failing.
     if (!webServer) {
-      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        retentionPeriod: Duration.days(14),
-      });
-      this.queue = new sqs.Queue(this, 'Queue', {
-        encryption: sqs.QueueEncryption.SQS_MANAGED,
-        enforceSSL: true,
-        // The worker daemon's default visibility timeout (300 s), so a message is not redelivered while in progress.
-        visibilityTimeout: Duration.seconds(300),
-        deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: 5 },
-      });
+      const queues = createWorkerQueues(this);
+      this.deadLetterQueue = queues.deadLetterQueue;
+      this.queue = queues.queue;
     }
 
     // Roles: the instances' (least privilege, through an instance profile) and the service's.
-    this.serviceRole = props.serviceRole ?? props.application.serviceRole;
     this.instanceRole = createSessionManagerRole(
       this,
       'InstanceRole',
       `Elastic Beanstalk instances of ${this.node.path}: Session Manager, logs, health, their own source bundle`,
     );
-    this.grantInstanceBasics(environmentName);
+    this.grantInstanceBasics(resolved.environmentName);
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
 
-    // The application version.
-    if (props.sourceBundle) {
-      const bundle = props.sourceBundle.bind(this);
-      this.applicationVersion = new elasticbeanstalk.CfnApplicationVersion(this, 'Version', {
-        applicationName: props.application.applicationName,
-        description: `Source bundle of ${this.node.path}`,
-        sourceBundle: { s3Bucket: bundle.bucket.bucketName, s3Key: bundle.key },
-      });
-      this.instanceRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ReadSourceBundle',
-          actions: ['s3:GetObject'],
-          resources: [bundle.bucket.arnForObjects(bundle.key)],
-        }),
-      );
-    }
+    if (resolved.sourceBundle) this.applicationVersion = this.createApplicationVersion(resolved.sourceBundle);
+    if (this.queue) this.grantWorkerQueue(this.queue);
+    const connection = resolved.database ? this.connectDatabase(resolved.database) : undefined;
 
-    // Option settings, all literal on the environment.
+    // Option settings, all literal on the environment, in this order; the escape hatch applies last.
     const settings = new OptionSettings();
-    const env = 'aws:elasticbeanstalk:environment';
-    settings.set(env, 'EnvironmentType', preset.loadBalanced ? 'LoadBalanced' : 'SingleInstance');
-    settings.set(env, 'ServiceRole', this.serviceRole.roleArn);
-    if (withLoadBalancer) settings.set(env, 'LoadBalancerType', 'application');
-
-    const launch = 'aws:autoscaling:launchconfiguration';
-    settings.set(launch, 'IamInstanceProfile', this.instanceProfile.instanceProfileArn);
-    settings.set(launch, 'DisableIMDSv1', 'true');
-    settings.set(launch, 'RootVolumeType', 'gp3');
-    settings.set(launch, 'SecurityGroups', this.securityGroup.securityGroupId);
-    settings.set(launch, 'DisableDefaultEC2SecurityGroup', 'true');
-    settings.set(
-      'aws:ec2:instances',
-      'InstanceTypes',
-      (props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO)).toString(),
-    );
-    if (preset.loadBalanced) {
-      settings.set('aws:autoscaling:asg', 'MinSize', String(preset.minInstances));
-      settings.set('aws:autoscaling:asg', 'MaxSize', String(preset.maxInstances));
+    for (const setting of [
+      ...environmentTypeSettings(preset, this.serviceRole, withLoadBalancer),
+      ...instanceSettings(preset, this.instanceProfile, this.securityGroup, resolved.instanceType),
+      ...vpcSettings(this.vpc, preset, withLoadBalancer),
+      ...loadBalancerSettings(this.loadBalancerSecurityGroup, resolved.healthCheckPath, resolved.certificate),
+      ...healthReportingSettings(),
+      ...managedUpdatesSettings(resolved.maintenanceWindowStart, resolved.updateLevel),
+      ...logsSettings(resolved.logRetention),
+      ...deploymentSettings(resolved.deploymentPolicy),
+      ...workerQueueSettings(this.queue),
+      ...databaseSettings(connection),
+      ...applicationEnvironmentSettings(resolved.environmentVariables),
+      ...resolved.optionSettings,
+    ]) {
+      settings.add(setting);
     }
 
-    const vpc = 'aws:ec2:vpc';
-    settings.set(vpc, 'VPCId', this.vpc.vpcId);
-    settings.set(vpc, 'Subnets', Fn.join(',', instanceSubnets.subnetIds));
-    settings.set(vpc, 'AssociatePublicIpAddress', preset.loadBalanced ? 'false' : 'true');
-    if (withLoadBalancer) {
-      settings.set(
-        vpc,
-        'ELBSubnets',
-        Fn.join(',', this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PUBLIC }).subnetIds),
-      );
-      settings.set(vpc, 'ELBScheme', 'public');
-      const lbSg = this.loadBalancerSecurityGroup!.securityGroupId;
-      settings.set('aws:elbv2:loadbalancer', 'SecurityGroups', lbSg);
-      settings.set('aws:elbv2:loadbalancer', 'ManagedSecurityGroup', lbSg);
-      settings.set('aws:elasticbeanstalk:environment:process:default', 'HealthCheckPath', props.healthCheckPath ?? '/');
-      if (props.certificate) {
-        settings.set('aws:elbv2:listener:443', 'Protocol', 'HTTPS');
-        settings.set('aws:elbv2:listener:443', 'SSLCertificateArns', props.certificate.certificateArn);
-        settings.set('aws:elbv2:listener:443', 'SSLPolicy', SSL_POLICY);
-        settings.set('aws:elbv2:listener:default', 'ListenerEnabled', 'false');
-      }
-    }
-
-    settings.set('aws:elasticbeanstalk:healthreporting:system', 'SystemType', 'enhanced');
-    settings.set('aws:elasticbeanstalk:managedactions', 'ManagedActionsEnabled', 'true');
-    settings.set(
-      'aws:elasticbeanstalk:managedactions',
-      'PreferredStartTime',
-      props.maintenanceWindowStart ?? 'Sun:03:00',
-    );
-    settings.set(
-      'aws:elasticbeanstalk:managedactions:platformupdate',
-      'UpdateLevel',
-      props.updateLevel ?? PlatformUpdateLevel.MINOR,
-    );
-    settings.set('aws:elasticbeanstalk:managedactions:platformupdate', 'InstanceRefreshEnabled', 'true');
-
-    const retention = String(props.logRetention ?? logs.RetentionDays.ONE_YEAR);
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs', 'StreamLogs', 'true');
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs', 'DeleteOnTerminate', 'false');
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs', 'RetentionInDays', retention);
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs:health', 'HealthStreamingEnabled', 'true');
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs:health', 'DeleteOnTerminate', 'false');
-    settings.set('aws:elasticbeanstalk:cloudwatch:logs:health', 'RetentionInDays', retention);
-    settings.set('aws:elasticbeanstalk:hostmanager', 'LogPublicationControl', 'true');
-
-    const command = 'aws:elasticbeanstalk:command';
-    settings.set(command, 'DeploymentPolicy', deploymentPolicy.policy);
-    if (deploymentPolicy.batch) {
-      settings.set(command, 'BatchSizeType', deploymentPolicy.batch.sizeType);
-      settings.set(command, 'BatchSize', String(deploymentPolicy.batch.value));
-    }
-    if (deploymentPolicy.newVersionPercent !== undefined) {
-      settings.set(
-        'aws:elasticbeanstalk:trafficsplitting',
-        'NewVersionPercent',
-        String(deploymentPolicy.newVersionPercent),
-      );
-      settings.set(
-        'aws:elasticbeanstalk:trafficsplitting',
-        'EvaluationTime',
-        String(deploymentPolicy.evaluationTime!.toMinutes()),
-      );
-    }
-
-    if (this.queue) {
-      settings.set('aws:elasticbeanstalk:sqsd', 'WorkerQueueURL', this.queue.queueUrl);
-      settings.set('aws:elasticbeanstalk:sqsd', 'HttpPath', '/');
-      this.instanceRole.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ProcessWorkerQueue',
-          actions: [
-            'sqs:ReceiveMessage',
-            'sqs:DeleteMessage',
-            'sqs:ChangeMessageVisibility',
-            'sqs:GetQueueAttributes',
-            'sqs:GetQueueUrl',
-          ],
-          resources: [this.queue.queueArn],
-        }),
-      );
-      // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
-      // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
-      // permissions, so it is a policy of its own and its acknowledgement names only that.
-      const workerMetrics = new iam.Policy(this, 'WorkerDaemonMetrics', {
-        statements: [
-          new iam.PolicyStatement({
-            sid: 'PublishWorkerDaemonMetrics',
-            actions: ['cloudwatch:PutMetricData'],
-            resources: ['*'],
-          }),
-        ],
-      });
-      this.instanceRole.attachInlinePolicy(workerMetrics);
-      acknowledge(workerMetrics, {
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason:
-          'The worker daemon publishes its CloudWatch metrics with cloudwatch:PutMetricData, which supports no resource-level permissions; this policy grants that action alone.',
-      });
-    }
-
-    if (props.database) this.connectDatabase(props.database, settings);
-    for (const [name, value] of Object.entries(props.environmentVariables ?? {})) {
-      settings.set('aws:elasticbeanstalk:application:environment', name, value);
-    }
-    for (const setting of props.optionSettings ?? []) settings.add(setting);
-
-    const platform = props.platform.bind(this, tier);
+    const platform = resolved.platform.bind(this, tier);
     this.cfnEnvironment = new elasticbeanstalk.CfnEnvironment(this, 'Resource', {
-      applicationName: props.application.applicationName,
-      environmentName,
-      cnamePrefix: props.cnamePrefix,
+      applicationName: resolved.application.applicationName,
+      environmentName: resolved.environmentName,
+      cnamePrefix: resolved.cnamePrefix,
       description: `${this.node.path} (${preset.loadBalanced ? 'load balanced' : 'single instance'}, ${tier})`,
       platformArn: platform.platformArn,
       solutionStackName: platform.solutionStackName,
@@ -539,6 +271,99 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
 
     this.endpointUrl = this.cfnEnvironment.attrEndpointUrl;
     this.url = `${this.https ? 'https' : 'http'}://${this.endpointUrl}`;
+  }
+
+  /** The instances' security group: HTTPS out; port 80 in from anywhere only for a single web instance. */
+  private createInstanceSecurityGroup(openToClients: boolean): ec2.SecurityGroup {
+    const group = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: this.vpc,
+      description: `Elastic Beanstalk instances of ${this.node.path}: HTTPS out; in only from the load balancer (or the internet for a single web instance)`,
+      allowAllOutbound: false,
+    });
+    group.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS to Elastic Beanstalk, S3, CloudWatch, SQS and package repositories',
+    );
+    if (openToClients) {
+      group.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(80), 'Clients of the single instance on port 80');
+      acknowledge(group, {
+        id: 'AwsSolutions-EC23',
+        reason:
+          'A single-instance web environment has no load balancer: its one instance serves clients directly on port 80 and admits nothing else.',
+      });
+    }
+    return group;
+  }
+
+  /** The load balancer's security group: its listener port in from anywhere, port 80 out to the instances. */
+  private createLoadBalancerSecurityGroup(): ec2.SecurityGroup {
+    const listenerPort = this.https ? 443 : 80;
+    const group = new ec2.SecurityGroup(this, 'LoadBalancerSecurityGroup', {
+      vpc: this.vpc,
+      description: `Load balancer of ${this.node.path}: port ${listenerPort} in from anywhere, port 80 out to the instances`,
+      allowAllOutbound: false,
+    });
+    group.addIngressRule(ec2.Peer.anyIpv4(), ec2.Port.tcp(listenerPort), `Clients on port ${listenerPort}`);
+    group.connections.allowTo(this.securityGroup, ec2.Port.tcp(80), 'Load balancer to instances');
+    acknowledge(group, {
+      id: 'AwsSolutions-EC23',
+      reason: `The security group of an internet-facing load balancer admits the internet on its one listener port (${listenerPort}); the instances admit only this group.`,
+    });
+    return group;
+  }
+
+  /** The application version of the source bundle, which the instances may read. */
+  private createApplicationVersion(sourceBundle: SourceBundle): elasticbeanstalk.CfnApplicationVersion {
+    const bundle = sourceBundle.bind(this);
+    const version = new elasticbeanstalk.CfnApplicationVersion(this, 'Version', {
+      applicationName: this.application.applicationName,
+      description: `Source bundle of ${this.node.path}`,
+      sourceBundle: { s3Bucket: bundle.bucket.bucketName, s3Key: bundle.key },
+    });
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadSourceBundle',
+        actions: ['s3:GetObject'],
+        resources: [bundle.bucket.arnForObjects(bundle.key)],
+      }),
+    );
+    return version;
+  }
+
+  /** Lets the worker daemon (sqsd) on the instances process the queue and publish its metrics. */
+  private grantWorkerQueue(queue: sqs.IQueue): void {
+    this.instanceRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ProcessWorkerQueue',
+        actions: [
+          'sqs:ReceiveMessage',
+          'sqs:DeleteMessage',
+          'sqs:ChangeMessageVisibility',
+          'sqs:GetQueueAttributes',
+          'sqs:GetQueueUrl',
+        ],
+        resources: [queue.queueArn],
+      }),
+    );
+    // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
+    // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
+    // permissions, so it is a policy of its own and its acknowledgement names only that.
+    const workerMetrics = new iam.Policy(this, 'WorkerDaemonMetrics', {
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'PublishWorkerDaemonMetrics',
+          actions: ['cloudwatch:PutMetricData'],
+          resources: ['*'],
+        }),
+      ],
+    });
+    this.instanceRole.attachInlinePolicy(workerMetrics);
+    acknowledge(workerMetrics, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'The worker daemon publishes its CloudWatch metrics with cloudwatch:PutMetricData, which supports no resource-level permissions; this policy grants that action alone.',
+    });
   }
 
   /** What every Elastic Beanstalk instance needs: stream its logs, publish rotated logs, report health. */
@@ -607,21 +432,31 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     );
   }
 
-  private connectDatabase(database: IDetachableDatabase, settings: OptionSettings): void {
+  /**
+   * Allows the instances on the database's port and to read its secret; returns its connection
+   * settings.
+   */
+  private connectDatabase(database: IDetachableDatabase): { [name: string]: string } {
     database.allowConnectionsFrom(this);
     const connection = database.connectionEnvironment();
-    for (const [name, value] of Object.entries(connection)) {
-      settings.set('aws:elasticbeanstalk:application:environment', name, value);
-    }
-    if (connection.DB_SECRET_ARN !== undefined) {
-      // Elastic Beanstalk resolves the secret on the instance; the template holds only its ARN.
-      settings.set('aws:elasticbeanstalk:application:environmentsecrets', 'DB_SECRET', connection.DB_SECRET_ARN);
-      database.grantSecretRead(this.instanceRole);
-    }
+    if (connection.DB_SECRET_ARN !== undefined) database.grantSecretRead(this.instanceRole);
+    return connection;
   }
 }
 
-/** Immutable for a load-balanced environment (full capacity, quick rollback); all at once for one instance. */
-function defaultDeploymentPolicy(preset: EnvironmentPreset): DeploymentPolicy {
-  return preset.loadBalanced ? DeploymentPolicy.immutable() : DeploymentPolicy.allAtOnce();
+/** The worker's queue, encrypted and SSL-only, with a dead-letter queue for messages that keep failing. */
+function createWorkerQueues(scope: Construct): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+  const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    retentionPeriod: Duration.days(14),
+  });
+  const queue = new sqs.Queue(scope, 'Queue', {
+    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    enforceSSL: true,
+    // The worker daemon's default visibility timeout (300 s), so a message is not redelivered while in progress.
+    visibilityTimeout: Duration.seconds(300),
+    deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
+  });
+  return { queue, deadLetterQueue };
 }

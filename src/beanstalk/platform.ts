@@ -4,10 +4,11 @@ import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { createHandlerFunction } from './handler-function';
+import { PLATFORM_LOOKUP_RESOURCE_TYPE, PlatformLookupProperties } from './contract';
 import { EnvironmentTier } from './options';
 import { PlatformLookupFunction } from './platform-lookup-function';
 import { acknowledge } from '../common/acknowledge';
+import { createHandlerFunction } from '../common/handler-function';
 
 /**
  * How an environment names its platform, as returned by {@link BeanstalkPlatform.bind}: exactly
@@ -105,12 +106,12 @@ class LatestPlatform extends BeanstalkPlatform {
       existing ??
       new CustomResource(scope, id, {
         serviceToken: lookupFunction(stack).functionArn,
-        resourceType: 'Custom::BeanstalkPlatform',
+        resourceType: PLATFORM_LOOKUP_RESOURCE_TYPE,
         properties: {
           BranchName: this.branchName,
           SupportedTier: supportedTier,
           Environment: Lazy.any({ produce: () => replacingPropertiesOf(scope) }, { omitEmptyArray: true }),
-        },
+        } satisfies PlatformLookupProperties,
       });
     return { platformArn: lookup.getAttString('PlatformArn') };
   }
@@ -137,18 +138,23 @@ const FUNCTION_ID = 'BeanstalkPlatformLookupFunction';
 function lookupFunction(stack: Stack): lambda.IFunction {
   const existing = stack.node.tryFindChild(FUNCTION_ID) as lambda.IFunction | undefined;
   if (existing) return existing;
-  const fn = createHandlerFunction(stack, FUNCTION_ID, PlatformLookupFunction, {
-    description: 'Finds the newest recommended version of an Elastic Beanstalk platform branch',
+  const description = 'Finds the newest recommended version of an Elastic Beanstalk platform branch';
+  const { fn, role } = createHandlerFunction(stack, PlatformLookupFunction, {
+    name: FUNCTION_ID,
+    functionId: FUNCTION_ID,
+    description,
+    roleDescription: `${description}: writes its own logs and nothing else beyond the inline policy`,
     timeout: Duration.minutes(1),
-    statements: [
-      new iam.PolicyStatement({
-        sid: 'ListPlatformVersions',
-        actions: ['elasticbeanstalk:ListPlatformVersions'],
-        resources: ['*'],
-      }),
-    ],
+    permissions: (r) =>
+      r.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListPlatformVersions',
+          actions: ['elasticbeanstalk:ListPlatformVersions'],
+          resources: ['*'],
+        }),
+      ),
   });
-  acknowledge(fn.role!, {
+  acknowledge(role, {
     id: 'AwsSolutions-IAM5[Resource::*]',
     reason:
       'elasticbeanstalk:ListPlatformVersions lists the public platform versions of the region and supports no resource-level permission; it is the only action granted on *.',
