@@ -231,21 +231,11 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     super(scope, id);
 
     const check = new PropsValidator('ElasticIpFailoverInstance');
-    this.strategy = (props.strategy ?? FailoverStrategy.standbyInstance())._withDeprecatedProps(
-      { dataVolume: props.dataVolume, terminationProtection: props.terminationProtection },
-      check,
-    );
-    const subnets = publicSubnetPerZone(props.vpc);
-    if (subnets.length < 2) {
-      check.fail(
-        'vpc',
-        'must have public subnets in at least 2 Availability Zones (the instances run in two zones behind one Elastic IP)',
-        `${subnets.length} zone(s) with public subnets`,
-      );
-    }
-    check.integerInRange('rootVolumeSizeGiB', props.rootVolumeSizeGiB, 1, 16384);
-    this.strategy._validate(props.userData, check);
+    const resolved = resolveProps(props, check);
+    validate(resolved, check);
     check.throwIfInvalid();
+    this.strategy = resolved.strategy;
+    const subnets = resolved.subnets;
     if (props.dataVolume !== undefined) {
       Annotations.of(this).addDeprecation(
         'ElasticIpFailoverInstanceProps.dataVolume',
@@ -259,10 +249,10 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       );
     }
 
-    this.vpc = props.vpc;
-    const requirements = this.strategy._requirements(props.userData);
+    this.vpc = resolved.vpc;
+    const requirements = this.strategy._requirements(resolved.userData);
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
-      vpc: props.vpc,
+      vpc: resolved.vpc,
       description: 'Elastic IP failover instances: nothing in until opened through connections, HTTPS out',
       allowAllOutbound: false,
     });
@@ -274,8 +264,8 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup] });
 
     this.launchTemplate = new ec2.LaunchTemplate(this, 'LaunchTemplate', {
-      instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
-      machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+      instanceType: resolved.instanceType,
+      machineImage: resolved.machineImage,
       userData: requirements.userData,
       // Instances launched by a group get their security group and a public IP (to reach AWS APIs
       // and package repositories until the Elastic IP arrives) from the template.
@@ -294,10 +284,10 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       instanceInitiatedShutdownBehavior: ec2.InstanceInitiatedShutdownBehavior.STOP,
       blockDevices: [
         {
-          deviceName: props.rootDeviceName ?? '/dev/xvda',
-          volume: ec2.BlockDeviceVolume.ebs(props.rootVolumeSizeGiB ?? 8, {
+          deviceName: resolved.rootDeviceName,
+          volume: ec2.BlockDeviceVolume.ebs(resolved.rootVolumeSizeGiB, {
             encrypted: true,
-            kmsKey: props.ebsEncryptionKey,
+            kmsKey: resolved.ebsEncryptionKey,
             volumeType: ec2.EbsDeviceVolumeType.GP3,
           }),
         },
@@ -312,21 +302,21 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.allocationId = this.elasticIp.attrAllocationId;
 
     this.notificationTopic =
-      props.notificationTopic ??
+      resolved.notificationTopic ??
       createEncryptedTopic(this, 'FailoverNotifications', {
         purpose: 'Elastic IP failover notifications',
         serviceLinkedPublishers: requirements.topicPublishers,
       });
 
     const bound = this.strategy._bind(this, {
-      vpc: props.vpc,
+      vpc: resolved.vpc,
       subnets,
       securityGroup: this.securityGroup,
       launchTemplate: this.launchTemplate,
       elasticIp: this.elasticIp,
       notificationTopic: this.notificationTopic,
       roleTagKey: ROLE_TAG,
-      ebsEncryptionKey: props.ebsEncryptionKey,
+      ebsEncryptionKey: resolved.ebsEncryptionKey,
     });
     this.primaryInstance = bound.primaryInstance;
     this.standbyInstance = bound.standbyInstance;
@@ -371,6 +361,57 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       ...props,
     });
   }
+}
+
+/**
+ * The props of an {@link ElasticIpFailoverInstance} with every default applied and the deprecated
+ * construct-level props folded into the strategy: the constructor builds from these alone. The
+ * notification topic stays unset when the construct creates one.
+ */
+interface ResolvedProps {
+  readonly vpc: ec2.IVpc;
+  /** The public subnets the instances can run in, one per Availability Zone. */
+  readonly subnets: ec2.ISubnet[];
+  readonly strategy: FailoverStrategy;
+  readonly instanceType: ec2.InstanceType;
+  readonly machineImage: ec2.IMachineImage;
+  readonly rootDeviceName: string;
+  readonly rootVolumeSizeGiB: number;
+  readonly userData?: ec2.UserData;
+  readonly notificationTopic?: sns.ITopic;
+  readonly ebsEncryptionKey?: kms.IKey;
+}
+
+/** Settles the props; a deprecated prop that conflicts with the strategy is recorded in `check`. */
+function resolveProps(props: ElasticIpFailoverInstanceProps, check: PropsValidator): ResolvedProps {
+  return {
+    vpc: props.vpc,
+    subnets: publicSubnetPerZone(props.vpc),
+    strategy: (props.strategy ?? FailoverStrategy.standbyInstance())._withDeprecatedProps(
+      { dataVolume: props.dataVolume, terminationProtection: props.terminationProtection },
+      check,
+    ),
+    instanceType: props.instanceType ?? ec2.InstanceType.of(ec2.InstanceClass.T3, ec2.InstanceSize.MICRO),
+    machineImage: props.machineImage ?? ec2.MachineImage.latestAmazonLinux2023(),
+    rootDeviceName: props.rootDeviceName ?? '/dev/xvda',
+    rootVolumeSizeGiB: props.rootVolumeSizeGiB ?? 8,
+    userData: props.userData,
+    notificationTopic: props.notificationTopic,
+    ebsEncryptionKey: props.ebsEncryptionKey,
+  };
+}
+
+/** Records every problem with the settled props, the strategy's options included. */
+function validate(props: ResolvedProps, check: PropsValidator): void {
+  if (props.subnets.length < 2) {
+    check.fail(
+      'vpc',
+      'must have public subnets in at least 2 Availability Zones (the instances run in two zones behind one Elastic IP)',
+      `${props.subnets.length} zone(s) with public subnets`,
+    );
+  }
+  check.integerInRange('rootVolumeSizeGiB', props.rootVolumeSizeGiB, 1, 16384);
+  props.strategy._validate(props.userData, check);
 }
 
 /** The VPC's public subnets, the first of each Availability Zone (unresolved zones count as distinct). */
