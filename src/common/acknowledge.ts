@@ -29,7 +29,10 @@ export function nagName(value: string, pseudoParameter: string): string {
   return Token.isUnresolved(value) ? `<${pseudoParameter}>` : value;
 }
 
-/** An ARN of the stack's partition, region and account as cdk-nag prints it in a finding id. */
-export function nagArn(stack: Stack, service: string, resource: string): string {
-  return `arn:<AWS::Partition>:${service}:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:${resource}`;
+/**
+ * An ARN of the stack's partition, region and account (or `account`, e.g. `''` for EBS snapshots)
+ * as cdk-nag prints it in a finding id.
+ */
+export function nagArn(stack: Stack, service: string, resource: string, account?: string): string {
+  return `arn:<AWS::Partition>:${service}:${nagName(stack.region, 'AWS::Region')}:${account ?? nagName(stack.account, 'AWS::AccountId')}:${resource}`;
 }

@@ -23,7 +23,7 @@ import { dataVolumeSizeGiB } from './data-volume-size';
 import { grantEbsKeyUse } from './ebs-key';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
 import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
-import { ec2Arn, elasticIpArn, groupArn, nagArn, nagGroupArn } from './naming';
+import { ec2Arn, ec2NagArn, elasticIpArn, groupArn, nagGroupArn } from './naming';
 import type { AutoScalingGroupOptions, DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
@@ -288,7 +288,7 @@ function grantLifecycleHookPermissions(
         'Only ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots and autoscaling:DescribeAutoScalingInstances are granted on *: these Describe actions support no resource-level permissions.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'instance')}]`,
       reason: `The group's instance ids are not known before launch: actions on instances are limited by the condition aws:ResourceTag/${GROUP_NAME_TAG} = this group (and tagging to the one key ${INSTANCE_VOLUME_TAG}).`,
     },
     {
@@ -327,11 +327,11 @@ function grantLifecycleHookPermissions(
     if (key) grantEbsKeyUse(key, role, 'LetEbsUseTheDataVolumeKey');
     acknowledgements.push(
       {
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+        id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'volume')}]`,
         reason: `Data volumes are created by the function, so their ids are not known at deployment: every action on volumes requires the tag ${DATA_VOLUME_TAG} = this group (on the request when creating, on the volume otherwise); this role cannot delete volumes.`,
       },
       {
-        id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+        id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'snapshot', '')}]`,
         reason: `Snapshots are created by the function and Data Lifecycle Manager: creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, restoring one requires it on the snapshot; this role cannot delete snapshots.`,
       },
     );
@@ -395,11 +395,11 @@ function createSnapshotPolicy(
         'Only ec2:DescribeInstances, ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: Describe actions support no resource-level permissions. Written inline instead of the AWS managed AWSDataLifecycleManagerServiceRole policy, which may snapshot and delete snapshots of any volume.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'snapshot', '')}]`,
       reason: `Snapshot ids are made by Data Lifecycle Manager at each run: it may create and tag snapshots, and delete only those tagged ${DATA_VOLUME_TAG} = this group and ${SNAPSHOT_REASON_TAG} = periodic (its own, copied from the volume and added by the policy).`,
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'volume')}]`,
       reason: `Data volume ids are made by the lifecycle hook function: Data Lifecycle Manager may snapshot only volumes tagged ${DATA_VOLUME_TAG} = this group.`,
     },
   );

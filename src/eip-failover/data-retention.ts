@@ -8,7 +8,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ATTACHED_AT_TAG, DATA_VOLUME_TAG, DataRetentionEnvironment, SNAPSHOT_REASON_TAG } from './contract';
 import { DataRetentionFunction } from './data-retention-function';
-import { ec2Arn, nagArn } from './naming';
+import { ec2Arn, ec2NagArn } from './naming';
 import type { DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
@@ -112,11 +112,11 @@ function grantRetentionPermissions(stack: Stack, role: iam.Role, groupName: stri
         'Only ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: these Describe actions support no resource-level permissions.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'volume')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'volume')}]`,
       reason: `Data volumes are created by the lifecycle hook function, so their ids are not known at deployment: snapshotting or deleting a volume requires the tag ${DATA_VOLUME_TAG} = this group on it.`,
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'snapshot', '')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'snapshot', '')}]`,
       reason: `Snapshots are created at run time (by the functions and Data Lifecycle Manager): creating one requires the tag ${DATA_VOLUME_TAG} = this group on the request, deleting one requires it on the snapshot.`,
     },
   );

@@ -1,5 +1,5 @@
 import { ArnFormat, Stack } from 'aws-cdk-lib';
-import { nagName } from '../common/acknowledge';
+import { nagArn } from '../common/acknowledge';
 
 // Internal: the ARNs the functions' policies are scoped to, and how cdk-nag prints them in finding
 // ids. The tags they are scoped by are in ./contract.
@@ -21,11 +21,12 @@ export function groupArn(stack: Stack, groupName: string): string {
   });
 }
 
-/** How cdk-nag prints an ARN of this stack with a wildcard resource name in a finding id. */
-export function nagArn(stack: Stack, resource: string, account?: string): string {
-  return `arn:<AWS::Partition>:ec2:${nagName(stack.region, 'AWS::Region')}:${account ?? nagName(stack.account, 'AWS::AccountId')}:${resource}/*`;
+/** How cdk-nag prints an EC2 ARN of this stack with a wildcard resource name in a finding id. */
+export function ec2NagArn(stack: Stack, resource: string, account?: string): string {
+  return nagArn(stack, 'ec2', `${resource}/*`, account);
 }
 
+/** How cdk-nag prints {@link groupArn} in a finding id. */
 export function nagGroupArn(stack: Stack, groupName: string): string {
-  return `arn:<AWS::Partition>:autoscaling:${nagName(stack.region, 'AWS::Region')}:${nagName(stack.account, 'AWS::AccountId')}:autoScalingGroup:*:autoScalingGroupName/${groupName}`;
+  return nagArn(stack, 'autoscaling', `autoScalingGroup:*:autoScalingGroupName/${groupName}`);
 }

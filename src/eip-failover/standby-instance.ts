@@ -21,7 +21,7 @@ import {
 } from './contract';
 import { grantEbsKeyUse } from './ebs-key';
 import { FailoverFunction } from './failover-function';
-import { ec2Arn, elasticIpArn, nagArn } from './naming';
+import { ec2Arn, ec2NagArn, elasticIpArn } from './naming';
 import type { StandbyInstanceOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
@@ -351,7 +351,7 @@ function grantFailoverPermissions(stack: Stack, role: iam.Role, context: Failove
         'Only ec2:DescribeAddresses, ec2:DescribeInstanceStatus and ec2:DescribeInstances are granted on *: EC2 Describe actions support no resource-level permissions. Every action that changes something is scoped to this pair of instances and this Elastic IP allocation.',
     },
     {
-      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'instance')}]`,
+      id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'instance')}]`,
       reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${context.roleTagKey} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
     },
   );
