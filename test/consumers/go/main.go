@@ -71,13 +71,14 @@ var units = []unit{
 	{"failover-asg", "ElasticIpFailoverInstance autoScalingGroup + dataVolume", func(app awscdk.App, _ string) {
 		stack := awscdk.NewStack(app, jsii.String("ConsumerAsg"), &awscdk.StackProps{Env: env})
 		cdkhapatterns.NewElasticIpFailoverInstance(stack, jsii.String("Server"), &cdkhapatterns.ElasticIpFailoverInstanceProps{
-			Vpc:      publicVpc(stack),
-			Strategy: cdkhapatterns.FailoverStrategy_AutoScalingGroup(nil),
-			DataVolume: &cdkhapatterns.DataVolumeOptions{
-				Size:             awscdk.Size_Gibibytes(jsii.Number(20)),
-				MountPath:        jsii.String("/srv/data"),
-				SnapshotInterval: awscdk.Duration_Hours(jsii.Number(1)),
-			},
+			Vpc: publicVpc(stack),
+			Strategy: cdkhapatterns.FailoverStrategy_AutoScalingGroup(&cdkhapatterns.AutoScalingGroupOptions{
+				DataVolume: &cdkhapatterns.DataVolumeOptions{
+					Size:             awscdk.Size_Gibibytes(jsii.Number(20)),
+					MountPath:        jsii.String("/srv/data"),
+					SnapshotInterval: awscdk.Duration_Hours(jsii.Number(1)),
+				},
+			}),
 		})
 	}},
 	{"beanstalk-pair", "BeanstalkEnvironmentPair", func(app awscdk.App, bundleDir string) {

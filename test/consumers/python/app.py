@@ -86,8 +86,9 @@ def failover_asg(app: App, bundle: str) -> None:
     stack = Stack(app, "ConsumerAsg", env=ENV)
     ElasticIpFailoverInstance(stack, "Server",
         vpc=public_vpc(stack),
-        strategy=FailoverStrategy.auto_scaling_group(),
-        data_volume=DataVolumeOptions(size=Size.gibibytes(20), mount_path="/srv/data", snapshot_interval=Duration.hours(1)),
+        strategy=FailoverStrategy.auto_scaling_group(
+            data_volume=DataVolumeOptions(size=Size.gibibytes(20), mount_path="/srv/data", snapshot_interval=Duration.hours(1)),
+        ),
     )
 
 

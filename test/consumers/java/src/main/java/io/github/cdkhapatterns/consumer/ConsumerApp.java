@@ -1,5 +1,6 @@
 package io.github.cdkhapatterns.consumer;
 
+import io.github.cdkhapatterns.AutoScalingGroupOptions;
 import io.github.cdkhapatterns.BeanstalkEnvironmentPair;
 import io.github.cdkhapatterns.BeanstalkPlatform;
 import io.github.cdkhapatterns.DataVolumeOptions;
@@ -95,12 +96,13 @@ public final class ConsumerApp {
                 Stack stack = new Stack(app, "ConsumerAsg", StackProps.builder().env(ENV).build());
                 ElasticIpFailoverInstance.Builder.create(stack, "Server")
                     .vpc(publicVpc(stack))
-                    .strategy(FailoverStrategy.autoScalingGroup())
-                    .dataVolume(DataVolumeOptions.builder()
-                        .size(Size.gibibytes(20))
-                        .mountPath("/srv/data")
-                        .snapshotInterval(Duration.hours(1))
-                        .build())
+                    .strategy(FailoverStrategy.autoScalingGroup(AutoScalingGroupOptions.builder()
+                        .dataVolume(DataVolumeOptions.builder()
+                            .size(Size.gibibytes(20))
+                            .mountPath("/srv/data")
+                            .snapshotInterval(Duration.hours(1))
+                            .build())
+                        .build()))
                     .build();
             }),
             new Unit("beanstalk-pair", "BeanstalkEnvironmentPair", app -> {
