@@ -20,8 +20,6 @@ export interface FailoverContext {
   readonly launchTemplate: ec2.LaunchTemplate;
   readonly elasticIp: ec2.CfnEIP;
   readonly notificationTopic: sns.ITopic;
-  /** The tag whose value (`primary` or `standby`) names an instance's current role. */
-  readonly roleTagKey: string;
   /** The customer managed key EBS encrypts the construct's volumes with, if one was given. */
   readonly ebsEncryptionKey?: kms.IKey;
 }

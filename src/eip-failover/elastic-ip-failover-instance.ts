@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE, ROLE_TAG } from './contract';
+import { METRIC_NAMESPACE } from './contract';
 import { FailoverStrategy } from './failover-strategy';
 import type { DataVolumeOptions } from './options';
 import { createSessionManagerRole } from '../common/instance-role';
@@ -315,7 +315,6 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       launchTemplate: this.launchTemplate,
       elasticIp: this.elasticIp,
       notificationTopic: this.notificationTopic,
-      roleTagKey: ROLE_TAG,
       ebsEncryptionKey: resolved.ebsEncryptionKey,
     });
     this.primaryInstance = bound.primaryInstance;

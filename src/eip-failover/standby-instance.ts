@@ -17,6 +17,7 @@ import {
   PLACEMENT_RESOURCE_TYPE,
   PlacementResourceProperties,
   PRIMARY_ROLE,
+  ROLE_TAG,
   STANDBY_ROLE,
 } from './contract';
 import { grantEbsKeyUse } from './ebs-key';
@@ -111,7 +112,7 @@ export function bindStandbyInstance(
       PUBLIC_IP: context.elasticIp.attrPublicIp,
       INSTANCE_IDS: `${primaryInstance.ref},${standbyInstance.ref}`,
       TOPIC_ARN: context.notificationTopic.topicArn,
-      ROLE_TAG_KEY: context.roleTagKey,
+      ROLE_TAG_KEY: ROLE_TAG,
       WAIT_TIMEOUT_SECONDS: String(WAIT_FOR_RUNNING.toSeconds()),
       METRIC_NAMESPACE,
     } satisfies FailoverEnvironment,
@@ -197,7 +198,7 @@ function createInstance(
     // still delete an instance it created instead of leaving it running outside the stack.
     tags: [
       { key: 'Name', value: `${scope.node.path}/${id}` },
-      { key: context.roleTagKey, value: role },
+      { key: ROLE_TAG, value: role },
       { key: FAILOVER_PAIR_TAG, value: pairIdOf(context) },
     ],
   });
@@ -206,7 +207,7 @@ function createInstance(
     id: 'AwsSolutions-EC29',
     reason: options.terminationProtection
       ? 'Termination protection is switched on by the Custom::ElasticIpPlacement of this pair as soon as the deployment that creates the instance reaches it (not in the template, so a deployment that fails earlier can still delete the new instance).'
-      : 'Termination protection was turned off with terminationProtection: false, so the stack can be deleted.',
+      : 'Termination protection was turned off with FailoverStrategy.standbyInstance({ terminationProtection: false }), so the stack can be deleted.',
   });
   return instance;
 }
@@ -335,7 +336,7 @@ function grantFailoverPermissions(stack: Stack, role: iam.Role, context: Failove
   allow('StartInstancesOfThisPair', ['ec2:StartInstances'], [instancesOfThisPair], ofThisPair);
   allow('SwapRoleTagsOfInstancesOfThisPair', ['ec2:CreateTags'], [instancesOfThisPair], {
     ...ofThisPair,
-    'ForAllValues:StringEquals': { 'aws:TagKeys': [context.roleTagKey] },
+    'ForAllValues:StringEquals': { 'aws:TagKeys': [ROLE_TAG] },
   });
   allow(
     'ReleaseTerminationProtectionOfInstancesOfThisPair',
@@ -352,7 +353,7 @@ function grantFailoverPermissions(stack: Stack, role: iam.Role, context: Failove
     },
     {
       id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'instance')}]`,
-      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${context.roleTagKey} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
+      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${ROLE_TAG} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
     },
   );
 }
