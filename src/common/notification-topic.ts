@@ -1,58 +1,107 @@
-import { Stack } from 'aws-cdk-lib';
+import { Annotations, Stack, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 
+/** A service that publishes to a topic with its service-linked role. */
+export interface ServiceLinkedPublisher {
+  /** The service's principal, e.g. `autoscaling.amazonaws.com`. */
+  readonly service: string;
+  /** The service-linked role's name, e.g. `AWSServiceRoleForAutoScaling`. */
+  readonly roleName: string;
+}
+
+/** EC2 Auto Scaling, which sends a group's notifications with its service-linked role. */
+export const AUTO_SCALING_PUBLISHER: ServiceLinkedPublisher = {
+  service: 'autoscaling.amazonaws.com',
+  roleName: 'AWSServiceRoleForAutoScaling',
+};
+
 /** Options for {@link createEncryptedTopic}. */
 export interface EncryptedTopicOptions {
   /** Human-readable purpose, used in the key and topic descriptions. */
   readonly purpose: string;
-  /**
-   * Service-linked roles (by service, e.g. `autoscaling.amazonaws.com` with role
-   * `AWSServiceRoleForAutoScaling`) that publish to the topic and so must use the key.
-   */
-  readonly serviceLinkedPublishers?: { service: string; roleName: string }[];
+  /** Services that publish with a service-linked role and so must be let use the key. */
+  readonly serviceLinkedPublishers?: ServiceLinkedPublisher[];
 }
 
 /**
  * An SNS topic encrypted with its own rotating KMS key that only accepts TLS publishers.
  *
  * AWS services that publish with a service-linked role (Auto Scaling notifications) cannot use
- * the AWS managed `alias/aws/sns` key, so the key policy names those roles. The role may not
- * exist yet when the key is created (it is made on first use of the service), so it is matched
- * with an `aws:PrincipalArn` condition rather than named as a principal, which would fail.
+ * the AWS managed `alias/aws/sns` key, so the key policy names those roles.
  */
 export function createEncryptedTopic(scope: Construct, id: string, options: EncryptedTopicOptions): sns.Topic {
-  const stack = Stack.of(scope);
   const key = new kms.Key(scope, `${id}Key`, {
     description: `Encrypts the ${options.purpose} topic`,
     enableKeyRotation: true,
   });
   for (const publisher of options.serviceLinkedPublishers ?? []) {
-    key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: `AllowPublishBy${publisher.roleName}`,
-        principals: [new iam.AnyPrincipal()],
-        actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
-        resources: ['*'],
-        conditions: {
-          StringEquals: {
-            'aws:PrincipalArn': stack.formatArn({
-              service: 'iam',
-              region: '',
-              resource: 'role',
-              resourceName: `aws-service-role/${publisher.service}/${publisher.roleName}`,
-            }),
-            'kms:CallerAccount': stack.account,
-          },
-        },
-      }),
-    );
+    key.addToResourcePolicy(publisherKeyStatement(Stack.of(key), publisher));
   }
   return new sns.Topic(scope, id, {
     displayName: options.purpose,
     masterKey: key,
     enforceSSL: true,
+  });
+}
+
+/**
+ * Lets the service-linked publishers use the KMS key of a topic the user gave (`prop` names the
+ * prop, for the warning). A key this app defines in the same account gets the statement in its key
+ * policy; a key it cannot change (imported, or in another account) gets a warning that says what
+ * to add. A topic whose key is not known (imported by ARN alone) is left alone: the prop's doc
+ * says what such a key needs.
+ */
+export function admitServiceLinkedPublishers(
+  scope: Construct,
+  prop: string,
+  topic: sns.ITopic,
+  publishers: ServiceLinkedPublisher[],
+): void {
+  const key = topic.masterKey;
+  if (key === undefined || publishers.length === 0) return;
+  const keyStack = Stack.of(key);
+  const stack = Stack.of(scope);
+  const sameAccount =
+    keyStack === stack ||
+    (!Token.isUnresolved(keyStack.account) && !Token.isUnresolved(stack.account) && keyStack.account === stack.account);
+  const unadmitted = publishers.filter(
+    (publisher) => !sameAccount || !key.addToResourcePolicy(publisherKeyStatement(keyStack, publisher)).statementAdded,
+  );
+  if (unadmitted.length === 0) return;
+  const roles = unadmitted.map((p) => `aws-service-role/${p.service}/${p.roleName}`).join(', ');
+  Annotations.of(scope).addWarningV2(
+    'cdk-ha-patterns:notificationTopicKeyPolicy',
+    `${prop} is encrypted with a KMS key whose policy this app cannot change (${key.keyArn}): add a key ` +
+      `policy statement allowing kms:GenerateDataKey* and kms:Decrypt to the role(s) ${roles} of this ` +
+      'account (condition aws:PrincipalArn), or their notifications to the topic are lost',
+  );
+}
+
+/**
+ * The key policy statement that lets one service-linked role encrypt messages for the topic. The
+ * role may not exist yet when the key is created (it is made on first use of the service), so it
+ * is matched with an `aws:PrincipalArn` condition rather than named as a principal, which would
+ * fail.
+ */
+function publisherKeyStatement(stack: Stack, publisher: ServiceLinkedPublisher): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: `AllowPublishBy${publisher.roleName}`,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+    resources: ['*'],
+    conditions: {
+      StringEquals: {
+        'aws:PrincipalArn': stack.formatArn({
+          service: 'iam',
+          region: '',
+          resource: 'role',
+          resourceName: `aws-service-role/${publisher.service}/${publisher.roleName}`,
+        }),
+        'kms:CallerAccount': stack.account,
+      },
+    },
   });
 }

@@ -11,8 +11,9 @@ import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from './contract';
 import { FailoverStrategy } from './failover-strategy';
 import type { DataVolumeOptions } from './options';
+import { acknowledge } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
-import { createEncryptedTopic } from '../common/notification-topic';
+import { admitServiceLinkedPublishers, createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -79,8 +80,15 @@ export interface ElasticIpFailoverInstanceProps {
 
   /**
    * The topic that is told about every failover, a failed failover and both instances being
-   * unhealthy. A topic encrypted with a customer managed key must let the failover function use
-   * the key (grant it `kms:GenerateDataKey*` and `kms:Decrypt` through the key policy).
+   * unhealthy. The construct's functions are granted `sns:Publish` and, when the topic's
+   * `masterKey` is known, the key's use. With `FailoverStrategy.autoScalingGroup()`, EC2 Auto
+   * Scaling also publishes the group's notifications with its service-linked role, so a topic
+   * encrypted with a customer managed key needs a key policy statement allowing
+   * `kms:GenerateDataKey*` and `kms:Decrypt` to
+   * `aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling` (condition
+   * `aws:PrincipalArn`): the construct adds it to a `kms.Key` this app defines in the same account,
+   * and warns when the key is one it cannot change. For a topic imported without its key
+   * (`Topic.fromTopicArn`), grant the functions and the role the key's use in its key policy yourself.
    *
    * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
    */
@@ -131,8 +139,8 @@ export interface ElasticIpFailoverInstanceProps {
  * persistent data volume) before it goes InService. Nothing runs idle, but a recovery waits for
  * a new instance to launch and boot.
  *
- * The instances share one security group that admits nothing: open the service's port through
- * `connections`.
+ * The instances share one security group that admits nothing: open the service's ports to the
+ * internet with `allowFromInternet()`, or to chosen peers through `connections`.
  *
  * @example
  * declare const vpc: ec2.IVpc;
@@ -147,7 +155,7 @@ export interface ElasticIpFailoverInstanceProps {
  *     cpuThreshold: 95,
  *   }),
  * });
- * server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the internet');
+ * server.allowFromInternet(ec2.Port.tcp(80), 'HTTP');
  * new CfnOutput(this, 'PublicIp', { value: server.publicIp });
  */
 export class ElasticIpFailoverInstance extends Construct implements ec2.IConnectable {
@@ -170,8 +178,10 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   public readonly securityGroup: ec2.SecurityGroup;
 
   /**
-   * The instances' connections (their security group). Open the service with, for example,
-   * `server.connections.allowFromAnyIpv4(ec2.Port.tcp(443))`.
+   * The instances' connections (their security group), to let chosen peers in, for example
+   * `server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(22))`. To serve
+   * the internet use `allowFromInternet()`: a rule from `0.0.0.0/0` added here gets cdk-nag's
+   * `AwsSolutions-EC23` finding.
    */
   public readonly connections: ec2.Connections;
 
@@ -227,6 +237,12 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   /** The alarms that trigger a failover (status checks and CPU of each instance). */
   public readonly alarms: cloudwatch.IAlarm[];
 
+  /** Whether the instances' subnets have IPv6 CIDR blocks, so `allowFromInternet()` opens `::/0` too. */
+  private readonly subnetsHaveIpv6: boolean;
+
+  /** How many ports with unresolved numbers `allowFromInternet()` has opened (for their ids). */
+  private unresolvedInternetPorts = 0;
+
   constructor(scope: Construct, id: string, props: ElasticIpFailoverInstanceProps) {
     super(scope, id);
 
@@ -236,6 +252,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     check.throwIfInvalid();
     this.strategy = resolved.strategy;
     const subnets = resolved.subnets;
+    this.subnetsHaveIpv6 = subnets.some(hasIpv6CidrBlock);
     if (props.dataVolume !== undefined) {
       Annotations.of(this).addDeprecation(
         'ElasticIpFailoverInstanceProps.dataVolume',
@@ -301,6 +318,14 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.publicIp = this.elasticIp.attrPublicIp;
     this.allocationId = this.elasticIp.attrAllocationId;
 
+    if (resolved.notificationTopic !== undefined) {
+      admitServiceLinkedPublishers(
+        this,
+        'notificationTopic',
+        resolved.notificationTopic,
+        requirements.topicPublishers ?? [],
+      );
+    }
     this.notificationTopic =
       resolved.notificationTopic ??
       createEncryptedTopic(this, 'FailoverNotifications', {
@@ -324,6 +349,82 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.alarms = bound.alarms;
     this.autoScalingGroup = bound.autoScalingGroup;
     this.snapshotPolicy = bound.snapshotPolicy;
+  }
+
+  /**
+   * Opens `port` to the whole internet: the service this construct runs behind its Elastic IP. It
+   * adds one ingress rule from `0.0.0.0/0` and, when the instances' subnets have IPv6 CIDR blocks
+   * (an `ec2.Vpc` with `ipProtocol: ec2.IpProtocol.DUAL_STACK`), one from `::/0`, each a separate
+   * `AWS::EC2::SecurityGroupIngress` of the instances' security group that acknowledges cdk-nag's
+   * `AwsSolutions-EC23` with a reason naming the port. Rules added through `connections` are not
+   * acknowledged. Calling it again with the same port and protocol changes nothing. The Elastic IP
+   * is an IPv4 address; over IPv6 clients reach each instance's own address, which does not move
+   * on a failover.
+   *
+   * @param port the service's TCP or UDP port or port range, e.g. `ec2.Port.tcp(443)`; not all
+   * traffic, all ports, or ICMP
+   * @param description what the port serves, e.g. `'HTTPS'` (at most 255 characters of letters,
+   * digits, spaces and `._-:/()#,@[]+=&;{}!$*`)
+   */
+  public allowFromInternet(port: ec2.Port, description: string): void {
+    const rule = port.toRuleJson() as { ipProtocol: string; fromPort?: number; toPort?: number };
+    const check = new PropsValidator('ElasticIpFailoverInstance.allowFromInternet');
+    const protocol = { tcp: 'tcp', '6': 'tcp', udp: 'udp', '17': 'udp' }[rule.ipProtocol];
+    if (protocol === undefined) {
+      check.fail('port', 'must be a TCP or UDP port or port range', port.toString());
+    } else if (
+      !Token.isUnresolved(rule.fromPort) &&
+      !Token.isUnresolved(rule.toPort) &&
+      (rule.fromPort ?? 0) <= 1 &&
+      (rule.toPort ?? 65535) >= 65535
+    ) {
+      check.fail('port', "must name the service's ports, not every port", port.toString());
+    }
+    if (
+      !Token.isUnresolved(description) &&
+      (description.length < 1 ||
+        description.length > 255 ||
+        !/^[a-zA-Z0-9 ._\-:/()#,@[\]+=&;{}!$*]*$/.test(description))
+    ) {
+      check.fail(
+        'description',
+        'must be 1 to 255 characters of letters, digits, spaces and ._-:/()#,@[]+=&;{}!$*',
+        description,
+      );
+    }
+    check.throwIfInvalid();
+    const ipProtocol = protocol!;
+
+    const family = ipProtocol === 'tcp' ? 'Tcp' : 'Udp';
+    const resolvedPorts = !Token.isUnresolved(rule.fromPort) && !Token.isUnresolved(rule.toPort);
+    const single = rule.fromPort === rule.toPort;
+    const name = resolvedPorts
+      ? `${family}${single ? rule.fromPort : `${rule.fromPort}To${rule.toPort}`}`
+      : `${family}Port${++this.unresolvedInternetPorts}`;
+    const portText = resolvedPorts
+      ? `${ipProtocol.toUpperCase()} ${single ? `port ${rule.fromPort}` : `ports ${rule.fromPort}-${rule.toPort}`}`
+      : `the ${ipProtocol.toUpperCase()} port given as a deploy-time value`;
+    const sources: { id: string; label: string; cidrIp?: string; cidrIpv6?: string }[] = [
+      { id: 'Ipv4', label: 'IPv4', cidrIp: '0.0.0.0/0' },
+      ...(this.subnetsHaveIpv6 ? [{ id: 'Ipv6', label: 'IPv6', cidrIpv6: '::/0' }] : []),
+    ];
+    for (const source of sources) {
+      const id = `FromInternet${name}${source.id}`;
+      if (this.securityGroup.node.tryFindChild(id) !== undefined) continue;
+      const ingress = new ec2.CfnSecurityGroupIngress(this.securityGroup, id, {
+        groupId: this.securityGroup.securityGroupId,
+        ipProtocol,
+        fromPort: rule.fromPort,
+        toPort: rule.toPort,
+        cidrIp: source.cidrIp,
+        cidrIpv6: source.cidrIpv6,
+        description,
+      });
+      acknowledge(ingress, {
+        id: 'AwsSolutions-EC23',
+        reason: `${portText} (${description}) from any ${source.label} address is the public service this construct runs behind its Elastic IP, opened on purpose with allowFromInternet()`,
+      });
+    }
   }
 
   /**
@@ -424,4 +525,10 @@ function publicSubnetPerZone(vpc: ec2.IVpc): ec2.ISubnet[] {
     result.push(subnet);
   });
   return result;
+}
+
+/** Whether the subnet is one this app defines with an IPv6 CIDR block (imported ones are not known). */
+function hasIpv6CidrBlock(subnet: ec2.ISubnet): boolean {
+  const cfn = subnet.node.defaultChild;
+  return cfn instanceof ec2.CfnSubnet && (cfn.ipv6CidrBlock !== undefined || cfn.ipv6Native === true);
 }

@@ -68,7 +68,7 @@ export abstract class FailoverStrategy {
    *     },
    *   }),
    * });
-   * server.connections.allowFromAnyIpv4(ec2.Port.tcp(443), 'HTTPS from the internet');
+   * server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
    *
    * @param options health check timing, the group's name and the data volume
    */

@@ -9,7 +9,11 @@ import { Construct } from 'constructs';
 import { addReadinessSignal } from './readiness-signal';
 import { acknowledge } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
-import { createEncryptedTopic } from '../common/notification-topic';
+import {
+  admitServiceLinkedPublishers,
+  AUTO_SCALING_PUBLISHER,
+  createEncryptedTopic,
+} from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { createFlowLoggedVpc } from '../common/vpc';
 
@@ -176,6 +180,12 @@ export interface HighlyAvailableWebAppProps {
 
   /**
    * The topic that receives the Auto Scaling group's launch, terminate and failure notifications.
+   * EC2 Auto Scaling publishes them with its service-linked role, so a topic encrypted with a
+   * customer managed key needs a key policy statement allowing `kms:GenerateDataKey*` and
+   * `kms:Decrypt` to `aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`
+   * (condition `aws:PrincipalArn`). The construct adds it to a `kms.Key` this app defines in the
+   * same account (the topic's `masterKey`), and warns when the key is one it cannot change; for a
+   * topic imported without its key (`Topic.fromTopicArn`), add the statement yourself.
    *
    * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
    */
@@ -302,11 +312,14 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       ],
     });
 
+    if (resolved.notificationTopic !== undefined) {
+      admitServiceLinkedPublishers(this, 'notificationTopic', resolved.notificationTopic, [AUTO_SCALING_PUBLISHER]);
+    }
     this.notificationTopic =
       resolved.notificationTopic ??
       createEncryptedTopic(this, 'ScalingNotifications', {
         purpose: 'Auto Scaling notifications',
-        serviceLinkedPublishers: [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }],
+        serviceLinkedPublishers: [AUTO_SCALING_PUBLISHER],
       });
 
     this.autoScalingGroup = new autoscaling.AutoScalingGroup(this, 'AutoScalingGroup', {

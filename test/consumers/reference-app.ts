@@ -39,7 +39,7 @@ export const UNITS: Record<string, (app: App) => void> = {
   'failover-standby': (app) => {
     const stack = new Stack(app, 'ConsumerStandby', { env: ENV });
     const server = new ElasticIpFailoverInstance(stack, 'Server', { vpc: publicOnlyVpc(stack) });
-    server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(443), 'Clients');
+    server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
   },
   'failover-asg': (app) => {
     const stack = new Stack(app, 'ConsumerAsg', { env: ENV });

@@ -66,7 +66,7 @@ var units = []unit{
 		server := cdkhapatterns.NewElasticIpFailoverInstance(stack, jsii.String("Server"), &cdkhapatterns.ElasticIpFailoverInstanceProps{
 			Vpc: publicVpc(stack),
 		})
-		server.Connections().AllowFrom(awsec2.Peer_Ipv4(jsii.String("198.51.100.0/24")), awsec2.Port_Tcp(jsii.Number(443)), jsii.String("Clients"))
+		server.AllowFromInternet(awsec2.Port_Tcp(jsii.Number(443)), jsii.String("HTTPS"))
 	}},
 	{"failover-asg", "ElasticIpFailoverInstance autoScalingGroup + dataVolume", func(app awscdk.App, _ string) {
 		stack := awscdk.NewStack(app, jsii.String("ConsumerAsg"), &awscdk.StackProps{Env: env})

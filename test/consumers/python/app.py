@@ -79,7 +79,7 @@ def web_app_and_database(app: App, bundle: str) -> None:
 def failover_standby(app: App, bundle: str) -> None:
     stack = Stack(app, "ConsumerStandby", env=ENV)
     server = ElasticIpFailoverInstance(stack, "Server", vpc=public_vpc(stack))
-    server.connections.allow_from(ec2.Peer.ipv4("198.51.100.0/24"), ec2.Port.tcp(443), "Clients")
+    server.allow_from_internet(ec2.Port.tcp(443), "HTTPS")
 
 
 def failover_asg(app: App, bundle: str) -> None:

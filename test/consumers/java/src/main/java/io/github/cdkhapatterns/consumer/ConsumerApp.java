@@ -30,7 +30,6 @@ import software.amazon.awscdk.StackProps;
 import software.amazon.awscdk.Validations;
 import software.amazon.awscdk.services.ec2.FlowLogOptions;
 import software.amazon.awscdk.services.ec2.FlowLogTrafficType;
-import software.amazon.awscdk.services.ec2.Peer;
 import software.amazon.awscdk.services.ec2.Port;
 import software.amazon.awscdk.services.ec2.SubnetConfiguration;
 import software.amazon.awscdk.services.ec2.SubnetType;
@@ -90,7 +89,7 @@ public final class ConsumerApp {
                 ElasticIpFailoverInstance server = ElasticIpFailoverInstance.Builder.create(stack, "Server")
                     .vpc(publicVpc(stack))
                     .build();
-                server.getConnections().allowFrom(Peer.ipv4("198.51.100.0/24"), Port.tcp(443), "Clients");
+                server.allowFromInternet(Port.tcp(443), "HTTPS");
             }),
             new Unit("failover-asg", "ElasticIpFailoverInstance autoScalingGroup + dataVolume", app -> {
                 Stack stack = new Stack(app, "ConsumerAsg", StackProps.builder().env(ENV).build());
