@@ -7,6 +7,10 @@ import { PropsValidator } from '../common/validation';
 /** The retention periods Elastic Beanstalk accepts for streamed logs (`RetentionInDays`). */
 const LOG_RETENTION_DAYS = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1827, 3653];
 
+/** The shortest and longest `CNAMEPrefix` CreateEnvironment accepts (see {@link validateCnamePrefix}). */
+const CNAME_PREFIX_MIN_LENGTH = 4;
+const CNAME_PREFIX_MAX_LENGTH = 63;
+
 /** A name of at most 40 characters derived from the construct path, unique in the app. */
 export function defaultEnvironmentName(scope: Construct): string {
   return Names.uniqueResourceName(scope, { maxLength: 40, separator: '-' }).replace(/^-+|-+$/g, '');
@@ -16,6 +20,42 @@ export function validateName(check: PropsValidator, prop: string, name: string):
   if (Token.isUnresolved(name)) return;
   if (!/^[A-Za-z0-9][A-Za-z0-9-]{2,38}[A-Za-z0-9]$/.test(name)) {
     check.fail(prop, 'must be 4 to 40 letters, digits and hyphens, not starting or ending with a hyphen', name);
+  }
+}
+
+/**
+ * The prefix of an environment's domain name, `<prefix>.<region>.elasticbeanstalk.com`, checked
+ * against the rules Elastic Beanstalk applies at deployment:
+ *
+ * - 4 to 63 characters: the Elastic Beanstalk API Reference, CreateEnvironment, `CNAMEPrefix`:
+ *   "Length Constraints: Minimum length of 4. Maximum length of 63."
+ *   (https://docs.aws.amazon.com/elasticbeanstalk/latest/api/API_CreateEnvironment.html).
+ * - letters, digits and hyphens only, no hyphen first or last: the prefix is one DNS label of the
+ *   environment's domain name. Amazon Route 53 Developer Guide, "DNS domain name format": "a domain
+ *   name can contain only the characters a-z, 0-9, and - (hyphen). You can't specify a hyphen at
+ *   the beginning or end of a label." (https://docs.aws.amazon.com/Route53/latest/DeveloperGuide/DomainNameFormat.html);
+ *   DNS is case-insensitive, so upper-case letters are accepted as for `environmentName`.
+ *
+ * An unresolved token is skipped: it is only known at deploy time.
+ */
+export function validateCnamePrefix(check: PropsValidator, prop: string, prefix: string | undefined): void {
+  if (prefix === undefined || Token.isUnresolved(prefix)) return;
+  if (prefix.length < CNAME_PREFIX_MIN_LENGTH || prefix.length > CNAME_PREFIX_MAX_LENGTH) {
+    check.fail(
+      prop,
+      `must be ${CNAME_PREFIX_MIN_LENGTH} to ${CNAME_PREFIX_MAX_LENGTH} characters long (it has ${prefix.length})`,
+      prefix,
+    );
+  }
+  if (!/^[A-Za-z0-9-]*$/.test(prefix)) {
+    check.fail(
+      prop,
+      'must contain only letters, digits and hyphens (it is one DNS label of <prefix>.<region>.elasticbeanstalk.com)',
+      prefix,
+    );
+  }
+  if (prefix.startsWith('-') || prefix.endsWith('-')) {
+    check.fail(prop, 'must not start or end with a hyphen (it is a DNS label)', prefix);
   }
 }
 
@@ -44,27 +84,31 @@ export function validateEnvironmentOptions(check: PropsValidator, props: Resolve
     }
   }
   if (preset.loadBalanced) {
-    check.integerInRange('preset minInstances', preset.minInstances, 1, 10_000);
-    check.integerInRange('preset maxInstances', preset.maxInstances, 1, 10_000);
-    check.ordered('preset minInstances', preset.minInstances, 'preset maxInstances', preset.maxInstances);
+    // The user writes EnvironmentPreset.highAvailability({ minInstances, maxInstances }) as preset.
+    check.integerInRange('preset.minInstances', preset.minInstances, 1, 10_000);
+    check.integerInRange('preset.maxInstances', preset.maxInstances, 1, 10_000);
+    check.ordered('preset.minInstances', preset.minInstances, 'preset.maxInstances', preset.maxInstances);
   }
 
+  // A deployment policy's values are arguments of its factory: each problem names the call as the
+  // user wrote it, then the argument, e.g. `DeploymentPolicy.rolling(BatchSize.percentage(percent)): percent`.
   const policy = props.deploymentPolicy;
   if (policy.batch) {
+    const factory = `DeploymentPolicy.${policy.policy.charAt(0).toLowerCase()}${policy.policy.slice(1)}`;
     if (policy.batch.sizeType === 'Percentage') {
-      check.integerInRange(`deploymentPolicy ${policy.policy} batch percentage`, policy.batch.value, 1, 100);
+      check.integerInRange(`${factory}(BatchSize.percentage(percent)): percent`, policy.batch.value, 1, 100);
     } else {
-      check.integerInRange(`deploymentPolicy ${policy.policy} fixed batch size`, policy.batch.value, 1, 10_000);
+      check.integerInRange(`${factory}(BatchSize.instances(count)): count`, policy.batch.value, 1, 10_000);
     }
   }
   if (policy.newVersionPercent !== undefined) {
-    check.integerInRange('deploymentPolicy trafficSplitting percent', policy.newVersionPercent, 1, 100);
+    check.integerInRange('DeploymentPolicy.trafficSplitting(percent): percent', policy.newVersionPercent, 1, 100);
     const minutes = policy.evaluationTime;
     if (minutes !== undefined && !minutes.isUnresolved()) {
       const value = minutes.toSeconds() / 60;
       if (!Number.isInteger(value) || value < 3 || value > 600) {
         check.fail(
-          'deploymentPolicy trafficSplitting evaluationTime',
+          'DeploymentPolicy.trafficSplitting(percent, evaluationTime): evaluationTime',
           'must be a whole number of minutes from 3 to 600',
           minutes.toHumanString(),
         );

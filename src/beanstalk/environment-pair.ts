@@ -270,7 +270,14 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     }
   }
 
-  /** `<pair>-<slot>-<account id>`, lower case: unique in the region, fixed in the template. */
+  /**
+   * `<pair>-<slot>-<account id>`, lower case: unique in the region, fixed in the template. It always
+   * satisfies the `cnamePrefix` rule (validateCnamePrefix), whatever the construct ids: `<pair>` is
+   * at most 32 characters, the letters and digits of the construct path's ids (any other character
+   * is dropped) joined by hyphens, starting with one of them and ending with an 8-character hash;
+   * so the whole is at most 32 + 1 + 5 (`green`) + 1 + 12 (the account id) = 51 of the 63
+   * characters allowed, and at least 4.
+   */
   private cnamePrefixFor(scopeId: string): string {
     const pair = Names.uniqueResourceName(this, { maxLength: 32, separator: '-' }).toLowerCase();
     return Fn.join('-', [pair, scopeId.toLowerCase(), Stack.of(this).account]);

@@ -8,7 +8,7 @@ import { createSessionManagerRole } from '../common/instance-role';
 import { PropsValidator } from '../common/validation';
 import { IDetachableDatabase } from '../database';
 import { BeanstalkApplication } from './application';
-import { defaultEnvironmentName, validateEnvironmentOptions, validateName } from './checks';
+import { defaultEnvironmentName, validateCnamePrefix, validateEnvironmentOptions, validateName } from './checks';
 import { ResolvedEnvironmentOptions, resolveEnvironmentOptions } from './environment-defaults';
 import { BeanstalkEnvironmentOptions } from './environment-options';
 import {
@@ -55,7 +55,8 @@ export interface BeanstalkEnvironmentProps extends BeanstalkEnvironmentOptions {
 
   /**
    * The prefix of the environment's Elastic Beanstalk domain name
-   * (`<prefix>.<region>.elasticbeanstalk.com`, unique in the region). Changing it replaces the
+   * (`<prefix>.<region>.elasticbeanstalk.com`, unique in the region): 4 to 63 letters, digits and
+   * hyphens, not starting or ending with a hyphen (one DNS label). Changing it replaces the
    * environment.
    *
    * @default - chosen by Elastic Beanstalk
@@ -89,6 +90,7 @@ function validateBeanstalkEnvironmentProps(props: ResolvedBeanstalkEnvironmentPr
   const check = new PropsValidator('BeanstalkEnvironment');
   validateEnvironmentOptions(check, props);
   validateName(check, 'environmentName', props.environmentName);
+  validateCnamePrefix(check, 'cnamePrefix', props.cnamePrefix);
   // A VPC the environment creates is built to hold it; only a given one is checked.
   if (props.vpc) checkBeanstalkVpc(check, props.vpc, props.preset, props.tier);
   check.throwIfInvalid();

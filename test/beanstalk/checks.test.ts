@@ -36,6 +36,19 @@ describe('checks: zero cdk-nag and strict CloudFormation Validate findings', () 
     expectNoFindings(app);
   });
 
+  test('the longest cnamePrefix the construct accepts (63 characters) passes strict Validate too', () => {
+    const app = newCheckedApp();
+    const stack = new Stack(app, 'Dev', { env: ENV });
+    new BeanstalkEnvironment(stack, 'Dev', {
+      application: new BeanstalkApplication(stack, 'App'),
+      platform: BeanstalkPlatform.latest(BRANCH),
+      preset: EnvironmentPreset.singleInstance(),
+      sourceBundle: SourceBundle.fromAsset(BUNDLE),
+      cnamePrefix: `shop-${'a'.repeat(53)}-dev1`,
+    });
+    expectNoFindings(app);
+  });
+
   test('prod: a high-availability blue/green pair with HTTPS, Route 53 and a database in its own stack', () => {
     const app = newCheckedApp({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
     const data = new Stack(app, 'Data', { env: ENV });

@@ -1,4 +1,5 @@
-import { App, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { App, CfnParameter, Duration, Lazy, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as route53 from 'aws-cdk-lib/aws-route53';
@@ -17,6 +18,8 @@ import {
   Slot,
   SourceBundle,
 } from '../../src/beanstalk';
+import { validateCnamePrefix } from '../../src/beanstalk/checks';
+import { PropsValidator } from '../../src/common/validation';
 
 // The validation of the Beanstalk constructs' props: one rule per test, and every problem reported at once.
 
@@ -38,7 +41,7 @@ describe('validation', () => {
           'Pair',
           pairProps({ preset: EnvironmentPreset.highAvailability({ minInstances: 5, maxInstances: 2 }) }),
         ),
-    ).toThrow(/preset minInstances \(5\) must be <= preset maxInstances \(2\)/);
+    ).toThrow(/preset\.minInstances \(5\) must be <= preset\.maxInstances \(2\)/);
   });
 
   test('fewer than 2 AZs for the highAvailability preset', () => {
@@ -57,7 +60,9 @@ describe('validation', () => {
           'Pair',
           pairProps({ deploymentPolicy: DeploymentPolicy.trafficSplitting(0) }),
         ),
-    ).toThrow(/deploymentPolicy trafficSplitting percent must be a whole number from 1 to 100, received 0/);
+    ).toThrow(
+      /DeploymentPolicy\.trafficSplitting\(percent\): percent must be a whole number from 1 to 100, received 0/,
+    );
     expect(
       () =>
         new BeanstalkEnvironmentPair(
@@ -93,7 +98,7 @@ describe('validation', () => {
           pairProps({ deploymentPolicy: DeploymentPolicy.trafficSplitting(10, Duration.minutes(1)) }),
         ),
     ).toThrow(
-      /deploymentPolicy trafficSplitting evaluationTime must be a whole number of minutes from 3 to 600, received '1 minute'/,
+      /DeploymentPolicy\.trafficSplitting\(percent, evaluationTime\): evaluationTime must be a whole number of minutes from 3 to 600, received '1 minute'/,
     );
   });
 
@@ -105,7 +110,9 @@ describe('validation', () => {
           'Pair',
           pairProps({ deploymentPolicy: DeploymentPolicy.rolling(BatchSize.percentage(120)) }),
         ),
-    ).toThrow(/deploymentPolicy Rolling batch percentage must be a whole number from 1 to 100, received 120/);
+    ).toThrow(
+      /DeploymentPolicy\.rolling\(BatchSize\.percentage\(percent\)\): percent must be a whole number from 1 to 100, received 120/,
+    );
     expect(
       () =>
         new BeanstalkEnvironmentPair(
@@ -114,7 +121,7 @@ describe('validation', () => {
           pairProps({ deploymentPolicy: DeploymentPolicy.rollingWithAdditionalBatch(BatchSize.instances(0)) }),
         ),
     ).toThrow(
-      /deploymentPolicy RollingWithAdditionalBatch fixed batch size must be a whole number from 1 to 10000, received 0/,
+      /DeploymentPolicy\.rollingWithAdditionalBatch\(BatchSize\.instances\(count\)\): count must be a whole number from 1 to 10000, received 0/,
     );
   });
 
@@ -208,7 +215,7 @@ describe('validation', () => {
           }),
         ),
     ).toThrow(
-      /Invalid BeanstalkEnvironmentPair props:\n  - preset minInstances.*\n  - deploymentPolicy trafficSplitting percent.*\n  - live must name/,
+      /Invalid BeanstalkEnvironmentPair props:\n  - preset\.minInstances.*\n  - DeploymentPolicy\.trafficSplitting\(percent\): percent.*\n  - live must name/,
     );
   });
 
@@ -234,6 +241,98 @@ describe('validation', () => {
     expect(() => new BeanstalkEnvironmentPair(stack, 'Pair', pairProps({ vpc, live: Slot.GREEN }))).toThrow(
       /^Invalid BeanstalkEnvironmentPair props:\n  - live must name a slot with a sourceBundle[^\n]*received 'Slot.GREEN with no green.sourceBundle'\n  - vpc must have private subnets with egress in at least 2 Availability Zones[^\n]*received '1 zone\(s\)'\n  - vpc must have public subnets in at least 2 Availability Zones[^\n]*received '1 zone\(s\)'$/,
     );
+  });
+
+  describe('cnamePrefix', () => {
+    const environmentWith = (cnamePrefix: string, stack = stackFor()) =>
+      new BeanstalkEnvironment(stack, 'Env', {
+        application: new BeanstalkApplication(stack, 'App'),
+        platform: BeanstalkPlatform.fromPlatformArn(PLATFORM_ARN),
+        cnamePrefix,
+      });
+    const onlyProblem = (problem: string) =>
+      new RegExp(`^Invalid BeanstalkEnvironment props:\\n  - ${problem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+
+    test('shorter than 4 characters', () => {
+      expect(() => environmentWith('ab')).toThrow(
+        onlyProblem("cnamePrefix must be 4 to 63 characters long (it has 2), received 'ab'"),
+      );
+    });
+
+    test('longer than 63 characters', () => {
+      const prefix = 'a'.repeat(64);
+      expect(() => environmentWith(prefix)).toThrow(
+        onlyProblem(`cnamePrefix must be 4 to 63 characters long (it has 64), received '${prefix}'`),
+      );
+      expect(() => environmentWith('a'.repeat(63))).not.toThrow();
+    });
+
+    test('characters other than letters, digits and hyphens', () => {
+      expect(() => environmentWith('my_shop!')).toThrow(
+        onlyProblem(
+          "cnamePrefix must contain only letters, digits and hyphens (it is one DNS label of <prefix>.<region>.elasticbeanstalk.com), received 'my_shop!'",
+        ),
+      );
+      expect(() => environmentWith('my.shop')).toThrow(/cnamePrefix must contain only letters, digits and hyphens/);
+    });
+
+    test('a hyphen first or last', () => {
+      expect(() => environmentWith('-shop-')).toThrow(
+        onlyProblem("cnamePrefix must not start or end with a hyphen (it is a DNS label), received '-shop-'"),
+      );
+      expect(() => environmentWith('shop-')).toThrow(/cnamePrefix must not start or end with a hyphen/);
+    });
+
+    test('a valid prefix is accepted and reaches the template', () => {
+      const stack = stackFor();
+      environmentWith('my-shop-2', stack);
+      Template.fromStack(stack).hasResourceProperties('AWS::ElasticBeanstalk::Environment', {
+        CNAMEPrefix: 'my-shop-2',
+      });
+    });
+
+    test('unresolved tokens are not refused', () => {
+      const stack = stackFor();
+      const parameter = new CfnParameter(stack, 'Prefix', { type: 'String' });
+      expect(() => environmentWith(parameter.valueAsString, stack)).not.toThrow();
+      Template.fromStack(stack).hasResourceProperties('AWS::ElasticBeanstalk::Environment', {
+        CNAMEPrefix: { Ref: 'Prefix' },
+      });
+      expect(() => environmentWith(Lazy.string({ produce: () => 'x' }))).not.toThrow();
+    });
+
+    test('the prefixes a Route 53 pair generates satisfy the rule, whatever the construct ids', () => {
+      const problemsOf = (prefix: string) => {
+        const check = new PropsValidator('Test');
+        validateCnamePrefix(check, 'cnamePrefix', prefix);
+        return () => check.throwIfInvalid();
+      };
+      for (const account of ['123456789012', undefined]) {
+        const stack = new Stack(new App(), 'A-Very-Long-Stack-Name-For-The-Shop-Environments', {
+          env: { ...ENV, account },
+        });
+        const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+          hostedZoneId: 'Z1',
+          zoneName: 'example.com',
+        });
+        const pair = new BeanstalkEnvironmentPair(
+          stack,
+          `My_Shop! Pair ${'x'.repeat(100)} -`,
+          pairProps({ cutover: Cutover.route53({ zone, recordName: 'shop' }) }),
+        );
+        for (const env of [pair.blue, pair.green]) {
+          // With a concrete account the prefix resolves to a literal; in an environment-agnostic
+          // stack the account is a reference: count it as the 12 digits it is.
+          const resolved = stack.resolve(env.cfnEnvironment.cnamePrefix);
+          const [separator, parts] = typeof resolved === 'string' ? ['', [resolved]] : resolved['Fn::Join'];
+          const prefix = parts
+            .map((part: unknown) => (typeof part === 'string' ? part : '123456789012'))
+            .join(separator);
+          expect(prefix).toMatch(/^[a-z0-9][a-z0-9-]*-(blue|green)-123456789012$/);
+          expect(problemsOf(prefix)).not.toThrow();
+        }
+      }
+    });
   });
 
   test('skips unresolved tokens', () => {
