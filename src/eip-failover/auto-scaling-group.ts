@@ -27,6 +27,7 @@ import { ec2Arn, ec2NagArn, elasticIpArn, groupArn, nagGroupArn } from './naming
 import type { AutoScalingGroupOptions, DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
+import { AUTO_SCALING_PUBLISHER } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
 // Internal: the resources of FailoverStrategy.autoScalingGroup(). Not exported from the package.
@@ -71,23 +72,8 @@ export function validateAutoScalingGroup(
     );
   } else if (volume.size === undefined && volume.sizeGiB === undefined) {
     check.fail('dataVolume.size', 'is required (for example Size.gibibytes(50))', undefined);
-  } else if (volume.size !== undefined) {
-    check.integerInRange('dataVolume.size (GiB)', dataVolumeSizeGiB(volume), 1, 16384);
-  } else {
-    check.integerInRange('dataVolume.sizeGiB', volume.sizeGiB, 1, 16384);
   }
-  const type = volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3;
-  const iopsTypes: string[] = [ec2.EbsDeviceVolumeType.GP3, ec2.EbsDeviceVolumeType.IO1, ec2.EbsDeviceVolumeType.IO2];
-  if (volume.iops !== undefined && !iopsTypes.includes(type)) {
-    check.fail('dataVolume.iops', `is only for gp3, io1 and io2 volumes (volumeType is ${type})`, volume.iops);
-  } else {
-    check.integerInRange('dataVolume.iops', volume.iops, 100, 256000);
-  }
-  if (volume.throughput !== undefined && type !== ec2.EbsDeviceVolumeType.GP3) {
-    check.fail('dataVolume.throughput', `is only for gp3 volumes (volumeType is ${type})`, volume.throughput);
-  } else {
-    check.integerInRange('dataVolume.throughput', volume.throughput, 125, 2000);
-  }
+  validateDataVolumePerformance(volume, check);
   if (
     volume.mountPath !== undefined &&
     !Token.isUnresolved(volume.mountPath) &&
@@ -133,11 +119,186 @@ export function validateAutoScalingGroup(
   }
 }
 
+/** What EC2 CreateVolume accepts for one EBS volume type: the lifecycle hook's function creates the volume with it. */
+interface VolumeTypeLimits {
+  /** The size in GiB, from `minSizeGiB` to `maxSizeGiB`. */
+  readonly minSizeGiB: number;
+  readonly maxSizeGiB: number;
+  /** Provisioned IOPS; absent when the type takes none. */
+  readonly iops?: {
+    readonly min: number;
+    readonly max: number;
+    /** The most IOPS per GiB of size (the `default` IOPS are allowed at any size). */
+    readonly perGiB: number;
+    /** Whether CreateVolume requires IOPS for the type. */
+    readonly required: boolean;
+    /** The IOPS the volume gets when none are given, whatever its size (the throughput ratio is checked against them). */
+    readonly default?: number;
+  };
+  /** Provisioned throughput in MiB/s; absent when the type takes none. */
+  readonly throughput?: {
+    readonly min: number;
+    readonly max: number;
+    /** The most MiB/s per provisioned IOPS. */
+    readonly perIops: number;
+  };
+}
+
+/**
+ * The limits of each EBS volume type. Where sources disagree, the newest official one is taken: a limit
+ * stricter than AWS's would refuse a volume AWS creates.
+ *
+ * - Sizes, IOPS ranges, which types take IOPS or throughput, the throughput range: EC2 API Reference,
+ *   CreateVolume (https://docs.aws.amazon.com/AWSEC2/latest/APIReference/API_CreateVolume.html; read in the API
+ *   model shipped with @aws-sdk/client-ec2 3.1169): Iops "Required for io1 and io2 volumes. Optional for gp3
+ *   volumes. Omit for all other volume types. Valid ranges: gp3: 3,000 (default) - 80,000 IOPS; io1: 100 - 64,000
+ *   IOPS; io2: 100 - 256,000 IOPS"; Size "Valid sizes: gp2: 1 - 16,384 GiB; gp3: 1 - 65,536 GiB; io1: 4 - 16,384
+ *   GiB; io2: 4 - 65,536 GiB; st1 and sc1: 125 - 16,384 GiB; standard: 1 - 1024 GiB"; Throughput "Supported for
+ *   gp3 volumes only. Omit for all other volume types. Valid Range: 125 - 2000 MiB/s". These carry the gp3
+ *   increase of September 2025 (64 TiB, 80,000 IOPS, 2,000 MiB/s). Older pages disagree and are not followed:
+ *   the SDK pages of EbsBlockDevice and ModifyVolume still say "gp3: 3,000 - 16,000 IOPS", the Auto Scaling Ebs
+ *   page "gp2 and gp3: 1-16,384", and the CloudFormation AWS::EC2::Volume Throughput (aws-cdk-lib 2.263's
+ *   CfnVolume) "Valid Range: Minimum value of 125. Maximum value of 1000."
+ * - gp3 ratios: Amazon EBS User Guide, General Purpose SSD volumes
+ *   (https://docs.aws.amazon.com/ebs/latest/userguide/general-purpose.html; its source, awsdocs/amazon-ec2-user-guide
+ *   doc_source/general-purpose.md): "gp3 volumes deliver a consistent baseline IOPS performance of 3,000 IOPS",
+ *   more IOPS "at a ratio of 500 IOPS per GiB of volume size", more throughput "at a ratio of 0.25 MiB/s per
+ *   provisioned IOPS". That text predates the 2025 increase; the increase kept both ratios (aws-cdk-lib 2.263's
+ *   ec2.Volume checks 80,000 IOPS and 2,000 MiB/s with 500 IOPS/GiB and 0.25 MiB/s per IOPS). The throughput
+ *   ratio also holds against the default 3,000 IOPS: CreateVolume answers "Throughput (MiBps) to iops ratio of
+ *   0.333333 is too high; maximum is 0.250000 MiBps per iops" (runs-on/runs-on#260, 1,000 MiB/s at 3,000 IOPS).
+ * - io1 and io2 ratios: Amazon EBS User Guide, Provisioned IOPS SSD volumes
+ *   (https://docs.aws.amazon.com/ebs/latest/userguide/provisioned-iops.html; its source,
+ *   awsdocs/amazon-ec2-user-guide doc_source/provisioned-iops.md): "The maximum ratio of provisioned IOPS to
+ *   requested volume size (in GiB) is 50:1 for io1 volumes, and 500:1 for io2 volumes", and for io2 Block Express
+ *   "Provisioned IOPS up to 256,000, with an IOPS:GiB ratio of 1,000:1". The current page lists only "two types of
+ *   Provisioned IOPS SSD volumes", io2 Block Express and io1: every io2 volume is Block Express, so io2 takes
+ *   1,000:1 (aws-cdk-lib 2.263's ec2.Volume still checks the older io2 500:1, which would refuse valid volumes).
+ */
+const VOLUME_TYPE_LIMITS: Readonly<Record<string, VolumeTypeLimits>> = {
+  [ec2.EbsDeviceVolumeType.GP2]: { minSizeGiB: 1, maxSizeGiB: 16384 },
+  [ec2.EbsDeviceVolumeType.GP3]: {
+    minSizeGiB: 1,
+    maxSizeGiB: 65536,
+    iops: { min: 3000, max: 80000, perGiB: 500, required: false, default: 3000 },
+    throughput: { min: 125, max: 2000, perIops: 0.25 },
+  },
+  [ec2.EbsDeviceVolumeType.IO1]: {
+    minSizeGiB: 4,
+    maxSizeGiB: 16384,
+    iops: { min: 100, max: 64000, perGiB: 50, required: true },
+  },
+  [ec2.EbsDeviceVolumeType.IO2]: {
+    minSizeGiB: 4,
+    maxSizeGiB: 65536,
+    iops: { min: 100, max: 256000, perGiB: 1000, required: true },
+  },
+  [ec2.EbsDeviceVolumeType.ST1]: { minSizeGiB: 125, maxSizeGiB: 16384 },
+  [ec2.EbsDeviceVolumeType.SC1]: { minSizeGiB: 125, maxSizeGiB: 16384 },
+  [ec2.EbsDeviceVolumeType.STANDARD]: { minSizeGiB: 1, maxSizeGiB: 1024 },
+};
+
+/** The data volume's size, type, IOPS and throughput against the limits of its type (unresolved tokens skipped). */
+function validateDataVolumePerformance(volume: DataVolumeOptions, check: PropsValidator): void {
+  const type: string = volume.volumeType ?? ec2.EbsDeviceVolumeType.GP3;
+  if (Token.isUnresolved(type)) return;
+  const limits = VOLUME_TYPE_LIMITS[type];
+  if (limits === undefined) {
+    check.fail('dataVolume.volumeType', `must be one of ${Object.keys(VOLUME_TYPE_LIMITS).join(', ')}`, type);
+    return;
+  }
+  const sizeProp = volume.size !== undefined ? 'dataVolume.size (GiB)' : 'dataVolume.sizeGiB';
+  const given = dataVolumeSizeGiB(volume);
+  const size = given === undefined || Token.isUnresolved(given) ? undefined : given;
+  if (size !== undefined) {
+    wholeNumberFor(check, sizeProp, size, limits.minSizeGiB, limits.maxSizeGiB, type);
+  }
+  // A ratio needs a size that is a whole number of GiB (one that is not is refused above).
+  const ratioSize = size !== undefined && Number.isInteger(size) && size >= 1 ? size : undefined;
+
+  const iops = volume.iops === undefined || Token.isUnresolved(volume.iops) ? undefined : volume.iops;
+  // The IOPS the throughput ratio is checked against: valid ones given, else the type's default.
+  let ratioIops = volume.iops === undefined ? limits.iops?.default : undefined;
+  if (limits.iops === undefined) {
+    if (volume.iops !== undefined) {
+      check.fail('dataVolume.iops', `is only for ${typesTaking('iops')} volumes (volumeType is ${type})`, volume.iops);
+    }
+  } else if (volume.iops === undefined) {
+    if (limits.iops.required) {
+      check.fail(
+        'dataVolume.iops',
+        `is required for ${type} volumes (a whole number from ${limits.iops.min} to ${limits.iops.max})`,
+        undefined,
+      );
+    }
+  } else if (
+    iops !== undefined &&
+    wholeNumberFor(check, 'dataVolume.iops', iops, limits.iops.min, limits.iops.max, type)
+  ) {
+    ratioIops = iops;
+    const { perGiB, default: atAnySize } = limits.iops;
+    const allowed = ratioSize === undefined ? undefined : Math.max(atAnySize ?? 0, perGiB * ratioSize);
+    if (allowed !== undefined && iops > allowed) {
+      check.fail(
+        'dataVolume.iops',
+        `must be at most ${perGiB} IOPS per GiB for ${type} volumes${atAnySize ? `, or ${atAnySize} at any size` : ''} ` +
+          `(at most ${allowed} for a ${ratioSize} GiB volume; ` +
+          `${iops} IOPS need at least ${Math.ceil(iops / perGiB)} GiB)`,
+        iops,
+      );
+    }
+  }
+
+  if (volume.throughput === undefined || Token.isUnresolved(volume.throughput)) return;
+  const throughput = volume.throughput;
+  if (limits.throughput === undefined) {
+    check.fail(
+      'dataVolume.throughput',
+      `is only for ${typesTaking('throughput')} volumes (volumeType is ${type})`,
+      throughput,
+    );
+    return;
+  }
+  const { min, max, perIops } = limits.throughput;
+  if (!wholeNumberFor(check, 'dataVolume.throughput', throughput, min, max, type)) return;
+  const against = ratioIops;
+  if (against !== undefined && throughput > perIops * against) {
+    const which =
+      volume.iops === undefined ? `${against} IOPS, the default without dataVolume.iops` : `${against} IOPS`;
+    check.fail(
+      'dataVolume.throughput',
+      `must be at most ${perIops} MiB/s per IOPS for ${type} volumes ` +
+        `(at most ${Math.floor(perIops * against)} with ${which}; ${throughput} MiB/s need at least ${Math.ceil(throughput / perIops)} IOPS)`,
+      throughput,
+    );
+  }
+}
+
+/** Records `<prop> must be a whole number from <min> to <max> for <type> volumes` unless it is; true when it is. */
+function wholeNumberFor(
+  check: PropsValidator,
+  prop: string,
+  value: number,
+  min: number,
+  max: number,
+  type: string,
+): boolean {
+  if (Number.isInteger(value) && value >= min && value <= max) return true;
+  check.fail(prop, `must be a whole number from ${min} to ${max} for ${type} volumes`, value);
+  return false;
+}
+
+/** The volume types that take provisioned IOPS or throughput, as `gp3, io1 and io2`. */
+function typesTaking(what: 'iops' | 'throughput'): string {
+  const types = Object.keys(VOLUME_TYPE_LIMITS).filter((t) => VOLUME_TYPE_LIMITS[t][what] !== undefined);
+  return types.length === 1 ? types[0] : `${types.slice(0, -1).join(', ')} and ${types[types.length - 1]}`;
+}
+
 export function requirementsOfAutoScalingGroup(
   options: AutoScalingGroupOptions,
   user: ec2.UserData | undefined,
 ): StrategyRequirements {
-  const topicPublishers = [{ service: 'autoscaling.amazonaws.com', roleName: 'AWSServiceRoleForAutoScaling' }];
+  const topicPublishers = [AUTO_SCALING_PUBLISHER];
   const volume = options.dataVolume;
   if (volume === undefined) {
     return { userData: user, associatePublicIpAddress: true, topicPublishers };

@@ -158,16 +158,18 @@ export interface AutoScalingGroupOptions {
  */
 export interface DataVolumeOptions {
   /**
-   * The size of the volume, a whole number of GiB from 1 to 16384 (`Size.gibibytes(50)`). A volume
-   * restored from a snapshot of a smaller volume is this size, but its filesystem keeps its size
-   * until grown (`resize2fs`).
+   * The size of the volume, a whole number of GiB (`Size.gibibytes(50)`) within the range of its
+   * `volumeType`: gp3 1 to 65536, gp2 1 to 16384, io1 4 to 16384, io2 4 to 65536, st1 and sc1 125 to
+   * 16384, standard 1 to 1024. It also bounds `iops` (at most 500 per GiB for gp3 above 3000, 50 for
+   * io1, 1000 for io2). A volume restored from a snapshot of a smaller volume is this size, but its
+   * filesystem keeps its size until grown (`resize2fs`).
    *
    * @default - required: give `size` (or the deprecated `sizeGiB`)
    */
   readonly size?: Size;
 
   /**
-   * The size of the volume in GiB.
+   * The size of the volume in GiB, within the same range per `volumeType` as `size`.
    *
    * @deprecated use `size: Size.gibibytes(n)`. jsii-rosetta and the Python binding spell this name
    * differently (`size_gi_b` and `size_gib`), so it will be removed.
@@ -183,23 +185,29 @@ export interface DataVolumeOptions {
   readonly mountPath?: string;
 
   /**
-   * The EBS volume type.
+   * The EBS volume type: gp3, gp2, io1, io2, st1, sc1 or standard. It decides the range of `size`,
+   * whether `iops` may or must be given (gp3 may, io1 and io2 must, the others take none) and whether
+   * `throughput` may be given (gp3 only).
    *
    * @default ec2.EbsDeviceVolumeType.GP3
    */
   readonly volumeType?: ec2.EbsDeviceVolumeType;
 
   /**
-   * Provisioned IOPS, for volume types that take them.
+   * Provisioned IOPS, a whole number: for gp3 3000 to 80000 and at most 500 per GiB of `size` above
+   * 3000 (any size takes 3000); for io1 100 to 64000 and at most 50 per GiB; for io2 100 to 256000 and
+   * at most 1000 per GiB. Required for io1 and io2; refused for gp2, st1, sc1 and standard, which
+   * take no provisioned IOPS.
    *
-   * @default - the volume type's baseline
+   * @default - 3000 for gp3; none for gp2, st1, sc1 and standard; io1 and io2 require it
    */
   readonly iops?: number;
 
   /**
-   * Provisioned throughput in MiB/s (gp3 only, 125 to 2000).
+   * Provisioned throughput in MiB/s, gp3 only: a whole number from 125 to 2000, and at most 0.25 MiB/s
+   * per IOPS (`iops`, or its default of 3000: at most 750 without `iops`). Refused for the other types.
    *
-   * @default - the volume type's baseline
+   * @default - 125 for gp3; none for the other types
    */
   readonly throughput?: number;
 

@@ -638,11 +638,20 @@ describe('autoScalingGroup strategy: validation', () => {
   }
 
   test.each([
-    [{ size: Size.gibibytes(0) }, /dataVolume.size \(GiB\) must be a whole number from 1 to 16384, received 0/],
-    [{ size: Size.mebibytes(1536) }, /dataVolume.size \(GiB\) must be a whole number from 1 to 16384, received 1.5/],
+    [
+      { size: Size.gibibytes(0) },
+      /dataVolume.size \(GiB\) must be a whole number from 1 to 65536 for gp3 volumes, received 0/,
+    ],
+    [
+      { size: Size.mebibytes(1536) },
+      /dataVolume.size \(GiB\) must be a whole number from 1 to 65536 for gp3 volumes, received 1.5/,
+    ],
     [{ size: undefined }, /dataVolume.size is required \(for example Size.gibibytes\(50\)\)/],
     [{ sizeGiB: 20 }, /dataVolume.size and the deprecated dataVolume.sizeGiB are mutually exclusive: give size only/],
-    [{ size: undefined, sizeGiB: 0 }, /dataVolume.sizeGiB must be a whole number from 1 to 16384, received 0/],
+    [
+      { size: undefined, sizeGiB: 0 },
+      /dataVolume.sizeGiB must be a whole number from 1 to 65536 for gp3 volumes, received 0/,
+    ],
     [{ mountPath: 'data' }, /dataVolume.mountPath must be an absolute path other than \/.*received 'data'/],
     [{ mountPath: '/' }, /dataVolume.mountPath must be an absolute path other than \//],
     [{ mountPath: '/data; rm -rf /' }, /dataVolume.mountPath must be an absolute path/],
