@@ -506,7 +506,9 @@ function validate(props: ResolvedProps, check: PropsValidator): void {
   if (props.subnets.length < 2) {
     check.fail(
       'vpc',
-      'must have public subnets in at least 2 Availability Zones (the instances run in two zones behind one Elastic IP)',
+      props.strategy.name === 'autoScalingGroup'
+        ? 'must have public subnets in at least 2 Availability Zones (FailoverStrategy.autoScalingGroup() runs one instance and launches its replacement in another zone when its zone is lost)'
+        : 'must have public subnets in at least 2 Availability Zones (FailoverStrategy.standbyInstance() runs the primary and the standby in two zones behind one Elastic IP)',
       `${props.subnets.length} zone(s) with public subnets`,
     );
   }

@@ -582,11 +582,21 @@ describe('ElasticIpFailoverInstance with a customer managed EBS key (ebsEncrypti
 });
 
 describe('ElasticIpFailoverInstance validation', () => {
-  test('refuses a VPC with public subnets in fewer than 2 AZs', () => {
+  test('refuses a VPC with public subnets in fewer than 2 AZs, saying the standby runs in the other zone', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const vpc = publicOnlyVpc(stack, 1);
     expect(() => new ElasticIpFailoverInstance(stack, 'Server', { vpc })).toThrow(
-      /vpc must have public subnets in at least 2 Availability Zones.*received '1 zone\(s\) with public subnets'/,
+      "vpc must have public subnets in at least 2 Availability Zones (FailoverStrategy.standbyInstance() runs the primary and the standby in two zones behind one Elastic IP), received '1 zone(s) with public subnets'",
+    );
+  });
+
+  test('refuses a one-zone VPC for the Auto Scaling strategy, saying what that strategy needs the second zone for', () => {
+    const stack = new Stack(new App(), 'Stack', { env: ENV });
+    const vpc = publicOnlyVpc(stack, 1);
+    expect(
+      () => new ElasticIpFailoverInstance(stack, 'Server', { vpc, strategy: FailoverStrategy.autoScalingGroup() }),
+    ).toThrow(
+      "vpc must have public subnets in at least 2 Availability Zones (FailoverStrategy.autoScalingGroup() runs one instance and launches its replacement in another zone when its zone is lost), received '1 zone(s) with public subnets'",
     );
   });
 
