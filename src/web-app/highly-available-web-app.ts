@@ -171,7 +171,12 @@ export interface HighlyAvailableWebAppProps {
 
   /**
    * The bucket the load balancer writes its access logs to. It must use SSE-S3 encryption (the
-   * load balancer cannot write with a KMS key).
+   * load balancer cannot write with a KMS key) and be in the load balancer's region. In a stack
+   * with a concrete region, a bucket this app defines is given the bucket policy statements that
+   * let the region's Elastic Load Balancing deliver logs under `AWSLogs/<account>/`; an imported
+   * bucket's policy must already allow it. In an environment-agnostic stack no statement can name
+   * the region's Elastic Load Balancing account, so the bucket's policy must already allow
+   * delivery whatever bucket it is.
    *
    * @default - a new bucket: SSE-S3 encrypted, SSL-only, public access blocked, retained on
    * stack deletion, logs expired after 365 days
@@ -374,8 +379,16 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       securityGroup: this.loadBalancerSecurityGroup,
       dropInvalidHeaderFields: true,
     });
-    const accessLogsBucket = resolved.accessLogsBucket ?? this.createAccessLogsBucket();
-    this.loadBalancer.logAccessLogs(accessLogsBucket);
+    if (resolved.accessLogsBucket !== undefined && Token.isUnresolved(resolved.region)) {
+      // logAccessLogs() names the region's Elastic Load Balancing principal in a bucket policy, which
+      // needs a concrete region; a given bucket's policy is the user's (see accessLogsBucket), so in
+      // an environment-agnostic stack only the load balancer's attributes are set.
+      this.loadBalancer.setAttribute('access_logs.s3.enabled', 'true');
+      this.loadBalancer.setAttribute('access_logs.s3.bucket', resolved.accessLogsBucket.bucketName);
+      this.loadBalancer.setAttribute('access_logs.s3.prefix', '');
+    } else {
+      this.loadBalancer.logAccessLogs(resolved.accessLogsBucket ?? this.createAccessLogsBucket());
+    }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
       vpc: this.vpc,
@@ -589,11 +602,12 @@ function validate(props: HighlyAvailableWebAppProps, v: ResolvedHighlyAvailableW
   ) {
     check.fail('healthCheckPath', "must start with '/' and be at most 1024 characters", v.healthCheckPath);
   }
-  if (Token.isUnresolved(v.region)) {
-    // The bucket policy that lets the load balancer deliver access logs names the region's Elastic Load Balancing account.
+  if (Token.isUnresolved(v.region) && v.accessLogsBucket === undefined) {
+    // The bucket policy that lets the load balancer deliver access logs to the bucket the construct
+    // creates names the region's Elastic Load Balancing account (or service principal).
     check.fail(
       'env.region of the stack',
-      "must be a concrete region (new Stack(app, 'Web', { env: { region: 'eu-west-1' } })) so the load balancer can be granted access-log delivery",
+      "must be a concrete region (new Stack(app, 'Web', { env: { region: 'eu-west-1' } })) for the access-log bucket the construct creates, whose policy names the region's Elastic Load Balancing account; or give an accessLogsBucket whose policy already lets the load balancer deliver",
       'an environment-agnostic stack',
     );
   }

@@ -654,9 +654,28 @@ describe('HighlyAvailableWebApp validation', () => {
     ]);
   });
 
-  test('refuses an environment-agnostic stack, naming the region', () => {
+  test('refuses an environment-agnostic stack without an accessLogsBucket, saying the bucket it creates needs the region', () => {
     const stack = new Stack(new App(), 'Stack');
-    expect(() => new HighlyAvailableWebApp(stack, 'Web')).toThrow(/env.region of the stack must be a concrete region/);
+    expect(() => new HighlyAvailableWebApp(stack, 'Web')).toThrow(
+      "env.region of the stack must be a concrete region (new Stack(app, 'Web', { env: { region: 'eu-west-1' } })) for the access-log bucket the construct creates, whose policy names the region's Elastic Load Balancing account; or give an accessLogsBucket whose policy already lets the load balancer deliver, received 'an environment-agnostic stack'",
+    );
+  });
+
+  test('accepts an environment-agnostic stack with an accessLogsBucket: the load balancer logs to it, its policy is left alone', () => {
+    const app = newCheckedApp();
+    const stack = new Stack(app, 'Stack');
+    const bucket = s3.Bucket.fromBucketName(stack, 'Logs', 'my-alb-logs');
+    new HighlyAvailableWebApp(stack, 'Web', { accessLogsBucket: bucket });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::ElasticLoadBalancingV2::LoadBalancer', {
+      LoadBalancerAttributes: Match.arrayWith([
+        { Key: 'access_logs.s3.enabled', Value: 'true' },
+        { Key: 'access_logs.s3.bucket', Value: 'my-alb-logs' },
+      ]),
+    });
+    template.resourceCountIs('AWS::S3::BucketPolicy', 0);
+    template.resourceCountIs('AWS::S3::Bucket', 0);
+    expectNoFindings(app);
   });
 
   test('skips unresolved tokens', () => {
