@@ -48,16 +48,27 @@ function readmeExamples(): Example[] {
   return examples;
 }
 
+/** Where an example runs: `this` is `stack`, made on first use (an example that only uses `app` makes its own). */
+class Scope {
+  private madeStack?: cdk.Stack;
+  constructor(public readonly app: cdk.App) {}
+  public get stack(): cdk.Stack {
+    this.madeStack ??= new cdk.Stack(this.app, 'Example', { env: ENV });
+    return this.madeStack;
+  }
+}
+
 /** Values for what an example declares: each clean under cdk-nag (VPCs have flow logs). */
-const GIVEN: Record<string, (stack: cdk.Stack, section: string) => unknown> = {
-  'vpc:ec2.IVpc': (stack, section) =>
+const GIVEN: Record<string, (scope: Scope, section: string) => unknown> = {
+  'app:App': (scope) => scope.app,
+  'vpc:ec2.IVpc': ({ stack }, section) =>
     section === 'ElasticIpFailoverInstance'
       ? publicOnlyVpc(stack)
       : new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } } }),
   'userData:ec2.UserData': () => ec2.UserData.forLinux(),
-  'certificate:acm.ICertificate': (stack) =>
+  'certificate:acm.ICertificate': ({ stack }) =>
     acm.Certificate.fromCertificateArn(stack, 'Certificate', `arn:aws:acm:eu-west-1:${ENV.account}:certificate/abc`),
-  'zone:route53.IHostedZone': (stack) =>
+  'zone:route53.IHostedZone': ({ stack }) =>
     route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
       hostedZoneId: 'Z123456ABCDEFG',
       zoneName: 'example.com',
@@ -83,16 +94,17 @@ const FIXTURE_SCOPE: Record<string, unknown> = {
   ...patterns,
 };
 
-function run(example: Example, stack: cdk.Stack): void {
+function run(example: Example, where: Scope): void {
   const scope: Record<string, unknown> = { ...FIXTURE_SCOPE };
   for (const [name, type] of Object.entries(example.declared)) {
-    scope[name] = GIVEN[`${name}:${type}`](stack, example.section);
+    scope[name] = GIVEN[`${name}:${type}`](where, example.section);
   }
   const js = ts.transpileModule(example.code, {
     compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.None },
   }).outputText;
   // eslint-disable-next-line @typescript-eslint/no-implied-eval
-  new Function(...Object.keys(scope), js).call(stack, ...Object.values(scope));
+  const self = /\bthis\b/.test(js) ? where.stack : undefined;
+  new Function(...Object.keys(scope), js).call(self, ...Object.values(scope));
 }
 
 const examples = readmeExamples();
@@ -129,9 +141,9 @@ describe('README examples', () => {
   test.each(runnable.map((e, i) => [`${e.section} #${i + 1}: ${e.firstLine}`, e] as const))(
     '%s synthesizes with zero findings',
     (_name, example) => {
-      const app = newCheckedApp();
-      const stack = new cdk.Stack(app, 'Example', { env: ENV });
-      run(example, stack);
+      // The README's advice for stacks that share resources (see DetachableDatabase, "Connecting to it").
+      const app = newCheckedApp({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
+      run(example, new Scope(app));
       expectNoFindings(app);
     },
   );

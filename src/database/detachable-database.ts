@@ -673,6 +673,9 @@ function allowPortFrom(
       `allowConnectionsFrom() on ${databasePath} opens the database to security groups only: other must have at least one security group, received one with none (a CIDR peer is not allowed)`,
     );
   }
+  for (const source of sources) {
+    for (const group of target.securityGroups) refuseDependencyCycle(group, source, databasePath, databaseVpc);
+  }
   const connection = ec2.Port.tcp(port);
   for (const source of sources) {
     for (const group of target.securityGroups) {
@@ -682,6 +685,36 @@ function allowPortFrom(
       }
     }
   }
+}
+
+/**
+ * The rule that lets `source` in lives in `source`'s stack and names the database's group, so that
+ * stack depends on the database's. When the database's stack already depends on `source`'s (it
+ * runs in a VPC that stack creates, or was told to with `addDependency`), the two stacks would
+ * depend on each other and CloudFormation could deploy neither: refuse it here, saying how to lay
+ * the stacks out, rather than fail with a DependencyCycle at synthesis.
+ */
+function refuseDependencyCycle(
+  group: ec2.ISecurityGroup,
+  source: ec2.ISecurityGroup,
+  databasePath: string,
+  databaseVpc: ec2.IVpc | undefined,
+): void {
+  const databaseStack = Stack.of(group);
+  const sourceStack = Stack.of(source);
+  if (databaseStack === sourceStack) return;
+  const vpcInSourceStack =
+    databaseVpc !== undefined && Stack.of(databaseVpc) === sourceStack && Token.isUnresolved(databaseVpc.vpcId);
+  if (!vpcInSourceStack && !databaseStack.dependencies.includes(sourceStack)) return;
+  const why = vpcInSourceStack
+    ? `the database's stack (${databaseStack.node.path}) runs in the VPC ${databaseVpc!.node.path} of the stack ${sourceStack.node.path}`
+    : `the database's stack (${databaseStack.node.path}) was made to depend on the stack ${sourceStack.node.path}`;
+  throw new Error(
+    `allowConnectionsFrom() on ${databasePath} would make the stacks ${databaseStack.node.path} and ${sourceStack.node.path} depend on each other: ${why}, ` +
+      `and the rule letting ${source.node.path} in is created in ${sourceStack.node.path} naming the database's security group. ` +
+      "Create the VPC in its own stack (or in the database's) and pass it to both: " +
+      "new DetachableDatabase(dataStack, 'Db', { vpc }) and new HighlyAvailableWebApp(webStack, 'Web', { vpc })",
+  );
 }
 
 function isVpc(value: unknown): value is ec2.IVpc {

@@ -562,6 +562,89 @@ describe('DetachableDatabase across stacks', () => {
   });
 });
 
+describe('DetachableDatabase in its own stack on another stack\'s VPC', () => {
+  test('refuses allowConnectionsFrom() a web app whose stack owns the database\'s VPC (a dependency cycle), saying how to lay out the stacks', () => {
+    const app = new App();
+    const web = new Stack(app, 'Web', { env: ENV });
+    const webApp = new HighlyAvailableWebApp(web, 'Shop');
+    const data = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(data, 'Db', { vpc: webApp.vpc });
+    expect(() => db.allowConnectionsFrom(webApp)).toThrow(
+      "allowConnectionsFrom() on Data/Db would make the stacks Data and Web depend on each other: the database's stack (Data) runs in the VPC Web/Shop/Vpc of the stack Web, and the rule letting Web/Shop/AppSecurityGroup in is created in Web naming the database's security group. Create the VPC in its own stack (or in the database's) and pass it to both: new DetachableDatabase(dataStack, 'Db', { vpc }) and new HighlyAvailableWebApp(webStack, 'Web', { vpc })",
+    );
+  });
+
+  test('without the check, the same layout fails at synthesis with a DependencyCycle', () => {
+    // What a user saw before: shown so the refusal above is known to stand for a real failure.
+    const app = new App();
+    const web = new Stack(app, 'Web', { env: ENV });
+    const webApp = new HighlyAvailableWebApp(web, 'Shop');
+    const data = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(data, 'Db', { vpc: webApp.vpc });
+    db.connections.securityGroups[0].addIngressRule(
+      webApp.connections.securityGroups[0],
+      ec2.Port.tcp(3307),
+      'as allowConnectionsFrom() adds it',
+      true,
+    );
+    expect(() => app.synth()).toThrow(/cyclic reference|DependencyCycle|would create a cyclic/i);
+  });
+
+  test('refuses it too when the database stack was told to depend on the consumer stack', () => {
+    const app = new App();
+    const net = new Stack(app, 'Net', { env: ENV });
+    const vpc = newVpc(net);
+    const web = new Stack(app, 'Web', { env: ENV });
+    const webApp = new HighlyAvailableWebApp(web, 'Shop', { vpc });
+    const data = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(data, 'Db', { vpc });
+    data.addDependency(web);
+    expect(() => db.allowConnectionsFrom(webApp)).toThrow(
+      /would make the stacks Data and Web depend on each other: the database's stack \(Data\) was made to depend on the stack Web/,
+    );
+  });
+
+  test('the VPC in its own stack, passed to both: accepted, and the app synthesizes', () => {
+    const app = new App();
+    const net = new Stack(app, 'Net', { env: ENV });
+    const vpc = newVpc(net);
+    const data = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(data, 'Db', { vpc });
+    const web = new Stack(app, 'Web', { env: ENV });
+    const webApp = new HighlyAvailableWebApp(web, 'Shop', { vpc });
+    db.allowConnectionsFrom(webApp);
+    expect(() => app.synth()).not.toThrow();
+    expect(web.dependencies).toContain(data);
+    expect(data.dependencies).not.toContain(web);
+  });
+
+  test('the VPC in the database\'s stack, passed to the web app: accepted', () => {
+    const app = new App();
+    const data = new Stack(app, 'Data', { env: ENV });
+    const vpc = newVpc(data);
+    const db = new DetachableDatabase(data, 'Db', { vpc });
+    const web = new Stack(app, 'Web', { env: ENV });
+    const webApp = new HighlyAvailableWebApp(web, 'Shop', { vpc });
+    db.allowConnectionsFrom(webApp);
+    expect(() => app.synth()).not.toThrow();
+  });
+
+  test('a VPC imported by literal ids in the consumer\'s stack makes no dependency: accepted', () => {
+    const app = new App();
+    const web = new Stack(app, 'Web', { env: ENV });
+    const vpc = ec2.Vpc.fromVpcAttributes(web, 'Vpc', {
+      vpcId: 'vpc-0123456789abcdef0',
+      availabilityZones: ['eu-west-1a', 'eu-west-1b'],
+      publicSubnetIds: ['subnet-0a', 'subnet-0b'],
+      privateSubnetIds: ['subnet-1a', 'subnet-1b'],
+    });
+    const sg = new ec2.SecurityGroup(web, 'AppSecurityGroup', { vpc, allowAllOutbound: false });
+    const data = new Stack(app, 'Data', { env: ENV });
+    const db = new DetachableDatabase(data, 'Db', { vpc });
+    expect(() => db.allowConnectionsFrom(sg)).not.toThrow();
+  });
+});
+
 describe('DetachableDatabase grants across stacks', () => {
   test('grantSecretRead to a role in another stack changes only that stack', () => {
     const app = new App();
