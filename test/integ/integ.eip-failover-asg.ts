@@ -32,7 +32,7 @@ const server = new ElasticIpFailoverInstance(stack, 'Server', {
     dataVolume: { size: Size.gibibytes(8), snapshotInterval: Duration.hours(1), snapshotRetention: 2 },
   }),
 });
-server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the integration test');
+server.allowFromInternet(ec2.Port.tcp(80), 'HTTP from the integration test');
 
 const integ = new IntegTest(app, 'ElasticIpFailoverAsgTest', {
   testCases: [stack],

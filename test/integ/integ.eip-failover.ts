@@ -23,7 +23,7 @@ const server = new ElasticIpFailoverInstance(stack, 'Server', {
   // The test deletes the stack afterwards.
   strategy: FailoverStrategy.standbyInstance({ terminationProtection: false }),
 });
-server.connections.allowFromAnyIpv4(ec2.Port.tcp(80), 'HTTP from the integration test');
+server.allowFromInternet(ec2.Port.tcp(80), 'HTTP from the integration test');
 
 const integ = new IntegTest(app, 'ElasticIpFailoverInstanceTest', {
   testCases: [stack],
