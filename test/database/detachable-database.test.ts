@@ -562,8 +562,8 @@ describe('DetachableDatabase across stacks', () => {
   });
 });
 
-describe('DetachableDatabase in its own stack on another stack\'s VPC', () => {
-  test('refuses allowConnectionsFrom() a web app whose stack owns the database\'s VPC (a dependency cycle), saying how to lay out the stacks', () => {
+describe("DetachableDatabase in its own stack on another stack's VPC", () => {
+  test("refuses allowConnectionsFrom() a web app whose stack owns the database's VPC (a dependency cycle), saying how to lay out the stacks", () => {
     const app = new App();
     const web = new Stack(app, 'Web', { env: ENV });
     const webApp = new HighlyAvailableWebApp(web, 'Shop');
@@ -618,7 +618,7 @@ describe('DetachableDatabase in its own stack on another stack\'s VPC', () => {
     expect(data.dependencies).not.toContain(web);
   });
 
-  test('the VPC in the database\'s stack, passed to the web app: accepted', () => {
+  test("the VPC in the database's stack, passed to the web app: accepted", () => {
     const app = new App();
     const data = new Stack(app, 'Data', { env: ENV });
     const vpc = newVpc(data);
@@ -629,7 +629,7 @@ describe('DetachableDatabase in its own stack on another stack\'s VPC', () => {
     expect(() => app.synth()).not.toThrow();
   });
 
-  test('a VPC imported by literal ids in the consumer\'s stack makes no dependency: accepted', () => {
+  test("a VPC imported by literal ids in the consumer's stack makes no dependency: accepted", () => {
     const app = new App();
     const web = new Stack(app, 'Web', { env: ENV });
     const vpc = ec2.Vpc.fromVpcAttributes(web, 'Vpc', {
