@@ -110,6 +110,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '/.rosetta',
     '.jsii.tabl.json',
     '/.venv-tools',
+    '/.venv-checkov',
+    '/.compliance',
     '/.templates',
   ],
   npmignoreEnabled: true,
@@ -190,6 +192,20 @@ const pythonTools = project.addTask('python-tools', {
   exec: 'bash scripts/python-tools.sh',
 });
 project.testTask.prependSpawn(pythonTools);
+
+// checkov, pinned with everything it pulls in (scripts/checkov-tools.txt), in a venv of its own.
+const checkovTools = project.addTask('checkov-tools', {
+  description: 'Install the pinned checkov into .venv-checkov',
+  exec: 'bash scripts/python-tools.sh .venv-checkov scripts/checkov-tools.txt',
+});
+// `npx projen compliance`: the examples and the hand-written lab under cdk-nag's AwsSolutions, NIST
+// 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs and checkov; a table per construct and pack.
+const compliance = project.addTask('compliance', {
+  description: 'cdk-nag compliance packs and checkov over the examples: findings and acknowledgements per construct',
+});
+compliance.spawn(project.tasks.tryFind('bundle')!);
+compliance.spawn(checkovTools);
+compliance.exec('ts-node --project tsconfig.dev.json examples/compliance.ts');
 
 // cfn-lint over every template the unit tests (test/global-setup.ts keeps them in .templates/unit), the
 // integ snapshots and the example app synthesize; rules ignored are listed in .cfnlintrc.yaml.

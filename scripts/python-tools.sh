@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the Python tools the checks use (scripts/python-tools.txt: cfn-lint, moto's server) into
-# .venv-tools, once per change of that list: a stamp holds the list the venv was made from.
+# Installs pinned Python tools into a virtual environment, once per change of their list: a stamp
+# holds the list the venv was made from. Without arguments, scripts/python-tools.txt (cfn-lint, moto's
+# server) into .venv-tools; `python-tools.sh <venv> <requirements>` for another set (checkov).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-venv=.venv-tools
-requirements=scripts/python-tools.txt
+venv=${1:-.venv-tools}
+requirements=${2:-scripts/python-tools.txt}
 if [ -f "$venv/.installed" ] && cmp -s "$requirements" "$venv/.installed"; then
   echo "python-tools: $venv is up to date"
   exit 0
