@@ -296,8 +296,12 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
       name: 'CnameSwapFunction',
       functionId: 'CnameSwapFunction',
       description,
-      roleDescription: `${description}: writes its own logs and nothing else beyond the inline policy`,
+      roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
       timeout: Duration.minutes(15),
+      // One swap at a time; CloudFormation invokes it asynchronously, so an event it could not
+      // handle (a crash before it answered) is retried twice and then kept in a queue.
+      reservedConcurrentExecutions: 1,
+      deadLetterQueue: true,
       permissions: (r) => {
         r.addToPrincipalPolicy(
           new iam.PolicyStatement({

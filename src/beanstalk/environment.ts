@@ -351,7 +351,9 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
     // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
     // permissions, so it is a policy of its own and its acknowledgement names only that.
-    const workerMetrics = new iam.Policy(this, 'WorkerDaemonMetrics', {
+    const workerMetrics = new iam.ManagedPolicy(this, 'WorkerDaemonMetrics', {
+      description: 'Lets the worker daemon (sqsd) publish its CloudWatch metrics',
+      roles: [this.instanceRole],
       statements: [
         new iam.PolicyStatement({
           sid: 'PublishWorkerDaemonMetrics',
@@ -360,7 +362,6 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         }),
       ],
     });
-    this.instanceRole.attachInlinePolicy(workerMetrics);
     acknowledge(workerMetrics, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

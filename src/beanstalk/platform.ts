@@ -143,8 +143,12 @@ function lookupFunction(stack: Stack): lambda.IFunction {
     name: FUNCTION_ID,
     functionId: FUNCTION_ID,
     description,
-    roleDescription: `${description}: writes its own logs and nothing else beyond the inline policy`,
+    roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
     timeout: Duration.minutes(1),
+    // A lookup takes a second: one at a time is enough (CloudFormation invokes it asynchronously, and
+    // Lambda retries a throttled event). An event it could not handle is retried twice, then queued.
+    reservedConcurrentExecutions: 1,
+    deadLetterQueue: true,
     permissions: (r) =>
       r.addToPrincipalPolicy(
         new iam.PolicyStatement({

@@ -6,6 +6,8 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { acknowledge } from './acknowledge';
+import { logsEncryptionKey } from './logs-key';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 // Internal: how every construct of the library builds the function behind one of its handlers.
 // Not exported from the package.
@@ -62,7 +64,8 @@ export interface HandlerFunction {
 
 /**
  * The function of one handler with its own role (statements scoped by `permissions`, no managed
- * policies), its own log group (JSON logs, kept {@link HANDLER_LOG_RETENTION}), and for
+ * policies), its own log group (JSON logs, kept {@link HANDLER_LOG_RETENTION}, encrypted with the
+ * stack's logs key), and for
  * asynchronous handlers a dead-letter queue, two retries and events dropped after an hour.
  */
 export function createHandlerFunction(
@@ -78,8 +81,11 @@ export function createHandlerFunction(
           retentionPeriod: DEAD_LETTER_RETENTION,
         })
       : options.deadLetterQueue;
-  const logGroup = new logs.LogGroup(scope, `${options.name}Logs`, { retention: HANDLER_LOG_RETENTION });
-  const role = new iam.Role(scope, `${options.name}Role`, {
+  const logGroup = new logs.LogGroup(scope, `${options.name}Logs`, {
+    retention: HANDLER_LOG_RETENTION,
+    encryptionKey: logsEncryptionKey(scope),
+  });
+  const role = new ManagedPolicyRole(scope, `${options.name}Role`, {
     assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
     description: options.roleDescription,
   });

@@ -2,15 +2,16 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge, nagArn } from './acknowledge';
+import { ManagedPolicyRole } from './managed-policy-role';
 
 /**
  * An EC2 instance role that lets Systems Manager Session Manager reach the instance (instead of
- * SSH and key pairs) and nothing else. Written inline rather than attaching the AWS managed
+ * SSH and key pairs) and nothing else, in a managed policy of its own rather than the AWS managed
  * `AmazonSSMManagedInstanceCore`, which also grants read access to every SSM parameter.
  */
 export function createSessionManagerRole(scope: Construct, id: string, description: string): iam.Role {
   const stack = Stack.of(scope);
-  const role = new iam.Role(scope, id, {
+  const role = new ManagedPolicyRole(scope, id, {
     assumedBy: new iam.ServicePrincipal('ec2.amazonaws.com'),
     description,
   });

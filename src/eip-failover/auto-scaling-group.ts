@@ -27,6 +27,7 @@ import { ec2Arn, ec2NagArn, elasticIpArn, groupArn, nagGroupArn } from './naming
 import type { AutoScalingGroupOptions, DataVolumeOptions } from './options';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
+import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { AUTO_SCALING_PUBLISHER } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
@@ -338,6 +339,8 @@ export function bindAutoScalingGroup(
     roleDescription: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
     timeout: HANDLER_TIMEOUT,
     deadLetterQueue: true,
+    // A replacement's launch can overlap the termination of the instance it replaces: two at once.
+    reservedConcurrentExecutions: 2,
     notificationTopic: context.notificationTopic,
     permissions: (role) => grantLifecycleHookPermissions(stack, role, context, groupName, volume),
     environment: {
@@ -509,7 +512,7 @@ function createSnapshotPolicy(
 ): dlm.CfnLifecyclePolicy {
   const volumes = ec2Arn(stack, 'volume');
   const snapshots = ec2Arn(stack, 'snapshot', '');
-  const role = new iam.Role(scope, 'SnapshotPolicyRole', {
+  const role = new ManagedPolicyRole(scope, 'SnapshotPolicyRole', {
     assumedBy: new iam.ServicePrincipal('dlm.amazonaws.com'),
     description: 'Data Lifecycle Manager: periodic snapshots of the data volume of one ElasticIpFailoverInstance',
   });
@@ -553,7 +556,7 @@ function createSnapshotPolicy(
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Only ec2:DescribeInstances, ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: Describe actions support no resource-level permissions. Written inline instead of the AWS managed AWSDataLifecycleManagerServiceRole policy, which may snapshot and delete snapshots of any volume.',
+        'Only ec2:DescribeInstances, ec2:DescribeVolumes and ec2:DescribeSnapshots are granted on *: Describe actions support no resource-level permissions. Written for this role instead of attaching the AWS managed AWSDataLifecycleManagerServiceRole policy, which may snapshot and delete snapshots of any volume.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'snapshot', '')}]`,

@@ -61,6 +61,8 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
     roleDescription: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
     timeout: Duration.minutes(5),
     deadLetterQueue,
+    // Scheduled: one run at a time, so two runs never delete the same volume or snapshot.
+    reservedConcurrentExecutions: 1,
     notificationTopic,
     permissions: (role) => grantRetentionPermissions(stack, role, groupName),
     environment: {

@@ -49,7 +49,10 @@ export function addReadinessSignal(scope: Construct, options: ReadinessSignalOpt
     `aws cloudformation signal-resource --region ${region} --stack-name ${Aws.STACK_NAME} --logical-resource-id ${logicalId} --unique-id "$instance_id" --status "$ready_status" || true`,
   );
 
-  const policy = new iam.Policy(scope, 'ReadinessSignalPolicy', {
+  // A managed policy of its own (not the role's), so that its acknowledgement names this action alone.
+  const policy = new iam.ManagedPolicy(scope, 'ReadinessSignalPolicy', {
+    description: 'Lets the instances read their target health before they signal CloudFormation',
+    roles: [options.role],
     statements: [
       new iam.PolicyStatement({
         sid: 'ReadOwnTargetHealth',
@@ -58,7 +61,6 @@ export function addReadinessSignal(scope: Construct, options: ReadinessSignalOpt
       }),
     ],
   });
-  policy.attachToRole(options.role);
   // cloudformation:SignalResource on this stack (AWS::StackId) is granted by the Auto Scaling group
   // itself, which adds it to the instance role once the group has signals.
   acknowledge(policy, {

@@ -155,7 +155,7 @@ describe('database wiring', () => {
   test('the instance roles may read the secret', () => {
     const { template } = withDatabase();
     template.resourcePropertiesCountIs(
-      'AWS::IAM::Policy',
+      'AWS::IAM::ManagedPolicy',
       {
         PolicyDocument: {
           Statement: Match.arrayWith([

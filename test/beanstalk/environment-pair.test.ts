@@ -64,7 +64,7 @@ describe('BeanstalkEnvironmentPair', () => {
       Timeout: 900,
       Description: Match.stringLikeRegexp('live CNAME'),
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({

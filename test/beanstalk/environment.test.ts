@@ -110,7 +110,7 @@ describe('BeanstalkEnvironment settings on every environment', () => {
     const id = stack.resolve(environment.cfnEnvironment.logicalId);
     const env = template.toJSON().Resources[id];
     expect(env.Properties.EnvironmentName).toBe(environment.environmentName);
-    expect(env.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^EnvInstanceRoleDefaultPolicy/)]));
+    expect(env.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^EnvInstanceRolePolicy/)]));
   });
 });
 
@@ -321,7 +321,7 @@ describe('BeanstalkEnvironment worker tier', () => {
 
   test('the instance role may process the queue, and the instances admit no inbound traffic', () => {
     const { stack, template, environment } = worker();
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -339,7 +339,7 @@ describe('BeanstalkEnvironment worker tier', () => {
 
   test('the worker daemon may publish its metrics, in a policy of its own (PutMetricData has no resource scope)', () => {
     const { stack, template, environment } = worker();
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
           { Sid: 'PublishWorkerDaemonMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*' },
@@ -374,7 +374,7 @@ describe('BeanstalkEnvironment instance role and source bundle', () => {
   test('the instance role streams only this environment logs, publishes logs, reports health and reads its bundle', () => {
     const { stack, template, environment } = buildEnvironment();
     const name = environment.environmentName;
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({
@@ -442,7 +442,7 @@ describe('BeanstalkEnvironment instance role and source bundle', () => {
     template.hasResourceProperties('AWS::ElasticBeanstalk::ApplicationVersion', {
       SourceBundle: { S3Bucket: 'my-releases', S3Key: 'shop/v42.zip' },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({

@@ -69,7 +69,7 @@ describe('BeanstalkPlatform', () => {
         LogGroup: { Ref: Match.stringLikeRegexp('^BeanstalkPlatformLookupFunctionLogs') },
       }),
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: 'elasticbeanstalk:ListPlatformVersions', Resource: '*' }),

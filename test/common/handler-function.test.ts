@@ -50,13 +50,13 @@ describe('createHandlerFunction', () => {
 
   test('the permissions are in the role policy before the function exists, beside writing its logs', () => {
     const { template } = build();
-    const [policy] = Object.values(template.findResources('AWS::IAM::Policy'));
+    const [policy] = Object.values(template.findResources('AWS::IAM::ManagedPolicy'));
     const sids = policy.Properties.PolicyDocument.Statement.map(
       (s: { Sid?: string; Action: unknown }) => s.Sid ?? s.Action,
     );
     expect(sids).toEqual([['logs:CreateLogStream', 'logs:PutLogEvents'], 'ReadVolumes']);
     const [fn] = Object.values(template.findResources('AWS::Lambda::Function'));
-    expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SweepRoleDefaultPolicy/)]));
+    expect(fn.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/^SweepRolePolicy/)]));
   });
 
   test('a synchronous handler (no dead-letter queue) gets no queue and no asynchronous settings', () => {
@@ -94,7 +94,7 @@ describe('createHandlerFunction', () => {
       enforceSSL: true,
     });
     const { template } = build({ notificationTopic: topic, deadLetterQueue: true }, stack);
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: 'sns:Publish', Resource: { Ref: Match.stringLikeRegexp('^Topic') } }),

@@ -50,7 +50,7 @@ interface Statement {
 
 /** Every statement of the inline policies attached to roles whose logical id matches `role`. */
 function statementsOf(template: Template, role: RegExp): Statement[] {
-  return Object.values(template.findResources('AWS::IAM::Policy'))
+  return Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
     .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => role.test(r.Ref)))
     .flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
@@ -163,7 +163,7 @@ describe('autoScalingGroup strategy: group', () => {
   test('the group depends on the hook rule, function and role, so its first launch is handled', () => {
     const { template } = build();
     const group = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'))[0];
-    for (const id of ['LifecycleHookRule', 'LifecycleHookFunction', 'LifecycleHookRoleDefaultPolicy']) {
+    for (const id of ['LifecycleHookRule', 'LifecycleHookFunction', 'LifecycleHookRolePolicy']) {
       expect(group.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(new RegExp(`^Server${id}`))]));
     }
   });

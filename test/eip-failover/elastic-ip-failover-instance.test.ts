@@ -384,7 +384,7 @@ describe('ElasticIpFailoverInstance failover function', () => {
       'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/*']],
     };
     const ofThisPair = { StringEquals: { 'aws:ResourceTag/cdk-ha-patterns:failover-pair': allocationId } };
-    const policies = template.findResources('AWS::IAM::Policy', {
+    const policies = template.findResources('AWS::IAM::ManagedPolicy', {
       Properties: { Roles: [{ Ref: Match.stringLikeRegexp('FailoverRole') }] },
     });
     const statements: { Action: string | string[]; Resource: unknown; Condition?: unknown }[] = Object.values(
@@ -467,7 +467,7 @@ describe('ElasticIpFailoverInstance failover function', () => {
         ]),
       },
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: 'sns:Publish', Resource: stack.resolve(server.notificationTopic.topicArn) }),
@@ -482,7 +482,10 @@ describe('ElasticIpFailoverInstance failover function', () => {
     const { server, template } = build({ notificationTopic: topic }, stack);
     expect(server.notificationTopic).toBe(topic);
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    template.resourceCountIs('AWS::KMS::Key', 0);
+    // No topic key: the only key is the stack's logs key.
+    expect(Object.values(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description)).toEqual([
+      'Encrypts the log groups of the cdk-ha-patterns constructs in this stack',
+    ]);
   });
 });
 
@@ -544,7 +547,7 @@ describe('ElasticIpFailoverInstance with a customer managed EBS key (ebsEncrypti
         BlockDeviceMappings: [Match.objectLike({ Ebs: Match.objectLike({ Encrypted: true, KmsKeyId: keyArn }) })],
       }),
     });
-    const failoverPolicies = Object.values(template.findResources('AWS::IAM::Policy')).filter((p) =>
+    const failoverPolicies = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).filter((p) =>
       p.Properties.Roles.some((r: { Ref: string }) => /FailoverRole/.test(r.Ref)),
     );
     const onKey = failoverPolicies

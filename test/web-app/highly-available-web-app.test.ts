@@ -78,6 +78,42 @@ describe('HighlyAvailableWebApp network', () => {
     });
   });
 
+  test('flow logs deliver with a role only flow logs of this account may assume, allowed to write that log group only', () => {
+    const stack = new Stack(new App(), 'Stack', { env: { account: '111111111111', region: 'eu-west-1' } });
+    new HighlyAvailableWebApp(stack, 'Web');
+    const template = Template.fromStack(stack);
+    const [flowLog] = Object.values(template.findResources('AWS::EC2::FlowLog'));
+    const roleId = flowLog.Properties.DeliverLogsPermissionArn['Fn::GetAtt'][0];
+    expect(template.toJSON().Resources[roleId].Properties.AssumeRolePolicyDocument.Statement).toEqual([
+      {
+        Action: 'sts:AssumeRole',
+        Effect: 'Allow',
+        Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '111111111111' },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:vpc-flow-log/*']],
+            },
+          },
+        },
+      },
+    ]);
+    template.resourcePropertiesCountIs('AWS::IAM::Policy', { Roles: [{ Ref: roleId }] }, 0);
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
+      Roles: [{ Ref: roleId }],
+      PolicyDocument: {
+        Statement: [
+          {
+            Action: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+            Effect: 'Allow',
+            Resource: { 'Fn::GetAtt': [flowLog.Properties.LogGroupName.Ref, 'Arn'] },
+          },
+        ],
+      },
+    });
+  });
+
   test('uses a given VPC and creates none', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
     const vpc = new ec2.Vpc(stack, 'Existing', { maxAzs: 2 });
@@ -302,7 +338,7 @@ describe('HighlyAvailableWebApp releases that never turn healthy fail and roll b
   test('the instances may read target health (a policy of its own) and signal this stack only', () => {
     const { stack, template, webApp } = build();
     const role = webApp.launchTemplate.role as iam.Role;
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: [
           {
@@ -316,7 +352,7 @@ describe('HighlyAvailableWebApp releases that never turn healthy fail and roll b
       Roles: [stack.resolve(role.roleName)],
     });
     // The group grants SignalResource on this stack (its id) to the role, once it has signals.
-    const statements = Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).flatMap(
       (p) => p.Properties.PolicyDocument.Statement,
     );
     const signal = statements.filter((st) => JSON.stringify(st.Action).includes('cloudformation:SignalResource'));
@@ -450,7 +486,7 @@ describe('HighlyAvailableWebApp instances', () => {
       },
       ManagedPolicyArns: Match.absent(),
     });
-    template.hasResourceProperties('AWS::IAM::Policy', {
+    template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
           Match.objectLike({ Action: 'ssm:UpdateInstanceInformation' }),
