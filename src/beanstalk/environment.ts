@@ -350,8 +350,9 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     );
     // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
     // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
-    // permissions, so it is a policy of its own and its acknowledgement names only that.
-    const workerMetrics = new iam.ManagedPolicy(this, 'WorkerDaemonMetrics', {
+    // permissions, so it is a policy of its own and its acknowledgement names only that (a new id: it
+    // was an inline policy, and CloudFormation refuses to change a resource's type).
+    const workerMetrics = new iam.ManagedPolicy(this, 'WorkerDaemonMetricsManagedPolicy', {
       description: 'Lets the worker daemon (sqsd) publish its CloudWatch metrics',
       roles: [this.instanceRole],
       statements: [

@@ -50,7 +50,8 @@ export function addReadinessSignal(scope: Construct, options: ReadinessSignalOpt
   );
 
   // A managed policy of its own (not the role's), so that its acknowledgement names this action alone.
-  const policy = new iam.ManagedPolicy(scope, 'ReadinessSignalPolicy', {
+  // Not the id of the inline policy it replaces: CloudFormation refuses to change a resource's type.
+  const policy = new iam.ManagedPolicy(scope, 'ReadinessSignalManagedPolicy', {
     description: 'Lets the instances read their target health before they signal CloudFormation',
     roles: [options.role],
     statements: [
