@@ -1,11 +1,11 @@
-import { Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge } from '../common/acknowledge';
+import { acknowledge, nagArn } from '../common/acknowledge';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -279,6 +279,21 @@ export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
  * its own KMS key, enforces TLS through its parameter group, exports its logs to CloudWatch Logs,
  * and keeps its master credentials in a KMS-encrypted Secrets Manager secret rotated every 30 days.
  *
+ * What is logged: MySQL exports its error log, its slow query log and an audit log (the MariaDB
+ * Audit Plugin, in an option group of the construct's own, on the MySQL versions RDS offers it for:
+ * 8.4, 8.0.28 and later, 5.7) of connections and disconnections, DDL statements (`CREATE`,
+ * `ALTER`, ...) and DCL statements (`GRANT`, `REVOKE`, ...). The general log, which records every
+ * statement with its values, is not switched on. PostgreSQL exports its `postgresql` and `upgrade`
+ * logs. RDS creates the log groups (`/aws/rds/instance/<id>/<log>`). On an existing MySQL
+ * instance, the first deployment with the audit log adds the option group in place (no
+ * replacement, no restart); AWS recommends adding the audit plugin during a maintenance window or
+ * at low load, as doing so might cause an outage.
+ *
+ * Enhanced Monitoring samples the instance's operating system every 60 seconds through a role the
+ * construct creates (allowed to write to the `RDSOSMetrics` log group only). RDS itself charges
+ * nothing for it: it is billed as CloudWatch Logs ingestion and storage of `RDSOSMetrics` (kept 30
+ * days unless the log group's retention is changed), beyond the CloudWatch Logs free tier.
+ *
  * Applications are let in with `allowConnectionsFrom()`, which works across stacks without making
  * the database's stack depend on theirs, and configured with `connectionEnvironment()`. A
  * database created elsewhere (for example by an Elastic Beanstalk environment) is adopted with
@@ -392,13 +407,19 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       // A constant description: changing it would replace the parameter group.
       description: `DetachableDatabase: TLS-only ${resolved.flavour} connections`,
       // MySQL: every exported log stream is switched on and written to files, which is what RDS
-      // publishes to CloudWatch Logs (log_output = FILE). The general log (every statement) is not
-      // switched on, so it is not exported either.
+      // publishes to CloudWatch Logs (log_output = FILE); the audit log is switched on by the
+      // option group. The general log (every statement) is not switched on, so it is not exported
+      // either.
       parameters:
         resolved.flavour === 'postgres'
           ? { 'rds.force_ssl': '1' }
           : { require_secure_transport: '1', slow_query_log: '1', log_output: 'FILE' },
     });
+
+    // Applied to an existing instance without a restart (auditing starts once the option group is
+    // active), although AWS warns that adding the plugin to a running instance might cause an
+    // outage: see the class documentation.
+    const optionGroup = resolved.auditLog ? createAuditLogOptionGroup(this, resolved.engine) : undefined;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: resolved.vpc,
@@ -436,7 +457,10 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       maxAllocatedStorage:
         resolved.maxAllocatedStorage !== resolved.allocatedStorage ? resolved.maxAllocatedStorage : undefined,
       parameterGroup: this.parameterGroup,
-      cloudwatchLogsExports: resolved.flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery'],
+      optionGroup,
+      cloudwatchLogsExports: resolved.cloudwatchLogsExports,
+      monitoringInterval: ENHANCED_MONITORING_INTERVAL,
+      monitoringRole: createEnhancedMonitoringRole(this),
       iamAuthentication: resolved.iamAuthentication,
       backupRetention: resolved.backupRetention,
       deleteAutomatedBackups: false,
@@ -470,6 +494,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
         storageEncryptionKey: key,
       });
     }
+    acknowledgeUnexportedLogs(instance, resolved);
     this.instance = instance;
     // The attached secret: it also holds the host, port, engine and instance identifier.
     this.secret = instance.secret!;
@@ -567,6 +592,7 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       vpcSubnets: rotationSubnets,
       securityGroup,
     });
+    showPortToChecks(this.securityGroup, securityGroup, resolved.port);
   }
 }
 
@@ -632,6 +658,159 @@ class ExistingDatabase extends Construct implements IDetachableDatabase {
  * derived from them: if the default changed in a release, the secret would be replaced.
  */
 const PASSWORD_EXCLUDE_CHARACTERS = ' %+~`#$&*()|[]{}:;<>?!\'/@"\\';
+
+/**
+ * How often Enhanced Monitoring samples the operating system: the longest interval RDS offers, so
+ * the fewest `RDSOSMetrics` events (CloudWatch Logs ingestion is what it costs).
+ */
+const ENHANCED_MONITORING_INTERVAL = Duration.seconds(60);
+
+/** The log group RDS writes Enhanced Monitoring metrics to, in the instance's account and region. */
+const ENHANCED_MONITORING_LOG_GROUP = 'RDSOSMetrics';
+
+/**
+ * What the MySQL audit log records: connections (failed ones included) and disconnections, DDL
+ * (`CREATE`, `ALTER`, `DROP`...) and DCL (`GRANT`, `REVOKE`...). Not `QUERY` or `QUERY_DML`, which
+ * record every statement as the general log would.
+ */
+const MYSQL_AUDIT_EVENTS = 'CONNECT,QUERY_DDL,QUERY_DCL';
+
+/** The cdk-nag compliance packs that report `RDSLoggingEnabled` findings, by rule-id prefix. */
+const LOGGING_PACKS = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/**
+ * Whether RDS offers the MariaDB Audit Plugin (option `MARIADB_AUDIT_PLUGIN`) for this MySQL
+ * version: every 8.4 version, 8.0.28 and later 8.0 versions, every 5.7 version. Anything else
+ * (an older 8.0, a version RDS adds later) gets no option group rather than one RDS would refuse.
+ */
+function supportsMariaDbAuditPlugin(engine: rds.IInstanceEngine): boolean {
+  const version = engine.engineVersion?.fullVersion;
+  if (version === undefined || Token.isUnresolved(version)) return false;
+  const match = /^(\d+)\.(\d+)(?:\.(\d+))?/.exec(version);
+  if (!match) return false;
+  const [major, minor, patch] = [Number(match[1]), Number(match[2]), Number(match[3] ?? 0)];
+  if (major === 8 && minor === 4) return true;
+  if (major === 8 && minor === 0) return patch >= 28;
+  return major === 5 && minor === 7;
+}
+
+/**
+ * The option group that switches on the MySQL audit log. Its description is a constant (changing
+ * it would replace the group), and it is retained: RDS keeps a final snapshot, and automated
+ * backups after the instance is deleted, associated with the option group, and refuses to delete an
+ * option group they use.
+ */
+function createAuditLogOptionGroup(scope: Construct, engine: rds.IInstanceEngine): rds.IOptionGroup {
+  const optionGroup = new rds.OptionGroup(scope, 'OptionGroup', {
+    engine,
+    description: 'DetachableDatabase: MySQL audit log (MariaDB Audit Plugin)',
+    configurations: [{ name: 'MARIADB_AUDIT_PLUGIN', settings: { SERVER_AUDIT_EVENTS: MYSQL_AUDIT_EVENTS } }],
+  });
+  optionGroup.applyRemovalPolicy(RemovalPolicy.RETAIN);
+  return optionGroup;
+}
+
+/**
+ * The role RDS assumes to publish Enhanced Monitoring metrics: the statements of the AWS managed
+ * policy `AmazonRDSEnhancedMonitoringRole` (create the log group and set its retention; create,
+ * write, describe and read its streams), narrowed from every `RDS*` log group in every region and
+ * account to `RDSOSMetrics` in this stack's, in a customer managed policy of its own. The trust
+ * policy admits the monitoring service for instances of this account only (`aws:SourceAccount`,
+ * which the RDS User Guide recommends against the confused deputy problem).
+ */
+function createEnhancedMonitoringRole(scope: Construct): iam.IRole {
+  const stack = Stack.of(scope);
+  const logGroup = stack.formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: ENHANCED_MONITORING_LOG_GROUP,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+  const policy = new iam.ManagedPolicy(scope, 'MonitoringPolicy', {
+    description: `RDS Enhanced Monitoring: writes OS metrics to the ${ENHANCED_MONITORING_LOG_GROUP} log group only`,
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'CreateAndManageTheLogGroup',
+        actions: ['logs:CreateLogGroup', 'logs:PutRetentionPolicy'],
+        // CloudWatch Logs names a log group in IAM both without and with a trailing :*.
+        resources: [logGroup, `${logGroup}:*`],
+      }),
+      new iam.PolicyStatement({
+        sid: 'CreateAndManageItsLogStreams',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams', 'logs:GetLogEvents'],
+        resources: [`${logGroup}:log-stream:*`],
+      }),
+    ],
+  });
+  const streams = 'one per instance, named by RDS when monitoring starts';
+  acknowledge(
+    policy,
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', `log-group:${ENHANCED_MONITORING_LOG_GROUP}:*`)}]`,
+      reason: `The ${ENHANCED_MONITORING_LOG_GROUP} log group in its :* form, as CloudWatch Logs names a log group to IAM for most actions; only CreateLogGroup and PutRetentionPolicy are granted on it.`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'logs', `log-group:${ENHANCED_MONITORING_LOG_GROUP}:log-stream:*`)}]`,
+      reason: `Enhanced Monitoring writes to streams of the ${ENHANCED_MONITORING_LOG_GROUP} log group (${streams}); the grant is limited to that group's streams.`,
+    },
+  );
+  return new iam.Role(scope, 'MonitoringRole', {
+    description: `RDS Enhanced Monitoring: publishes OS metrics to the ${ENHANCED_MONITORING_LOG_GROUP} log group`,
+    assumedBy: new iam.ServicePrincipal('monitoring.rds.amazonaws.com', {
+      conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+    }),
+    managedPolicies: [policy],
+  });
+}
+
+/**
+ * Acknowledges, on the instance only, the `RDSLoggingEnabled` findings for the MySQL logs that are
+ * not exported: the general log always (every statement with its values), the audit log on the
+ * versions RDS offers no audit plugin for.
+ */
+function acknowledgeUnexportedLogs(instance: IConstruct, v: ResolvedDetachableDatabaseProps): void {
+  if (v.flavour !== 'mysql') return;
+  const generalReason =
+    'The MySQL general log records every statement with its values (credentials and personal data included) and grows with the query rate. ' +
+    'Exported instead: the audit log of connections, DDL and DCL statements' +
+    (v.auditLog ? '' : ' where the engine version has the audit plugin') +
+    ', the error log and the slow query log.';
+  for (const pack of LOGGING_PACKS) {
+    acknowledge(instance, { id: `${pack}-RDSLoggingEnabled[LogExport::general]`, reason: generalReason });
+    if (!v.auditLog) {
+      acknowledge(instance, {
+        id: `${pack}-RDSLoggingEnabled[LogExport::audit]`,
+        reason: `RDS offers the MariaDB Audit Plugin for MySQL 8.4, 8.0.28 and later, and 5.7, not for ${v.engine.engineVersion?.fullVersion}; the error and slow query logs are exported. Upgrade the engine to have the audit log exported.`,
+      });
+    }
+  }
+}
+
+/**
+ * The rule that lets the secret rotation function into the database's security group reads the
+ * port from the instance (`Fn::GetAtt` `Endpoint.Port`, aws-cdk-lib's rotation takes it from the
+ * instance's connections), which rule checks over the construct tree (cdk-nag EC2RestrictedSSH,
+ * EC2RestrictedCommonPorts) cannot evaluate. The instance listens on the configured port, so the
+ * rule's construct carries that number; the template keeps reading it from the instance. Writing
+ * the number into the template would change the rule (its FromPort and ToPort, and its logical id)
+ * and so replace it: CloudFormation would create the identical rule, which EC2 already has, before
+ * deleting the old resource, and that deletion revokes the rule the function needs.
+ */
+function showPortToChecks(databaseGroup: ec2.ISecurityGroup, rotationGroup: ec2.ISecurityGroup, port: number): void {
+  for (const child of databaseGroup.node.children) {
+    if (
+      child instanceof ec2.CfnSecurityGroupIngress &&
+      child.sourceSecurityGroupId === rotationGroup.securityGroupId &&
+      Token.isUnresolved(child.fromPort)
+    ) {
+      const [fromPort, toPort] = [child.fromPort, child.toPort];
+      child.fromPort = port;
+      child.toPort = port;
+      child.addPropertyOverride('FromPort', fromPort);
+      child.addPropertyOverride('ToPort', toPort);
+    }
+  }
+}
 
 type EngineFlavour = 'mysql' | 'postgres';
 
@@ -775,6 +954,10 @@ interface ResolvedDetachableDatabaseProps {
   readonly secretRotationInterval: Duration;
   /** The given endpoint; unset when the construct creates one (or needs none). */
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+  /** Whether the MySQL audit log is switched on (an option group with the MariaDB Audit Plugin). */
+  readonly auditLog: boolean;
+  /** The logs RDS publishes to CloudWatch Logs. */
+  readonly cloudwatchLogsExports: string[];
   /**
    * Whether the rotation function reaches Secrets Manager through NAT (no endpoint given and the
    * VPC has private subnets with egress); otherwise through an interface endpoint.
@@ -785,6 +968,7 @@ interface ResolvedDetachableDatabaseProps {
 function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabaseProps {
   const engine = props.engine ?? rds.DatabaseInstanceEngine.mysql({ version: rds.MysqlEngineVersion.VER_8_4_7 });
   const flavour = engineFlavour(engine);
+  const auditLog = flavour === 'mysql' && supportsMariaDbAuditPlugin(engine);
   // A restore takes the snapshot's storage size unless told otherwise.
   const allocatedStorage = props.allocatedStorage ?? (props.snapshotIdentifier !== undefined ? undefined : 20);
   return {
@@ -809,6 +993,9 @@ function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabas
     secretRotationInterval: props.secretRotationInterval ?? Duration.days(30),
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     rotationThroughNat: props.secretsManagerEndpoint === undefined && props.vpc.privateSubnets.length > 0,
+    auditLog,
+    cloudwatchLogsExports:
+      flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery', ...(auditLog ? ['audit'] : [])],
   };
 }
 

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import { DetachableDatabase, DetachableDatabaseProps, HighlyAvailableWebApp } from '../../src';
 import { expectNoFindings, newCheckedApp, synthFindings } from '../support/checked-app';
+import { databaseVpc } from '../support/vpc';
 
 // Every template passes strict CloudFormation Validate and cdk-nag AwsSolutions with zero findings,
 // in a stack with a region and in an environment-agnostic one.
@@ -11,22 +12,6 @@ const EU_WEST_1: StackProps = { env: { region: 'eu-west-1' } };
 const AGNOSTIC: StackProps = {};
 const POSTGRES = rds.DatabaseInstanceEngine.postgres({ version: rds.PostgresEngineVersion.VER_17_6 });
 
-function newVpc(stack: Stack, isolatedOnly = false): ec2.Vpc {
-  return new ec2.Vpc(stack, 'Vpc', {
-    maxAzs: 2,
-    natGateways: isolatedOnly ? 0 : 2,
-    subnetConfiguration: isolatedOnly
-      ? [{ name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 }]
-      : [
-          { name: 'Public', subnetType: ec2.SubnetType.PUBLIC, cidrMask: 24, mapPublicIpOnLaunch: false },
-          { name: 'App', subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS, cidrMask: 22 },
-          { name: 'Data', subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: 24 },
-        ],
-    restrictDefaultSecurityGroup: false,
-    flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
-  });
-}
-
 function checkedDatabase(
   stackProps: StackProps,
   props: Partial<DetachableDatabaseProps> = {},
@@ -34,7 +19,7 @@ function checkedDatabase(
 ): App {
   const app = newCheckedApp();
   const stack = new Stack(app, 'Data', stackProps);
-  new DetachableDatabase(stack, 'Db', { vpc: newVpc(stack, isolatedOnly), ...props });
+  new DetachableDatabase(stack, 'Db', { vpc: databaseVpc(stack, { isolatedOnly }), ...props });
   return app;
 }
 
@@ -86,7 +71,7 @@ describe('DetachableDatabase passes cdk-nag AwsSolutions and strict CloudFormati
     // an application stack still uses it; set explicitly, as aws-cdk-lib asks.
     const app = newCheckedApp({ context: { '@aws-cdk/core:defaultCrossStackReferences': 'strong' } });
     const data = new Stack(app, 'Data', EU_WEST_1);
-    const vpc = newVpc(data);
+    const vpc = databaseVpc(data);
     const db = new DetachableDatabase(data, 'Db', { vpc });
     const shop = new Stack(app, 'Shop', EU_WEST_1);
     const webApp = new HighlyAvailableWebApp(shop, 'Web', { vpc });
@@ -99,7 +84,7 @@ describe('DetachableDatabase passes cdk-nag AwsSolutions and strict CloudFormati
   test('an adopted database and its consumer', () => {
     const app = newCheckedApp();
     const stack = new Stack(app, 'Shop', EU_WEST_1);
-    const vpc = newVpc(stack);
+    const vpc = databaseVpc(stack);
     const db = DetachableDatabase.fromExisting(stack, 'Legacy', {
       instanceIdentifier: 'awseb-e-abc123-stack-awsebrdsdatabase-xyz',
       endpointAddress: 'awseb-e-abc123.cxyz.eu-west-1.rds.amazonaws.com',

@@ -179,19 +179,25 @@ describe('DetachableDatabase TLS and logs', () => {
     });
   });
 
-  test('MySQL exports the error and slow query logs, each switched on and written to files', () => {
+  test('MySQL exports the error, slow query and audit logs, each switched on and written to files', () => {
     const { template } = build();
-    template.hasResourceProperties('AWS::RDS::DBInstance', { EnableCloudwatchLogsExports: ['error', 'slowquery'] });
-    // RDS writes a MySQL log only when its parameter is on, and publishes only file output.
+    template.hasResourceProperties('AWS::RDS::DBInstance', {
+      EnableCloudwatchLogsExports: ['error', 'slowquery', 'audit'],
+    });
+    // RDS writes a MySQL log only when it is switched on (a parameter, or for the audit log the
+    // MariaDB Audit Plugin in the option group), and publishes only file output.
     const [instance] = Object.values(template.findResources('AWS::RDS::DBInstance'));
     const [group] = Object.values(template.findResources('AWS::RDS::DBParameterGroup'));
-    const switches: Record<string, string> = {
-      slowquery: 'slow_query_log',
-      general: 'general_log',
-      audit: 'server_audit_logging',
-    };
+    const [options] = Object.values(template.findResources('AWS::RDS::OptionGroup'));
+    const switches: Record<string, string> = { slowquery: 'slow_query_log', general: 'general_log' };
     for (const log of instance.Properties.EnableCloudwatchLogsExports as string[]) {
       if (log === 'error') continue; // written by default
+      if (log === 'audit') {
+        expect(options.Properties.OptionConfigurations).toEqual([
+          expect.objectContaining({ OptionName: 'MARIADB_AUDIT_PLUGIN' }),
+        ]);
+        continue;
+      }
       expect([log, group.Properties.Parameters[switches[log]]]).toEqual([log, '1']);
     }
     expect(group.Properties.Parameters.log_output).toBe('FILE');
@@ -708,7 +714,9 @@ describe('DetachableDatabase restored from a snapshot', () => {
         PubliclyAccessible: false,
         BackupRetentionPeriod: 7,
         DBParameterGroupName: Match.anyValue(),
-        EnableCloudwatchLogsExports: ['error', 'slowquery'],
+        OptionGroupName: { Ref: Match.stringLikeRegexp('^DbOptionGroup') },
+        EnableCloudwatchLogsExports: ['error', 'slowquery', 'audit'],
+        MonitoringInterval: 60,
       }),
     });
   });

@@ -1,8 +1,8 @@
-import { App, CfnParameter, Stack, Token, Validations } from 'aws-cdk-lib';
+import { App, CfnParameter, Stack, Token } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { IConstruct } from 'constructs';
 import { ElasticIpFailoverInstance, FailoverStrategy } from '../../src';
+import { acknowledgementsOn } from '../support/acknowledgements';
 import { expectNoFindings, newCheckedApp, synthFindings } from '../support/checked-app';
 import { publicOnlyVpc } from '../support/vpc';
 
@@ -22,14 +22,6 @@ function dualStackVpc(stack: Stack): ec2.Vpc {
     subnetConfiguration: [{ name: 'Public', subnetType: ec2.SubnetType.PUBLIC, mapPublicIpOnLaunch: false }],
     flowLogs: { All: { trafficType: ec2.FlowLogTrafficType.ALL } },
   });
-}
-
-function acknowledgements(scope: IConstruct): Record<string, string> {
-  const ids: Record<string, string> = {};
-  for (const entry of scope.node.metadata) {
-    if (entry.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY) Object.assign(ids, entry.data);
-  }
-  return ids;
 }
 
 describe('ElasticIpFailoverInstance.allowFromInternet', () => {
@@ -57,12 +49,12 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     const { server } = build();
     server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
     const ingress = server.securityGroup.node.findChild('FromInternetTcp443Ipv4');
-    expect(acknowledgements(ingress)).toEqual({
+    expect(acknowledgementsOn(ingress)).toEqual({
       'Annotation::AwsSolutions-EC23': expect.stringMatching(
         /^TCP port 443 \(HTTPS\) from any IPv4 address is the public service/,
       ),
     });
-    expect(acknowledgements(server.securityGroup)).toEqual({});
+    expect(acknowledgementsOn(server.securityGroup)).toEqual({});
   });
 
   test.each([
@@ -96,7 +88,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     template.resourceCountIs('AWS::EC2::SecurityGroupIngress', 2);
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { CidrIp: '0.0.0.0/0', FromPort: 443 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { CidrIpv6: '::/0', FromPort: 443 });
-    expect(acknowledgements(server.securityGroup.node.findChild('FromInternetTcp443Ipv6'))).toEqual({
+    expect(acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp443Ipv6'))).toEqual({
       'Annotation::AwsSolutions-EC23': expect.stringMatching(/^TCP port 443 \(HTTPS\) from any IPv6 address/),
     });
     expectNoFindings(app);
@@ -129,7 +121,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'udp', FromPort: 443, ToPort: 443 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8000, ToPort: 8080 });
     expect(
-      acknowledgements(server.securityGroup.node.findChild('FromInternetTcp8000To8080Ipv4'))[
+      acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp8000To8080Ipv4'))[
         'Annotation::AwsSolutions-EC23'
       ],
     ).toMatch(/^TCP ports 8000-8080 \(Application ports\)/);
