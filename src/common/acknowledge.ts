@@ -1,4 +1,4 @@
-import { Acknowledgment, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Acknowledgment, CfnResource, Stack, Token, Validations } from 'aws-cdk-lib';
 import { IConstruct } from 'constructs';
 
 /**
@@ -35,4 +35,33 @@ export function nagName(value: string, pseudoParameter: string): string {
  */
 export function nagArn(stack: Stack, service: string, resource: string, account?: string): string {
   return `arn:<AWS::Partition>:${service}:${nagName(stack.region, 'AWS::Region')}:${account ?? nagName(stack.account, 'AWS::AccountId')}:${resource}`;
+}
+
+/** A checkov check skipped on one resource, with the reason it does not apply there. */
+export interface CheckovSkip {
+  /** The check, e.g. `CKV_AWS_117`. */
+  readonly id: string;
+  /** Why the check does not apply to this resource: checkov prints it as the suppression comment. */
+  readonly comment: string;
+}
+
+/**
+ * Skips checkov checks on one resource: the `checkov: skip` entries of its template `Metadata`,
+ * which checkov reads as suppressions of exactly those checks on exactly that resource (and prints
+ * with their comments). `scope` is the CloudFormation resource, or a construct whose default child
+ * is one. Adding a check twice keeps the first comment.
+ */
+export function skipCheckov(scope: IConstruct, ...skips: CheckovSkip[]): void {
+  const resource = CfnResource.isCfnResource(scope) ? scope : scope.node.defaultChild;
+  if (!resource || !CfnResource.isCfnResource(resource)) {
+    throw new Error(
+      `skipCheckov: ${scope.node.path} is not a CloudFormation resource and has none as its default child`,
+    );
+  }
+  const existing = (resource.getMetadata('checkov') as { skip?: CheckovSkip[] } | undefined) ?? {};
+  const skip = [...(existing.skip ?? [])];
+  for (const s of skips) {
+    if (!skip.some((e) => e.id === s.id)) skip.push({ id: s.id, comment: s.comment });
+  }
+  resource.addMetadata('checkov', { ...existing, skip });
 }

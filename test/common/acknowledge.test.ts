@@ -1,6 +1,8 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnResource, Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { acknowledge } from '../../src/common/acknowledge';
+import { acknowledge, skipCheckov } from '../../src/common/acknowledge';
 import { acknowledgementsOn } from '../support/acknowledgements';
 
 const GRANULAR = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]';
@@ -23,5 +25,36 @@ describe('acknowledge', () => {
   test('still refuses an id that Validations refuses for another reason', () => {
     const scope = new Construct(new Stack(new App()), 'Role');
     expect(() => acknowledge(scope, { id: '::AwsSolutions-S1', reason: 'x' })).toThrow(/Invalid validation rule ID/);
+  });
+});
+
+describe('skipCheckov', () => {
+  test("writes the skips to the resource's Metadata as checkov reads them, keeping the first comment of a check", () => {
+    const stack = new Stack(new App());
+    const queue = new CfnResource(stack, 'Queue', { type: 'AWS::SQS::Queue' });
+    skipCheckov(queue, { id: 'CKV_AWS_27', comment: 'first' });
+    skipCheckov(queue, { id: 'CKV_AWS_27', comment: 'second' }, { id: 'CKV_AWS_999', comment: 'other' });
+    expect(Template.fromStack(stack).toJSON().Resources.Queue.Metadata).toEqual({
+      checkov: {
+        skip: [
+          { id: 'CKV_AWS_27', comment: 'first' },
+          { id: 'CKV_AWS_999', comment: 'other' },
+        ],
+      },
+    });
+  });
+
+  test('reaches the default child of an L2 construct, and refuses a construct without one', () => {
+    const stack = new Stack(new App());
+    const topic = new Topic(stack, 'Topic');
+    skipCheckov(topic, { id: 'CKV_AWS_26', comment: 'why' });
+    expect(Template.fromStack(stack).toJSON().Resources).toMatchObject({
+      [stack.getLogicalId(topic.node.defaultChild as CfnResource)]: {
+        Metadata: { checkov: { skip: [{ id: 'CKV_AWS_26', comment: 'why' }] } },
+      },
+    });
+    expect(() => skipCheckov(new Construct(stack, 'Plain'), { id: 'CKV_AWS_1', comment: 'x' })).toThrow(
+      /skipCheckov: Default\/Plain is not a CloudFormation resource/,
+    );
   });
 });
