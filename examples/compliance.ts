@@ -90,7 +90,7 @@ function checkov(dir: string): CheckovResult | undefined {
         'cloudformation',
         '--output',
         'json',
-        '--quiet',
+        // Not --quiet: it drops the skipped checks from the JSON report, and they are counted and listed.
         '--compact',
         '--skip-download',
       ],
