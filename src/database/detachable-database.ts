@@ -1,11 +1,13 @@
 import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, IConstruct } from 'constructs';
-import { acknowledge, nagArn } from '../common/acknowledge';
+import { DatabaseBackupPlan } from './database-backup-plan';
+import { acknowledge, nagArn, skipCheckov } from '../common/acknowledge';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -116,11 +118,32 @@ export interface DetachableDatabaseProps {
   readonly deletionProtection?: boolean;
 
   /**
-   * How long automated backups are kept (1 to 35 days, in whole days).
+   * How long automated backups are kept (1 to 35 days, in whole days). RDS restores the instance
+   * to any point in time within it, and keeps these backups when the instance is deleted (until
+   * they expire).
    *
    * @default Duration.days(7)
    */
   readonly backupRetention?: Duration;
+
+  /**
+   * Puts the instance in an AWS Backup plan as well: `DatabaseBackupPlan.daily()` creates a plan
+   * of daily snapshots kept 35 days (or `retention`) in a vault of the construct's own;
+   * `DatabaseBackupPlan.fromBackupPlan(plan)` adds the instance to a plan of yours. The instance
+   * is selected by ARN, through a role allowed to snapshot this instance only.
+   *
+   * The snapshots are billed as backup storage per GB-month (incremental after the first, so
+   * about the data changed between snapshots); see the AWS Backup pricing page for the price.
+   * On a Multi-AZ MySQL or PostgreSQL instance a snapshot is taken from the standby; on a
+   * Single-AZ instance it suspends I/O briefly (seconds to minutes).
+   *
+   * Adding it to an existing deployment creates the plan's resources and leaves the instance as
+   * it is.
+   *
+   * @default - not in an AWS Backup plan: the automated backups of `backupRetention` and the final
+   * snapshot of `removalPolicy` protect the data
+   */
+  readonly backupPlan?: DatabaseBackupPlan;
 
   /**
    * Restore the instance from this DB snapshot (name, or ARN for a shared snapshot), for example
@@ -137,10 +160,15 @@ export interface DetachableDatabaseProps {
   readonly snapshotIdentifier?: string;
 
   /**
-   * Whether IAM database authentication is enabled (users can then log in with IAM tokens; grant
-   * with `instance.grantConnect()`).
+   * Whether IAM database authentication is enabled: database users created for it (MySQL: with
+   * the `AWSAuthenticationPlugin`; PostgreSQL: granted `rds_iam`) log in with short-lived IAM
+   * tokens instead of a password (grant with `instance.grantConnect()`). Password logins, the
+   * master user's included, keep working either way. AWS suggests it for applications that open
+   * fewer than 200 new connections per second.
    *
-   * @default false
+   * Turning it on or off modifies the instance in place.
+   *
+   * @default true
    */
   readonly iamAuthentication?: boolean;
 
@@ -294,6 +322,12 @@ export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
  * nothing for it: it is billed as CloudWatch Logs ingestion and storage of `RDSOSMetrics` (kept 30
  * days unless the log group's retention is changed), beyond the CloudWatch Logs free tier.
  *
+ * IAM database authentication is on, beside password logins: database users created for it log
+ * in with IAM tokens (`iamAuthentication: false` turns it off). Backups: RDS automated backups
+ * with point-in-time recovery for `backupRetention`, kept after deletion until they expire, and
+ * a final snapshot; `backupPlan` adds daily snapshots in an AWS Backup plan (the construct's or
+ * yours).
+ *
  * Applications are let in with `allowConnectionsFrom()`, which works across stacks without making
  * the database's stack depend on theirs, and configured with `connectionEnvironment()`. A
  * database created elsewhere (for example by an Elastic Beanstalk environment) is adopted with
@@ -380,6 +414,29 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    * @default - always set: the `vpc` prop
    */
   public readonly vpc?: ec2.IVpc;
+
+  /**
+   * The AWS Backup plan the instance is in (the construct's, or the one given), with `backupPlan`.
+   *
+   * @default - none: the instance is in no AWS Backup plan
+   */
+  public readonly awsBackupPlan?: backup.IBackupPlan;
+
+  /**
+   * The backup vault the construct's plan stores the snapshots in, with `DatabaseBackupPlan.daily()`.
+   *
+   * @default - none: no plan of the construct's own
+   */
+  public readonly awsBackupVault?: backup.IBackupVault;
+
+  /**
+   * The role AWS Backup assumes to snapshot the instance, with `backupPlan`. Grant it more when the
+   * plan copies recovery points to another vault, or, with `snapshotIdentifier`, when the
+   * snapshot's storage key is a customer managed key other than `encryptionKey`.
+   *
+   * @default - none: the instance is in no AWS Backup plan
+   */
+  public readonly awsBackupRole?: iam.IRole;
 
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);
@@ -495,6 +552,21 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       });
     }
     acknowledgeUnexportedLogs(instance, resolved);
+    if (!resolved.iamAuthentication) {
+      skipCheckov(instance, {
+        id: 'CKV_AWS_161',
+        comment:
+          'IAM database authentication is off on this instance because iamAuthentication is false; applications log in with the master credentials of its rotated Secrets Manager secret. Leave iamAuthentication at its default (true) to allow IAM token logins.',
+      });
+    }
+    if (resolved.backupPlan !== undefined) {
+      const bound = resolved.backupPlan._bind(this, { instance, encryptionKey: key });
+      this.awsBackupPlan = bound.plan;
+      this.awsBackupVault = bound.vault;
+      this.awsBackupRole = bound.role;
+    } else {
+      acknowledgeNoBackupPlan(instance, resolved);
+    }
     this.instance = instance;
     // The attached secret: it also holds the host, port, engine and instance identifier.
     this.secret = instance.secret!;
@@ -786,6 +858,29 @@ function acknowledgeUnexportedLogs(instance: IConstruct, v: ResolvedDetachableDa
   }
 }
 
+/** The cdk-nag compliance packs that report `RDSInBackupPlan` findings, by rule-id prefix. */
+const BACKUP_PLAN_PACKS = ['NIST.800.53.R5', 'HIPAA.Security'];
+
+/**
+ * Acknowledges, on the instance only, that it is in no AWS Backup plan (`RDSInBackupPlan`): what
+ * protects its data instead, and the prop that adds the plan.
+ */
+function acknowledgeNoBackupPlan(instance: IConstruct, v: ResolvedDetachableDatabaseProps): void {
+  const retention = v.backupRetention.isUnresolved()
+    ? 'for the configured backupRetention'
+    : `for ${v.backupRetention.toHumanString()} (backupRetention)`;
+  const finalSnapshot =
+    v.removalPolicy === RemovalPolicy.SNAPSHOT
+      ? ', and a final snapshot is taken when the instance is deleted or replaced (removalPolicy: SNAPSHOT)'
+      : '';
+  const reason =
+    `RDS automated backups protect this instance: kept ${retention} with point-in-time recovery, and kept after the instance is deleted until they expire${finalSnapshot}. ` +
+    'It is in no AWS Backup plan by choice; set backupPlan (DatabaseBackupPlan.daily() or DatabaseBackupPlan.fromBackupPlan(plan)) to add one.';
+  for (const pack of BACKUP_PLAN_PACKS) {
+    acknowledge(instance, { id: `${pack}-RDSInBackupPlan`, reason });
+  }
+}
+
 /**
  * The rule that lets the secret rotation function into the database's security group reads the
  * port from the instance (`Fn::GetAtt` `Endpoint.Port`, aws-cdk-lib's rotation takes it from the
@@ -948,6 +1043,8 @@ interface ResolvedDetachableDatabaseProps {
   readonly removalPolicy: RemovalPolicy;
   readonly deletionProtection: boolean;
   readonly backupRetention: Duration;
+  /** Unset: the instance is in no AWS Backup plan. */
+  readonly backupPlan?: DatabaseBackupPlan;
   /** Unset for a new, empty instance. */
   readonly snapshotIdentifier?: string;
   readonly iamAuthentication: boolean;
@@ -988,8 +1085,9 @@ function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabas
     removalPolicy: props.removalPolicy ?? RemovalPolicy.SNAPSHOT,
     deletionProtection: props.deletionProtection ?? true,
     backupRetention: props.backupRetention ?? Duration.days(7),
+    backupPlan: props.backupPlan,
     snapshotIdentifier: props.snapshotIdentifier,
-    iamAuthentication: props.iamAuthentication ?? false,
+    iamAuthentication: props.iamAuthentication ?? true,
     secretRotationInterval: props.secretRotationInterval ?? Duration.days(30),
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     rotationThroughNat: props.secretsManagerEndpoint === undefined && props.vpc.privateSubnets.length > 0,
@@ -1049,6 +1147,7 @@ function validate(props: DetachableDatabaseProps, v: ResolvedDetachableDatabaseP
       check.fail('backupRetention', 'must be a whole number of days from 1 to 35', v.backupRetention.toHumanString());
     }
   }
+  v.backupPlan?._validate(check);
   if (!v.secretRotationInterval.isUnresolved()) {
     const days = v.secretRotationInterval.toDays({ integral: false });
     if (!Number.isInteger(days) || days < 1 || days > 1000) {

@@ -1,1 +1,2 @@
 export * from './detachable-database';
+export * from './database-backup-plan';

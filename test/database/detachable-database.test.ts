@@ -151,10 +151,10 @@ describe('DetachableDatabase engine and storage', () => {
     template.hasResourceProperties('AWS::RDS::DBInstance', { Engine: 'postgres', EngineVersion: '17.6', Port: '5433' });
   });
 
-  test('IAM database authentication is off by default and can be turned on', () => {
-    build().template.hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: false });
-    build({ iamAuthentication: true }).template.hasResourceProperties('AWS::RDS::DBInstance', {
-      EnableIAMDatabaseAuthentication: true,
+  test('IAM database authentication is on by default and can be turned off', () => {
+    build().template.hasResourceProperties('AWS::RDS::DBInstance', { EnableIAMDatabaseAuthentication: true });
+    build({ iamAuthentication: false }).template.hasResourceProperties('AWS::RDS::DBInstance', {
+      EnableIAMDatabaseAuthentication: false,
     });
   });
 });
