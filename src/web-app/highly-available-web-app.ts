@@ -3,12 +3,15 @@ import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { Construct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import { addReadinessSignal } from './readiness-signal';
-import { acknowledge } from '../common/acknowledge';
+import { WebAcl } from './web-acl';
+import { acknowledge, skipCheckov } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
+import { ManagedPolicyRole } from '../common/managed-policy-role';
 import {
   admitServiceLinkedPublishers,
   AUTO_SCALING_PUBLISHER,
@@ -154,12 +157,61 @@ export interface HighlyAvailableWebAppProps {
   readonly instanceReadyTimeout?: Duration;
 
   /**
-   * A certificate for the load balancer. With it, the load balancer serves HTTPS on 443 with the
-   * recommended TLS policy and redirects HTTP on 80 to HTTPS. Without it, it serves HTTP on 80.
+   * A certificate (from ACM) for the load balancer. With it, the load balancer serves HTTPS on 443
+   * with `sslPolicy` and answers HTTP on 80 with a permanent redirect (301) to HTTPS only; port 80
+   * stays open for that redirect. The instances behind it keep serving HTTP on `appPort`, and the
+   * health checks stay on that port.
+   *
+   * Adding a certificate to a deployment made without one updates the load balancer's port 80
+   * listener in place (to the redirect) and adds the HTTPS listener: the load balancer, its DNS
+   * name and the target group are kept. Security checks that require HTTPS (NIST 800-53, HIPAA and
+   * PCI DSS `ALBHttpToHttpsRedirection` and `ELBv2ACMCertificateRequired`, checkov `CKV_AWS_2` and
+   * `CKV_AWS_103`) pass only with it; without it they are acknowledged on the HTTP listener.
    *
    * @default - HTTP only, on port 80
    */
   readonly certificate?: acm.ICertificate;
+
+  /**
+   * The TLS security policy of the HTTPS listener (with `certificate` only): one that accepts TLS
+   * 1.2 and 1.3 only (`ELBSecurityPolicy-TLS13-1-2-*`, `-TLS13-1-3-*`, `-TLS-1-2-*` or `-FS-1-2-*`).
+   * The default, `elbv2.SslPolicy.RECOMMENDED_TLS` (`ELBSecurityPolicy-TLS13-1-2-2021-06`), is the
+   * policy earlier releases used, kept so that no client that connects today is turned away by an
+   * upgrade. The Elastic Load Balancing guide now recommends
+   * `elbv2.SslPolicy.TLS13_12_RES_PQ` (`ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09`: hybrid
+   * post-quantum key exchange, TLS 1.2 restricted to AES-GCM ciphers with forward secrecy), which
+   * refuses clients that know only the AES-CBC TLS 1.2 ciphers. Changing it updates the listener in
+   * place.
+   *
+   * @default elbv2.SslPolicy.RECOMMENDED_TLS ('ELBSecurityPolicy-TLS13-1-2-2021-06')
+   */
+  readonly sslPolicy?: elbv2.SslPolicy;
+
+  /**
+   * Whether the load balancer has deletion protection: while it is on, Elastic Load Balancing
+   * refuses to delete the load balancer, so deleting the stack (`cdk destroy`) fails and leaves the
+   * stack in `DELETE_FAILED` with the load balancer still running. To tear such a deployment down,
+   * first deploy it with `deletionProtection: false` (CloudFormation changes the load balancer's
+   * attribute in place), then destroy it. Turning it on or off later is an in-place update too.
+   *
+   * It is off by default because the web tier is meant to come and go (its data lives elsewhere);
+   * NIST 800-53 and HIPAA `ELBDeletionProtectionEnabled` is then acknowledged on the load balancer.
+   * Turn it on for a production load balancer whose DNS name clients depend on.
+   *
+   * @default false
+   */
+  readonly deletionProtection?: boolean;
+
+  /**
+   * The AWS WAF web ACL that inspects every request before it reaches the application:
+   * `WebAcl.managedRules()` creates one with AWS managed rule groups ($8 a month plus $0.60 per
+   * million requests, and its log), `WebAcl.fromArn(arn)` associates a regional web ACL you manage.
+   * Without one, requests reach the application unfiltered and NIST 800-53 and PCI DSS
+   * `ALBWAFEnabled` is acknowledged on the load balancer.
+   *
+   * @default - no web ACL
+   */
+  readonly webAcl?: WebAcl;
 
   /**
    * The average CPU utilisation (1 to 100 percent) that target-tracking scaling keeps the group at.
@@ -176,12 +228,29 @@ export interface HighlyAvailableWebAppProps {
    * let the region's Elastic Load Balancing deliver logs under `AWSLogs/<account>/`; an imported
    * bucket's policy must already allow it. In an environment-agnostic stack no statement can name
    * the region's Elastic Load Balancing account, so the bucket's policy must already allow
-   * delivery whatever bucket it is.
+   * delivery whatever bucket it is. Give one to log access to the log bucket itself (server access
+   * logging, which the bucket the construct creates does not have) or to set its retention.
    *
-   * @default - a new bucket: SSE-S3 encrypted, SSL-only, public access blocked, retained on
-   * stack deletion, logs expired after 365 days
+   * @default - a new bucket: SSE-S3 encrypted, SSL-only, public access blocked, versioned,
+   * retained on stack deletion, logs expired after 365 days and their noncurrent versions 30 days
+   * later
    */
   readonly accessLogsBucket?: s3.IBucket;
+
+  /**
+   * Replicates the access logs from the bucket the construct creates to a bucket of yours,
+   * typically in another region, so that they survive the loss of the region or of the bucket.
+   * Not with `accessLogsBucket` (configure replication of your own bucket yourself). Turning it on
+   * later updates the bucket in place; logs written before then are not replicated.
+   *
+   * Cost: the replicas' storage in the destination bucket, S3's charge for data transferred to
+   * another region and the destination's PUT requests (one per log file: each load balancer node
+   * writes a file every 5 minutes).
+   *
+   * @default - no replication: the logs live in one bucket in one region, and NIST 800-53, HIPAA
+   * and PCI DSS `S3BucketReplicationEnabled` is acknowledged on the bucket
+   */
+  readonly accessLogsReplication?: AccessLogsReplication;
 
   /**
    * The topic that receives the Auto Scaling group's launch, terminate and failure notifications.
@@ -195,6 +264,28 @@ export interface HighlyAvailableWebAppProps {
    * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
    */
   readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * Where the access logs of a {@link HighlyAvailableWebApp} are replicated to.
+ */
+export interface AccessLogsReplication {
+  /**
+   * The bucket that receives the replicas, usually in another region (for example
+   * `s3.Bucket.fromBucketName(this, 'LogsReplica', 'my-logs-replica-us-east-1')`). It must have
+   * versioning enabled (S3 replicates only between versioned buckets) and, when it belongs to
+   * another account, a bucket policy that lets this account replicate into it. Replication
+   * creates the replicas but does not delete them when the source's logs expire (delete markers
+   * are not replicated): give the destination a lifecycle rule of its own.
+   */
+  readonly destination: s3.IBucket;
+
+  /**
+   * The storage class of the replicas.
+   *
+   * @default - the storage class of the source objects (S3 Standard)
+   */
+  readonly storageClass?: s3.StorageClass;
 }
 
 /**
@@ -253,6 +344,9 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
   /** The URL users reach the application at: `https://` with a certificate, else `http://`, and the load balancer's DNS name. */
   public readonly url: string;
 
+  /** The ARN of the web ACL associated with the load balancer (with `webAcl` only). */
+  public readonly webAclArn?: string;
+
   constructor(scope: Construct, id: string, props: HighlyAvailableWebAppProps = {}) {
     super(scope, id);
 
@@ -266,6 +360,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
         natGateways: resolved.natGateways,
         privateSubnets: true,
         flowLogsId: 'FlowLogs',
+        publicSubnetsHold: 'the internet-facing Application Load Balancer',
       });
 
     // Security groups: internet -> load balancer (listener ports) -> app (app port) -> whatever the app is allowed to reach.
@@ -378,6 +473,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       internetFacing: true,
       securityGroup: this.loadBalancerSecurityGroup,
       dropInvalidHeaderFields: true,
+      deletionProtection: resolved.deletionProtection,
     });
     if (resolved.accessLogsBucket !== undefined && Token.isUnresolved(resolved.region)) {
       // logAccessLogs() names the region's Elastic Load Balancing principal in a bucket policy, which
@@ -387,7 +483,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       this.loadBalancer.setAttribute('access_logs.s3.bucket', resolved.accessLogsBucket.bucketName);
       this.loadBalancer.setAttribute('access_logs.s3.prefix', '');
     } else {
-      this.loadBalancer.logAccessLogs(resolved.accessLogsBucket ?? this.createAccessLogsBucket());
+      this.loadBalancer.logAccessLogs(resolved.accessLogsBucket ?? this.createAccessLogsBucket(resolved));
     }
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {
@@ -415,19 +511,20 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       timeout: resolved.instanceReadyTimeout,
     });
 
+    let httpListener: elbv2.ApplicationListener;
     if (resolved.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
         port: 443,
         protocol: elbv2.ApplicationProtocol.HTTPS,
         certificates: [resolved.certificate],
-        sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
+        sslPolicy: resolved.sslPolicy,
         defaultTargetGroups: [this.targetGroup],
         open: true,
       });
       // The port 80 listener keeps the id it has without a certificate, so adding a certificate
       // later updates it in place (to a redirect) instead of creating a second listener on port 80
       // next to the old one, which the load balancer would refuse (one listener per port).
-      this.loadBalancer.addListener('HttpListener', {
+      httpListener = this.loadBalancer.addListener('HttpListener', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultAction: elbv2.ListenerAction.redirect({ protocol: 'HTTPS', port: '443', permanent: true }),
@@ -435,13 +532,18 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       });
       this.url = `https://${this.loadBalancer.loadBalancerDnsName}`;
     } else {
-      this.listener = this.loadBalancer.addListener('HttpListener', {
+      httpListener = this.loadBalancer.addListener('HttpListener', {
         port: 80,
         protocol: elbv2.ApplicationProtocol.HTTP,
         defaultTargetGroups: [this.targetGroup],
         open: true,
       });
+      this.listener = httpListener;
       this.url = `http://${this.loadBalancer.loadBalancerDnsName}`;
+    }
+
+    if (resolved.webAcl) {
+      this.webAclArn = resolved.webAcl._bind(this, this.loadBalancer).webAclArn;
     }
 
     acknowledge(this.loadBalancerSecurityGroup, {
@@ -449,25 +551,198 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       reason:
         'This is the security group of an internet-facing load balancer: it admits the internet on the listener ports only (80, and 443 with a certificate); the instances behind it admit only this group.',
     });
+    this.acknowledgeOptionsLeftOff(resolved, httpListener);
   }
 
-  private createAccessLogsBucket(): s3.Bucket {
+  /**
+   * The compliance findings of the controls a prop turns on, acknowledged on the one resource each
+   * concerns when the prop is left off (each reason names the prop), and the checks that do not
+   * apply to the HTTP listener and the load balancer's security group.
+   */
+  private acknowledgeOptionsLeftOff(
+    resolved: ResolvedHighlyAvailableWebAppProps,
+    httpListener: elbv2.ApplicationListener,
+  ): void {
+    const loadBalancer = this.loadBalancer.node.defaultChild as elbv2.CfnLoadBalancer;
+    const http = httpListener.node.defaultChild as elbv2.CfnListener;
+    const securityGroup = this.loadBalancerSecurityGroup.node.defaultChild as ec2.CfnSecurityGroup;
+
+    if (!resolved.deletionProtection) {
+      acknowledgeInPacks(
+        loadBalancer,
+        'ELBDeletionProtectionEnabled',
+        ['NIST.800.53.R5', 'HIPAA.Security'],
+        'Deletion protection is off (the default) so that the web tier can be destroyed with its stack; it holds no data. Set deletionProtection: true to turn it on (turn it off again before destroying).',
+      );
+    }
+    if (!resolved.webAcl) {
+      acknowledgeInPacks(
+        loadBalancer,
+        'ALBWAFEnabled',
+        ['NIST.800.53.R5', 'PCI.DSS.321'],
+        'No AWS WAF web ACL was chosen for this load balancer (it costs from $8 a month plus $0.60 per million requests). Set webAcl: WebAcl.managedRules() for AWS managed rule groups, or WebAcl.fromArn(arn) for a web ACL of your own.',
+      );
+    }
+    if (resolved.certificate) {
+      acknowledgeInPacks(
+        http,
+        'ELBv2ACMCertificateRequired',
+        ALL_PACKS,
+        'This port 80 listener only redirects every request (301) to the HTTPS listener on 443, which serves the ACM certificate given as certificate; an HTTP listener carries no certificate.',
+      );
+      skipCheckov(securityGroup, {
+        id: 'CKV_AWS_260',
+        comment:
+          'Security group of an internet-facing load balancer: port 80 is open to the internet only for the listener that redirects HTTP to HTTPS on 443.',
+      });
+    } else {
+      const reason =
+        'No certificate was given, so this load balancer serves plain HTTP on port 80 (the default). Give certificate (an ACM certificate) to serve HTTPS on 443 and redirect this listener to it.';
+      acknowledgeInPacks(http, 'ALBHttpToHttpsRedirection', ALL_PACKS, reason);
+      acknowledgeInPacks(http, 'ELBv2ACMCertificateRequired', ALL_PACKS, reason);
+      skipCheckov(http, { id: 'CKV_AWS_2', comment: reason }, { id: 'CKV_AWS_103', comment: reason });
+      skipCheckov(securityGroup, {
+        id: 'CKV_AWS_260',
+        comment:
+          'Security group of an internet-facing load balancer whose listener is HTTP on port 80 (no certificate given): the internet must reach that port. With certificate, port 80 only redirects to HTTPS.',
+      });
+    }
+  }
+
+  private createAccessLogsBucket(resolved: ResolvedHighlyAvailableWebAppProps): s3.Bucket {
+    const replication = resolved.accessLogsReplication;
+    const replicationRole = replication
+      ? new ManagedPolicyRole(this, 'AccessLogsReplicationRole', {
+          assumedBy: new iam.ServicePrincipal('s3.amazonaws.com'),
+          description: 'S3 replication of the load balancer access logs to the accessLogsReplication destination',
+        })
+      : undefined;
     const bucket = new s3.Bucket(this, 'AccessLogs', {
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      versioned: false,
+      // A log file is written once and never overwritten, so versions come only from deletions and
+      // expiry: each expired or deleted log stays recoverable for 30 days as a noncurrent version,
+      // then goes, so the bucket holds at most 395 days of logs and its cost stays flat.
+      versioned: true,
       removalPolicy: RemovalPolicy.RETAIN,
-      lifecycleRules: [{ id: 'ExpireAccessLogs', expiration: Duration.days(365) }],
+      lifecycleRules: [
+        { id: 'ExpireAccessLogs', expiration: Duration.days(365), noncurrentVersionExpiration: Duration.days(30) },
+        { id: 'RemoveExpiredDeleteMarkers', expiredObjectDeleteMarker: true },
+      ],
+      replicationRole,
+      replicationRules: replication
+        ? [
+            {
+              id: 'ReplicateAccessLogs',
+              destination: replication.destination,
+              storageClass: replication.storageClass,
+              deleteMarkerReplication: false,
+            },
+          ]
+        : undefined,
     });
+    if (replication && replicationRole) {
+      grantReplication(replicationRole, bucket, replication.destination);
+      const stack = Stack.of(this);
+      acknowledge(
+        replicationRole.node.findChild('Policy'),
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagFlatten(stack, bucket.arnForObjects('*'))}]`,
+          reason:
+            'S3 replication reads each version of every access log in this bucket (with its ACL and tags) to replicate it: the object actions are granted on the objects of this bucket only.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagFlatten(stack, replication.destination.arnForObjects('*'))}]`,
+          reason:
+            'S3 replication writes a replica (and its tags) of every access log into the accessLogsReplication destination: the object actions are granted on the objects of that bucket only.',
+        },
+      );
+    }
+
     acknowledge(bucket, {
       id: 'AwsSolutions-S1',
       reason:
         'This bucket is itself the destination of the load balancer access logs; logging access to it would need another bucket whose own access would need logging in turn.',
     });
+    const resource = bucket.node.defaultChild as s3.CfnBucket;
+    const logging =
+      'This bucket holds the load balancer access logs; logging access to it would need another bucket whose access would need logging in turn. To keep the logs in a bucket with server access logging, give accessLogsBucket.';
+    acknowledgeInPacks(resource, 'S3BucketLoggingEnabled', ALL_PACKS, logging);
+    skipCheckov(resource, { id: 'CKV_AWS_18', comment: logging });
+    acknowledgeInPacks(
+      resource,
+      'S3DefaultEncryptionKMS',
+      ALL_PACKS,
+      'Application Load Balancer access logs need SSE-S3: the Elastic Load Balancing guide (Enable access logs for your Application Load Balancer) says "The only server-side encryption option that\'s supported is Amazon S3-managed keys (SSE-S3)". The bucket is encrypted with SSE-S3.',
+    );
+    if (!replication) {
+      acknowledgeInPacks(
+        resource,
+        'S3BucketReplicationEnabled',
+        ALL_PACKS,
+        'The access logs are kept in this one versioned bucket (the default). Set accessLogsReplication: { destination } to replicate them to a bucket in another region.',
+      );
+    }
     return bucket;
   }
+}
+
+/** cdk-nag's compliance packs, as they prefix their rule ids. */
+const ALL_PACKS = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/**
+ * A value as cdk-nag prints it in a granular finding id: resolved, with `Ref` as `<Id>`,
+ * `Fn::GetAtt` as `<Id.Attribute>` and `Fn::Join` joined.
+ */
+function nagFlatten(stack: Stack, value: string): string {
+  const visit = (node: any): string => {
+    if (node === undefined) return '';
+    if (typeof node === 'string') return node.replace(/\$\{/g, '<').replace(/\}/g, '>');
+    if (node['Fn::Join']) {
+      const [delimiter, items] = node['Fn::Join'];
+      return items.map(visit).join(delimiter);
+    }
+    if (node['Fn::GetAtt']) {
+      const [resource, attribute] = node['Fn::GetAtt'];
+      return `<${visit(resource)}.${visit(attribute)}>`;
+    }
+    if (node.Ref) return `<${visit(node.Ref)}>`;
+    return JSON.stringify(node);
+  };
+  return visit(stack.resolve(value));
+}
+
+/** Acknowledges `rule` of each of `packs` on `scope` with one reason. */
+function acknowledgeInPacks(scope: IConstruct, rule: string, packs: string[], reason: string): void {
+  acknowledge(scope, ...packs.map((pack) => ({ id: `${pack}-${rule}`, reason })));
+}
+
+/**
+ * The permissions S3 replication needs (Amazon S3 User Guide, "Setting up permissions for live
+ * replication"): read the source's replication configuration and list it, read each object
+ * version with its ACL and tags, and write replicas, deletes and tags to the destination.
+ */
+function grantReplication(role: iam.IRole, source: s3.IBucket, destination: s3.IBucket): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetReplicationConfiguration', 's3:ListBucket'],
+      resources: [source.bucketArn],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:GetObjectVersionForReplication', 's3:GetObjectVersionAcl', 's3:GetObjectVersionTagging'],
+      resources: [source.arnForObjects('*')],
+    }),
+  );
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      actions: ['s3:ReplicateObject', 's3:ReplicateDelete', 's3:ReplicateTags'],
+      resources: [destination.arnForObjects('*')],
+    }),
+  );
 }
 
 /**
@@ -498,9 +773,16 @@ interface ResolvedHighlyAvailableWebAppProps {
   readonly instanceReadyTimeout: Duration;
   /** Unset serves HTTP only. */
   readonly certificate?: acm.ICertificate;
+  /** Of the HTTPS listener (used with `certificate` only). */
+  readonly sslPolicy: elbv2.SslPolicy;
+  readonly deletionProtection: boolean;
+  /** Unset associates no web ACL. */
+  readonly webAcl?: WebAcl;
   readonly targetCpuUtilizationPercent: number;
   /** The given bucket; unset when the construct creates one. */
   readonly accessLogsBucket?: s3.IBucket;
+  /** Unset replicates nothing. */
+  readonly accessLogsReplication?: AccessLogsReplication;
   /** The given topic; unset when the construct creates one. */
   readonly notificationTopic?: sns.ITopic;
   /** The region of the stack (a token in an environment-agnostic stack). */
@@ -527,8 +809,12 @@ function resolveProps(scope: Construct, props: HighlyAvailableWebAppProps): Reso
     healthCheckGracePeriod: props.healthCheckGracePeriod ?? Duration.minutes(5),
     instanceReadyTimeout: props.instanceReadyTimeout ?? Duration.minutes(15),
     certificate: props.certificate,
+    sslPolicy: props.sslPolicy ?? elbv2.SslPolicy.RECOMMENDED_TLS,
+    deletionProtection: props.deletionProtection ?? false,
+    webAcl: props.webAcl,
     targetCpuUtilizationPercent: props.targetCpuUtilizationPercent ?? 50,
     accessLogsBucket: props.accessLogsBucket,
+    accessLogsReplication: props.accessLogsReplication,
     notificationTopic: props.notificationTopic,
     region: Stack.of(scope).region,
   };
@@ -602,6 +888,29 @@ function validate(props: HighlyAvailableWebAppProps, v: ResolvedHighlyAvailableW
   ) {
     check.fail('healthCheckPath', "must start with '/' and be at most 1024 characters", v.healthCheckPath);
   }
+  if (props.sslPolicy !== undefined) {
+    if (v.certificate === undefined) {
+      check.fail(
+        'sslPolicy',
+        'is the policy of the HTTPS listener, which only a certificate creates: give certificate too, or leave sslPolicy out',
+        props.sslPolicy,
+      );
+    } else if (!Token.isUnresolved(props.sslPolicy) && !TLS_1_2_AND_LATER.test(props.sslPolicy)) {
+      check.fail(
+        'sslPolicy',
+        'must accept TLS 1.2 and later only (ELBSecurityPolicy-TLS13-1-2-*, -TLS13-1-3-*, -TLS-1-2-* or -FS-1-2-*, e.g. elbv2.SslPolicy.TLS13_12_RES_PQ)',
+        props.sslPolicy,
+      );
+    }
+  }
+  v.webAcl?._validate(check, v.region);
+  if (v.accessLogsReplication !== undefined && v.accessLogsBucket !== undefined) {
+    check.fail(
+      'accessLogsReplication',
+      'replicates the bucket the construct creates; it must not be set with accessLogsBucket (configure replication on your own bucket instead)',
+      `{ destination: ${v.accessLogsReplication.destination.node.path} }`,
+    );
+  }
   if (Token.isUnresolved(v.region) && v.accessLogsBucket === undefined) {
     // The bucket policy that lets the load balancer deliver access logs to the bucket the construct
     // creates names the region's Elastic Load Balancing account (or service principal).
@@ -613,6 +922,9 @@ function validate(props: HighlyAvailableWebAppProps, v: ResolvedHighlyAvailableW
   }
   check.throwIfInvalid();
 }
+
+/** The security policies whose oldest protocol is TLS 1.2 (TLS 1.3 only for `TLS13-1-3`). */
+const TLS_1_2_AND_LATER = /^ELBSecurityPolicy-(TLS13-1-2|TLS13-1-3|TLS-1-2|FS-1-2)-/;
 
 /** Rolling updates keep this many instances in service; CloudFormation needs it below the group's maximum. */
 function minInstancesInService(minCapacity: number, maxCapacity: number): number | undefined {

@@ -1,1 +1,2 @@
 export * from './highly-available-web-app';
+export { WebAcl } from './web-acl';
