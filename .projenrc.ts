@@ -198,6 +198,8 @@ const checkovTools = project.addTask('checkov-tools', {
   description: 'Install the pinned checkov into .venv-checkov',
   exec: 'bash scripts/python-tools.sh .venv-checkov scripts/checkov-tools.txt',
 });
+// The compliance tests run checkov over synthesized templates: installed before them, never skipped.
+project.testTask.prependSpawn(checkovTools);
 // `npx projen compliance`: the examples and the hand-written lab under cdk-nag's AwsSolutions, NIST
 // 800-53 R5, HIPAA Security and PCI DSS 3.2.1 packs and checkov; a table per construct and pack.
 const compliance = project.addTask('compliance', {

@@ -295,6 +295,8 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     const { fn, role } = createHandlerFunction(this, CnameSwapFunction, {
       name: 'CnameSwapFunction',
       functionId: 'CnameSwapFunction',
+      calls:
+        "the Elastic Beanstalk API (DescribeEnvironments, SwapEnvironmentCNAMEs) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response",
       description,
       roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
       timeout: Duration.minutes(15),

@@ -2,6 +2,7 @@ import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createSessionManagerRole } from '../common/instance-role';
@@ -29,7 +30,7 @@ import { EnvironmentTier } from './options';
 import { SourceBundle } from './source-bundle';
 import { createBeanstalkVpc } from './vpc';
 import { checkBeanstalkVpc } from './vpc-checks';
-import { acknowledge, nagArn, nagName } from '../common/acknowledge';
+import { acknowledge, nagArn, nagName, skipCheckov } from '../common/acknowledge';
 
 /**
  * Properties for a {@link BeanstalkEnvironment}.
@@ -62,6 +63,21 @@ export interface BeanstalkEnvironmentProps extends BeanstalkEnvironmentOptions {
    * @default - chosen by Elastic Beanstalk
    */
   readonly cnamePrefix?: string;
+
+  /**
+   * A KMS key to encrypt the worker's queue and its dead-letter queue with (SSE-KMS), for the
+   * worker tier only. The instance role may decrypt with it (the worker daemon reads the queue).
+   * Every producer then needs `kms:GenerateDataKey` and `kms:Decrypt` on the key as well as
+   * `sqs:SendMessage` (`queue.grantSendMessages(producer)` grants both), and an AWS service that
+   * sends to the queue (an SNS subscription, an EventBridge rule, S3 notifications) needs a key
+   * policy statement for its service principal. A customer managed key costs $1 a month (and $1
+   * more for each rotated key material) plus $0.03 per 10,000 requests beyond the free tier; SQS
+   * calls KMS about once per 5 minutes per producer and consumer, not per message. Setting or
+   * changing it updates the queues in place.
+   *
+   * @default - SQS-managed encryption (SSE-SQS): producers need only `sqs:SendMessage`
+   */
+  readonly workerQueueEncryptionKey?: kms.IKey;
 }
 
 /** {@link BeanstalkEnvironmentProps} with every default applied. */
@@ -70,6 +86,7 @@ interface ResolvedBeanstalkEnvironmentProps extends ResolvedEnvironmentOptions {
   readonly sourceBundle?: SourceBundle;
   readonly environmentName: string;
   readonly cnamePrefix?: string;
+  readonly workerQueueEncryptionKey?: kms.IKey;
   readonly serviceRole: iam.IRole;
 }
 
@@ -91,6 +108,13 @@ function validateBeanstalkEnvironmentProps(props: ResolvedBeanstalkEnvironmentPr
   validateEnvironmentOptions(check, props);
   validateName(check, 'environmentName', props.environmentName);
   validateCnamePrefix(check, 'cnamePrefix', props.cnamePrefix);
+  if (props.workerQueueEncryptionKey !== undefined && props.tier !== EnvironmentTier.WORKER) {
+    check.fail(
+      'workerQueueEncryptionKey',
+      'is only for the worker tier (tier: EnvironmentTier.WORKER), whose queues it encrypts',
+      'a key with tier EnvironmentTier.WEB_SERVER',
+    );
+  }
   // A VPC the environment creates is built to hold it; only a given one is checked.
   if (props.vpc) checkBeanstalkVpc(check, props.vpc, props.preset, props.tier);
   check.throwIfInvalid();
@@ -210,7 +234,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     const webServer = tier === EnvironmentTier.WEB_SERVER;
     const withLoadBalancer = preset.loadBalanced && webServer;
 
-    this.vpc = resolved.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced);
+    this.vpc = resolved.vpc ?? createBeanstalkVpc(this, 'Vpc', preset.loadBalanced, webServer);
 
     // Security groups: internet -> load balancer (listener port) -> instances (80); a single web
     // instance is reached directly; a worker is reached by nobody.
@@ -219,7 +243,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     this.connections = new ec2.Connections({ securityGroups: [this.securityGroup], defaultPort: ec2.Port.tcp(80) });
 
     if (!webServer) {
-      const queues = createWorkerQueues(this);
+      const queues = createWorkerQueues(this, resolved.workerQueueEncryptionKey);
       this.deadLetterQueue = queues.deadLetterQueue;
       this.queue = queues.queue;
     }
@@ -234,7 +258,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     this.instanceProfile = new iam.InstanceProfile(this, 'InstanceProfile', { role: this.instanceRole });
 
     if (resolved.sourceBundle) this.applicationVersion = this.createApplicationVersion(resolved.sourceBundle);
-    if (this.queue) this.grantWorkerQueue(this.queue);
+    if (this.queue) this.grantWorkerQueue(this.queue, resolved.workerQueueEncryptionKey);
     const connection = resolved.database ? this.connectDatabase(resolved.database) : undefined;
 
     // Option settings, all literal on the environment, in this order; the escape hatch applies last.
@@ -294,6 +318,11 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         reason:
           'A single-instance web environment has no load balancer: its one instance serves clients directly on port 80 and admits nothing else.',
       });
+      skipCheckov(group, {
+        id: 'CKV_AWS_260',
+        comment:
+          'The one instance of a single-instance web environment serves its clients directly, on port 80 (there is no load balancer to listen for it), and admits nothing else. HTTPS needs a load balancer: use EnvironmentPreset.highAvailability() with certificate (HTTPS on 443, port 80 off).',
+      });
     }
     return group;
   }
@@ -312,6 +341,13 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
       id: 'AwsSolutions-EC23',
       reason: `The security group of an internet-facing load balancer admits the internet on its one listener port (${listenerPort}); the instances admit only this group.`,
     });
+    if (!this.https) {
+      skipCheckov(group, {
+        id: 'CKV_AWS_260',
+        comment:
+          "The security group of an internet-facing load balancer whose one listener is HTTP on port 80 (no certificate given): that port must be open to the load balancer's clients, and the instances admit only this group. Give certificate to serve HTTPS on 443 instead: port 80 is then turned off and closed here.",
+      });
+    }
     return group;
   }
 
@@ -333,8 +369,11 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
     return version;
   }
 
-  /** Lets the worker daemon (sqsd) on the instances process the queue and publish its metrics. */
-  private grantWorkerQueue(queue: sqs.IQueue): void {
+  /**
+   * Lets the worker daemon (sqsd) on the instances process the queue (and decrypt its messages,
+   * with a key) and publish its metrics.
+   */
+  private grantWorkerQueue(queue: sqs.IQueue, key: kms.IKey | undefined): void {
     this.instanceRole.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ProcessWorkerQueue',
@@ -348,6 +387,9 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
         resources: [queue.queueArn],
       }),
     );
+    // A consumer of a queue encrypted with a customer managed key needs kms:Decrypt on it (Amazon
+    // SQS Developer Guide, "Key management").
+    key?.grantDecrypt(this.instanceRole);
     // The worker daemon (sqsd) publishes its own CloudWatch metrics, as the AWS managed
     // AWSElasticBeanstalkWorkerTier instance policy allows. PutMetricData has no resource-level
     // permissions, so it is a policy of its own and its acknowledgement names only that (a new id: it
@@ -448,19 +490,31 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
   }
 }
 
-/** The worker's queue, encrypted and SSL-only, with a dead-letter queue for messages that keep failing. */
-function createWorkerQueues(scope: Construct): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+/**
+ * The worker's queue, encrypted and SSL-only, with a dead-letter queue for messages that keep
+ * failing: both with SSE-KMS under `key` when given, else SSE-SQS (acknowledged to checkov).
+ */
+function createWorkerQueues(scope: Construct, key?: kms.IKey): { queue: sqs.Queue; deadLetterQueue: sqs.Queue } {
+  const encryption = key
+    ? { encryption: sqs.QueueEncryption.KMS, encryptionMasterKey: key }
+    : { encryption: sqs.QueueEncryption.SQS_MANAGED };
   const deadLetterQueue = new sqs.Queue(scope, 'DeadLetterQueue', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    ...encryption,
     enforceSSL: true,
     retentionPeriod: Duration.days(14),
   });
   const queue = new sqs.Queue(scope, 'Queue', {
-    encryption: sqs.QueueEncryption.SQS_MANAGED,
+    ...encryption,
     enforceSSL: true,
     // The worker daemon's default visibility timeout (300 s), so a message is not redelivered while in progress.
     visibilityTimeout: Duration.seconds(300),
     deadLetterQueue: { queue: deadLetterQueue, maxReceiveCount: 5 },
   });
+  if (!key) {
+    const comment =
+      "Encrypted at rest with SQS-managed keys (SqsManagedSseEnabled: true), which this check does not read (it looks only for KmsMasterKeyId). A customer managed key is not the default because every producer of the worker's queue would then need kms:GenerateDataKey and kms:Decrypt on it, and every AWS service sending to it a key policy statement: give workerQueueEncryptionKey to encrypt both queues with your key.";
+    skipCheckov(queue, { id: 'CKV_AWS_27', comment });
+    skipCheckov(deadLetterQueue, { id: 'CKV_AWS_27', comment });
+  }
   return { queue, deadLetterQueue };
 }

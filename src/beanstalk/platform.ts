@@ -142,6 +142,8 @@ function lookupFunction(stack: Stack): lambda.IFunction {
   const { fn, role } = createHandlerFunction(stack, PlatformLookupFunction, {
     name: FUNCTION_ID,
     functionId: FUNCTION_ID,
+    calls:
+      "the Elastic Beanstalk API (ListPlatformVersions) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response",
     description,
     roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
     timeout: Duration.minutes(1),

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { nagName, skipCheckov } from './acknowledge';
 
 /** A service that publishes to a topic with its service-linked role. */
 export interface ServiceLinkedPublisher {
@@ -37,9 +38,11 @@ export function createEncryptedTopic(scope: Construct, id: string, options: Encr
     description: `Encrypts the ${options.purpose} topic`,
     enableKeyRotation: true,
   });
-  for (const publisher of options.serviceLinkedPublishers ?? []) {
+  const publishers = options.serviceLinkedPublishers ?? [];
+  for (const publisher of publishers) {
     key.addToResourcePolicy(publisherKeyStatement(Stack.of(key), publisher));
   }
+  if (publishers.length > 0) skipCheckov(key, { id: 'CKV_AWS_33', comment: wildcardPrincipalReason(key, publishers) });
   return new sns.Topic(scope, id, {
     displayName: options.purpose,
     masterKey: key,
@@ -77,6 +80,29 @@ export function admitServiceLinkedPublishers(
     `${prop} is encrypted with a KMS key whose policy this app cannot change (${key.keyArn}): add a key ` +
       `policy statement allowing kms:GenerateDataKey* and kms:Decrypt to the role(s) ${roles} of this ` +
       'account (condition aws:PrincipalArn), or their notifications to the topic are lost',
+  );
+}
+
+/**
+ * Why the `Principal: {AWS: '*'}` of the publisher statements is not a wildcard principal (checkov
+ * CKV_AWS_33 reads the principal alone): the condition each statement carries, quoted as it reads
+ * in the template, admits one service-linked role of this account. The same access cannot be
+ * written with a named principal: KMS refuses a key policy whose principal does not exist yet, and
+ * the account principal would leave it to IAM, where a service-linked role's permissions (fixed by
+ * its service) include no customer managed key.
+ */
+function wildcardPrincipalReason(key: kms.Key, publishers: ServiceLinkedPublisher[]): string {
+  const stack = Stack.of(key);
+  const account = nagName(stack.account, 'AWS::AccountId');
+  const roles = publishers
+    .map(
+      (p) =>
+        `StringEquals aws:PrincipalArn = arn:<AWS::Partition>:iam::${account}:role/aws-service-role/${p.service}/${p.roleName} and kms:CallerAccount = ${account}`,
+    )
+    .join('; ');
+  return (
+    `Principal AWS '*' only in the statement(s) letting a service-linked role encrypt notifications for this topic (kms:GenerateDataKey*, kms:Decrypt), each limited by its condition: ${roles}. ` +
+    'The role is matched by condition because KMS refuses a key policy naming a principal that does not exist yet (the service creates its role on first use), and an account principal would defer to IAM, where a service-linked role has no permission for a customer managed key.'
   );
 }
 

@@ -334,6 +334,7 @@ export function bindAutoScalingGroup(
   const hook = createHandlerFunction(scope, LifecycleHookFunction, {
     name: 'LifecycleHook',
     functionId: 'LifecycleHookFunction',
+    calls: 'the EC2 API (Elastic IP address, instances, data volumes and their snapshots), the Auto Scaling API (lifecycle actions) and SNS',
     description:
       'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
     roleDescription: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',

@@ -57,6 +57,7 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
   const { fn } = createHandlerFunction(scope, DataRetentionFunction, {
     name: 'DataRetention',
     functionId: 'DataRetentionFunction',
+    calls: 'the EC2 API (data volumes and snapshots) and SNS',
     description: `Deletes data volumes left behind (once a snapshot holds their data) and snapshots past ${retention.toHumanString()} that no launch needs`,
     roleDescription: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
     timeout: Duration.minutes(5),

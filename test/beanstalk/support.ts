@@ -38,8 +38,8 @@ export function idOf(stack: Stack, construct: { node: { defaultChild?: unknown }
   return stack.resolve((construct.node.defaultChild as ec2.CfnSecurityGroup).logicalId);
 }
 
-export function buildEnvironment(props: Partial<BeanstalkEnvironmentProps> = {}) {
-  const stack = new Stack(new App(), 'Stack', { env: ENV });
+export function buildEnvironment(props: Partial<BeanstalkEnvironmentProps> = {}, stack?: Stack) {
+  stack ??= new Stack(new App(), 'Stack', { env: ENV });
   const application = new BeanstalkApplication(stack, 'App');
   const environment = new BeanstalkEnvironment(stack, 'Env', {
     application,

@@ -12,6 +12,7 @@ const ENV = { account: '111111111111', region: 'eu-west-1' };
 const OPTIONS: HandlerFunctionOptions = {
   name: 'Sweep',
   functionId: 'SweepFunction',
+  calls: 'the EC2 API (volumes)',
   description: 'Sweeps',
   roleDescription: 'Sweeps one thing',
   timeout: Duration.minutes(3),
@@ -67,10 +68,14 @@ describe('createHandlerFunction', () => {
     template.hasResourceProperties('AWS::Lambda::Function', { DeadLetterConfig: Match.absent() });
   });
 
-  test('deadLetterQueue: true creates an encrypted, TLS-only queue kept 14 days; 2 retries, events dropped after 1 h', () => {
+  test('deadLetterQueue: true creates a KMS-encrypted, TLS-only queue kept 14 days; 2 retries, events dropped after 1 h', () => {
     const { made, template } = build({ deadLetterQueue: true, reservedConcurrentExecutions: 1 });
     expect(made.deadLetterQueue).toBeDefined();
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Match.stringLikeRegexp('^HaPatternsHandlerKey'), 'Arn'] },
+      SqsManagedSseEnabled: Match.absent(),
+      MessageRetentionPeriod: 1209600,
+    });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: [Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })],
