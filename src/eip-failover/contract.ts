@@ -25,6 +25,14 @@ export const INSTANCE_VOLUME_TAG = 'DataVolumeId';
 export const FAILOVER_PAIR_TAG = 'cdk-ha-patterns:failover-pair';
 /** The tag Auto Scaling puts on the instances it launches. */
 export const GROUP_NAME_TAG = 'aws:autoscaling:groupName';
+/**
+ * The tag AWS Backup puts on every EBS snapshot it takes (its own `aws:` key: nobody else can set
+ * it). AWS Backup also copies the volume's tags onto the snapshot, so a snapshot of a data volume in
+ * a backup plan carries `DATA_VOLUME_TAG` and `ATTACHED_AT_TAG` as well: this tag is how the
+ * handlers tell it from the group's own snapshots and leave it alone (EC2 refuses to delete a
+ * snapshot AWS Backup manages, and a launch never restores one).
+ */
+export const AWS_BACKUP_SOURCE_TAG = 'aws:backup:source-resource';
 
 /** The tag that says which instance of a standby pair holds the Elastic IP (`primary`) and which waits (`standby`). */
 export const ROLE_TAG = 'FailoverRole';
@@ -81,7 +89,11 @@ export interface PlacementResourceProperties {
   readonly AllocationId: string;
   readonly PrimaryInstanceId: string;
   readonly StandbyInstanceId: string;
-  /** `'true'` with `StandbyState.STOPPED`: the new standby is stopped right after it is created. */
+  /**
+   * `'true'` with `StandbyState.STOPPED`: once the Elastic IP is placed, the placement stops a new
+   * standby (and, when the setting is switched on, the current one), never the instance that holds
+   * the Elastic IP or is tagged primary.
+   */
   readonly StandbyStoppedAfterCreation: string;
   /** `'false'` when the instances keep no termination protection; anything else turns it on. */
   readonly TerminationProtection: string;

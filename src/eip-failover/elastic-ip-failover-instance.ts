@@ -11,7 +11,7 @@ import { Construct } from 'constructs';
 import { METRIC_NAMESPACE } from './contract';
 import { FailoverStrategy } from './failover-strategy';
 import type { DataVolumeOptions } from './options';
-import { acknowledge } from '../common/acknowledge';
+import { acknowledge, skipCheckov } from '../common/acknowledge';
 import { createSessionManagerRole } from '../common/instance-role';
 import { admitServiceLinkedPublishers, createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
@@ -310,6 +310,14 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
         },
       ],
     });
+
+    if (requirements.associatePublicIpAddress) {
+      skipCheckov(this.launchTemplate, {
+        id: 'CKV_AWS_88',
+        comment:
+          "The Auto Scaling group's instance runs in a public subnet of a VPC without NAT: the public IPv4 address this launch template gives it is how it reaches Systems Manager and the package repositories over HTTPS while it launches, before the lifecycle hook gives it the Elastic IP, which then takes its place. Nothing reaches it but what its security group admits (no port until allowFromInternet() or connections opens one).",
+      });
+    }
 
     this.elasticIp = new ec2.CfnEIP(this, 'ElasticIp', {
       domain: 'vpc',

@@ -8,7 +8,8 @@
  *  - CloudFormation, for the Custom::ElasticIpPlacement resource that takes the place of an
  *    AWS::EC2::EIPAssociation (see "Elastic IP placement" below): it puts the Elastic IP on the
  *    primary when the stack is created and, when a deployment replaces an instance, keeps it on a
- *    running instance of the new pair and releases the old instance's termination protection.
+ *    running instance of the new pair and releases the old instance's termination protection; with
+ *    StandbyState.STOPPED it then stops the standby it created (see "Stopping the standby").
  *
  * The hot path (the instance holding the EIP fails, the other one is running and healthy) makes five
  * EC2 calls: DescribeAddresses, DescribeInstanceStatus, AssociateAddress and two CreateTags (one per
@@ -28,6 +29,7 @@ import {
   InstanceStatus,
   ModifyInstanceAttributeCommand,
   StartInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
@@ -369,6 +371,9 @@ function log(result: FailoverResult): FailoverResult {
 //    then each old instance that left the pair has it turned off, so CloudFormation's cleanup (which
 //    runs after every update) can terminate it; with the protection on it would be left running.
 //  - Delete: nothing (the Elastic IP's own resource releases it).
+// With StandbyState.STOPPED (StandbyStoppedAfterCreation), a Create or an Update that brings a new
+// standby (the instance created as standby was replaced) then stops that standby, and an Update
+// that switches the setting on stops the standby the pair has; see "Stopping the standby" below.
 // It never gives the Elastic IP to an instance that is not running (nor starts one that stopped by
 // itself), and fails, so the deployment rolls back with the old holder still in place, when no
 // instance of the new pair can take it. Duplicates and retries find the work done and do nothing
@@ -385,7 +390,10 @@ export interface PlacementProperties {
   readonly allocationId: string;
   readonly primaryInstanceId: string;
   readonly standbyInstanceId: string;
-  /** With `StandbyState.STOPPED` a new standby is stopped right after it is created: never give it the Elastic IP. */
+  /**
+   * With `StandbyState.STOPPED` a new standby is stopped right after it is created: never give it
+   * the Elastic IP. The placement stops it (see `decideStandbyStop`).
+   */
   readonly standbyStoppedAfterCreation: boolean;
   /** Whether the instances have termination protection (`terminationProtection`). */
   readonly terminationProtection: boolean;
@@ -427,8 +435,14 @@ export interface PlacementPlan {
    * brings back an old instance whose protection the forward update had released.
    */
   readonly protect: string[];
-  /** Old instances that left the pair: their termination protection is turned off, last. */
+  /** Old instances that left the pair: their termination protection is turned off. */
   readonly release: string[];
+  /**
+   * With `StandbyState.STOPPED`: the instance created as standby, to be stopped last, when it is new
+   * to the pair (or the setting was just switched on) and is not `target`. Whether it is stopped is
+   * decided again from a fresh read of the world just before (`decideStandbyStop`).
+   */
+  readonly stop?: string;
   /** For logs and the failure message. */
   readonly reason: string;
 }
@@ -436,9 +450,14 @@ export interface PlacementPlan {
 /** The outcome of one request, returned for logs and tests. */
 export interface PlacementResult {
   readonly requestType: 'Create' | 'Update' | 'Delete';
-  /** `unchanged`: an Update whose instance ids did not change, answered without any call. */
+  /**
+   * `unchanged`: an Update whose instance ids did not change, answered without any call (unless it
+   * switches `StandbyStoppedAfterCreation` on: then only the standby may be stopped, see `stop`).
+   */
   readonly action: 'placed' | 'unchanged' | 'deleted';
   readonly plan?: PlacementPlan;
+  /** What was decided (and done) about stopping the standby, when that was considered. */
+  readonly stop?: StopDecision;
 }
 
 /**
@@ -509,7 +528,79 @@ export function decidePlacement(
   const tags: PlacementPlan['tags'] = [];
   if (view(target).role !== PRIMARY_ROLE) tags.push({ instanceId: target, role: PRIMARY_ROLE });
   if (other !== target && view(other).role !== STANDBY_ROLE) tags.push({ instanceId: other, role: STANDBY_ROLE });
-  return { target, start, wait, associate: holder !== target, tags, protect, release, reason };
+  const stop =
+    props.standbyStoppedAfterCreation &&
+    (newStandby || switchedOn(props, previous)) &&
+    target !== props.standbyInstanceId
+      ? props.standbyInstanceId
+      : undefined;
+  return { target, start, wait, associate: holder !== target, tags, protect, release, stop, reason };
+}
+
+/** An Update that turns `StandbyStoppedAfterCreation` on (StandbyState.RUNNING to STOPPED). */
+function switchedOn(props: PlacementProperties, previous: PlacementProperties | undefined): boolean {
+  return previous !== undefined && !previous.standbyStoppedAfterCreation && props.standbyStoppedAfterCreation;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Stopping the standby (StandbyState.STOPPED)
+//
+// The placement, not a resource of its own, stops the standby: it runs exactly when a standby is
+// new (the pair is created, or the instance created as standby is replaced), after the Elastic IP
+// is placed, inside the one-at-a-time failover function (reserved concurrency 1), so no failover
+// runs between its read of the world and its stop. It decides from the world, read again just
+// before it acts, never from the template alone: after a failover the instance created as standby
+// may be the one serving. A retry or a duplicate finds the standby stopped and does nothing.
+
+/** What the placement does about the standby it may stop. */
+export interface StopDecision {
+  /**
+   * `stop`: StopInstances now; `wait`: it is still pending, wait until it runs and decide again;
+   * `leave`: nothing is stopped (already stopped, gone, serving, or no healthy instance serves).
+   */
+  readonly action: 'stop' | 'wait' | 'leave';
+  readonly instanceId: string;
+  /** For logs. */
+  readonly reason: string;
+}
+
+/**
+ * Whether `instanceId` may be stopped now, from what was read. Pure. It is stopped only when it is
+ * an instance of the pair, running, tagged standby, does not hold the Elastic IP, and the instance
+ * that holds it is of the pair and serves (running or pending, status checks not failed):
+ * stopping the last instance that could serve, or one a failover may need next, is never done.
+ */
+export function decideStandbyStop(instanceId: string, pair: readonly string[], world: PlacementWorld): StopDecision {
+  const leave = (reason: string): StopDecision => ({ action: 'leave', instanceId, reason });
+  const view = world.instances[instanceId];
+  if (!pair.includes(instanceId)) return leave(`${instanceId} is not an instance of the pair`);
+  if (view === undefined || GONE_STATES.has(view.state) || view.state === 'missing') {
+    return leave(`${instanceId} is ${view?.state ?? 'missing'}: nothing to stop`);
+  }
+  if (world.holder === instanceId) return leave(`${instanceId} holds the Elastic IP: it serves`);
+  if (view.role !== STANDBY_ROLE) {
+    return leave(
+      `${instanceId} is tagged ${view.role ?? 'with no role'}, not ${STANDBY_ROLE}: a failover may have made it the one serving`,
+    );
+  }
+  const holder = world.holder;
+  const holderView = holder === undefined ? undefined : world.instances[holder];
+  if (holder === undefined || !pair.includes(holder) || holderView === undefined) {
+    return leave(
+      `${holder ?? 'no instance'} holds the Elastic IP, not an instance of the pair: ${instanceId} is kept as it is`,
+    );
+  }
+  if (!isUp(holderView)) {
+    return leave(
+      `the holder ${holder} is ${describeView(holderView)}: ${instanceId} is kept as it is for the failover`,
+    );
+  }
+  if (view.state === 'stopped' || view.state === 'stopping') return leave(`${instanceId} is already ${view.state}`);
+  if (view.state === 'pending') return { action: 'wait', instanceId, reason: `${instanceId} is pending` };
+  if (view.state === 'running') {
+    return { action: 'stop', instanceId, reason: `${instanceId} is the standby and ${holder} serves` };
+  }
+  return leave(`${instanceId} is ${view.state}`);
 }
 
 /** Serving or about to: running or pending, and no failed status check. */
@@ -619,15 +710,18 @@ async function place(event: CustomResourceEvent, deadline: number, wanted: () =>
     previous.primaryInstanceId === props.primaryInstanceId &&
     previous.standbyInstanceId === props.standbyInstanceId
   ) {
-    // The pair did not change: where the Elastic IP is stays the failover function's business.
-    return { requestType: 'Update', action: 'unchanged' };
+    // The pair did not change: where the Elastic IP is stays the failover function's business. A
+    // switch to StandbyState.STOPPED stops the standby, if that is safe, and moves nothing.
+    if (!switchedOn(props, previous)) return { requestType: 'Update', action: 'unchanged' };
+    const stop = await stopStandby(config(), props, props.standbyInstanceId, deadline, wanted);
+    return { requestType: 'Update', action: 'unchanged', stop };
   }
 
   const cfg = config();
   const world = await readWorld(cfg, props);
   const plan = decidePlacement(props, previous, world);
-  await carryOut(cfg, props, world, plan, deadline, wanted);
-  return { requestType: event.RequestType, action: 'placed', plan };
+  const stop = await carryOut(cfg, props, world, plan, deadline, wanted);
+  return { requestType: event.RequestType, action: 'placed', plan, stop };
 }
 
 async function readWorld(cfg: Config, props: PlacementProperties): Promise<PlacementWorld> {
@@ -657,7 +751,7 @@ async function carryOut(
   plan: PlacementPlan,
   deadline: number,
   wanted: () => boolean,
-): Promise<void> {
+): Promise<StopDecision | undefined> {
   const { target } = plan;
   const waitDeadline = Math.min(deadline, Date.now() + cfg.waitTimeoutMs);
   const step = () => {
@@ -701,6 +795,42 @@ async function carryOut(
       ].join('\n'),
     ).catch((e) => console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) })));
   }
+  return plan.stop === undefined ? undefined : stopStandby(cfg, props, plan.stop, deadline, wanted);
+}
+
+/**
+ * Stops the standby when a fresh read of the world says it is safe (`decideStandbyStop`), waiting
+ * first for a pending one to run. An instance that left the stoppable states in the meantime, or
+ * is gone, is left as it is; any other error fails the request.
+ */
+async function stopStandby(
+  cfg: Config,
+  props: PlacementProperties,
+  instanceId: string,
+  deadline: number,
+  wanted: () => boolean,
+): Promise<StopDecision> {
+  const pair = [props.primaryInstanceId, props.standbyInstanceId];
+  const decide = async () => decideStandbyStop(instanceId, pair, await readWorld(cfg, props));
+  let decision = await decide();
+  if (decision.action === 'wait') {
+    await waitForState(cfg, instanceId, 'running', Math.min(deadline, Date.now() + cfg.waitTimeoutMs)).catch((e) =>
+      console.warn(JSON.stringify({ message: 'standby did not reach running', instanceId, error: errorText(e) })),
+    );
+    decision = await decide();
+    if (decision.action === 'wait') throw new Error(`${instanceId} is still pending: the standby was not stopped`);
+  }
+  if (decision.action === 'stop') {
+    if (!wanted()) throw new Error('abandoned: the placement already answered FAILED');
+    try {
+      await ec2.send(new StopInstancesCommand({ InstanceIds: [instanceId] }));
+    } catch (e) {
+      if (!GONE_ERRORS.has((e as { name?: string })?.name ?? '')) throw e;
+      decision = { action: 'leave', instanceId, reason: `StopInstances: ${errorText(e)}` };
+    }
+  }
+  console.log(JSON.stringify({ message: 'standby stop', ...decision }));
+  return decision;
 }
 
 /** Errors of ModifyInstanceAttribute on an old instance that is already gone: nothing left to release. */

@@ -22,6 +22,14 @@ export enum StandbyState {
    * instance's first boot only, and the standby is stopped as soon as it is created: put the
    * application in the image, or have the user data install a service that starts on every boot
    * and finishes its own setup there.
+   *
+   * The failover function stops it, once the Elastic IP is on the primary: when the stack is
+   * created, when a deployment replaces the instance created as standby, and when a deployment
+   * switches an existing pair from `RUNNING` to `STOPPED`. It decides from where the Elastic IP is
+   * and from the role tags, not from which instance was created as standby: an instance that holds
+   * the Elastic IP or is tagged `FailoverRole=primary` (after a failover) is never stopped, nor is
+   * any instance while the one holding the Elastic IP fails its status checks. Switching back to
+   * `RUNNING` does not start a stopped standby: start it yourself.
    */
   STOPPED = 'STOPPED',
 }

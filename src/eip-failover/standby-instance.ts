@@ -5,7 +5,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct, IDependable } from 'constructs';
 import type { FailoverBinding, FailoverContext } from './binding';
 import {
@@ -24,7 +23,7 @@ import { grantEbsKeyUse } from './ebs-key';
 import { FailoverFunction } from './failover-function';
 import { ec2Arn, ec2NagArn, elasticIpArn } from './naming';
 import type { StandbyInstanceOptions } from './options';
-import { acknowledge } from '../common/acknowledge';
+import { acknowledge, skipCheckov } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
 
@@ -100,13 +99,15 @@ export function bindStandbyInstance(
   const { fn: failoverFunction, deadLetterQueue } = createHandlerFunction(scope, FailoverFunction, {
     name: 'Failover',
     functionId: 'FailoverFunction',
+    calls:
+      "the EC2 API (Elastic IP address, instance state, start and stop, role tags), SNS, and the pre-signed Amazon S3 URL CloudFormation gives for its placement resource's response",
     description: 'Moves the Elastic IP to the healthy instance of the pair when the instance holding it fails',
     roleDescription: 'Moves the Elastic IP of one ElasticIpFailoverInstance between its two instances',
     timeout: WAIT_FOR_RUNNING.plus(Duration.minutes(2)),
     reservedConcurrentExecutions: 1,
     deadLetterQueue: true,
     notificationTopic: context.notificationTopic,
-    permissions: (role) => grantFailoverPermissions(stack, role, context),
+    permissions: (role) => grantFailoverPermissions(stack, role, context, { stopsStandby: stopped }),
     environment: {
       ALLOCATION_ID: context.elasticIp.attrAllocationId,
       PUBLIC_IP: context.elasticIp.attrPublicIp,
@@ -121,7 +122,11 @@ export function bindStandbyInstance(
   // Where the Elastic IP is, is run-time state (failovers move it): no AWS::EC2::EIPAssociation pins
   // it. The placement puts it on the primary at creation and, when a deployment replaces an
   // instance, keeps it on a running instance of the new pair before CloudFormation terminates the
-  // old one, whose termination protection it releases.
+  // old one, whose termination protection it releases. With StandbyState.STOPPED it then stops a
+  // new standby (decided from where the Elastic IP is and the role tags, never the one serving):
+  // the function that answers it has a dead-letter queue, reserved concurrency 1 and a managed
+  // policy, where the AwsCustomResource that stopped the standby in earlier releases brought the
+  // stack's shared provider function and an inline policy.
   const placement = new CustomResource(scope, 'ElasticIpPlacement', {
     serviceToken: failoverFunction.functionArn,
     resourceType: PLACEMENT_RESOURCE_TYPE,
@@ -158,10 +163,6 @@ export function bindStandbyInstance(
     ...createAlarms(scope, 'Standby', standbyInstance, options),
   ];
   for (const alarm of alarms) alarm.addAlarmAction(action);
-
-  if (stopped) {
-    stopAfterCreation(scope, standbyInstance, instanceArn(stack, standbyInstance.ref), placement);
-  }
 
   return { primaryInstance, standbyInstance, failoverFunction, deadLetterQueue, alarms };
 }
@@ -209,7 +210,37 @@ function createInstance(
       ? 'Termination protection is switched on by the Custom::ElasticIpPlacement of this pair as soon as the deployment that creates the instance reaches it (not in the template, so a deployment that fails earlier can still delete the new instance).'
       : 'Termination protection was turned off with FailoverStrategy.standbyInstance({ terminationProtection: false }), so the stack can be deleted.',
   });
+  acknowledgeInstanceChecks(instance, role, context);
   return instance;
+}
+
+/** The compliance packs whose EC2 instance rules read only the instance's own properties. */
+const INSTANCE_RULE_PACKS = ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321'];
+
+/**
+ * What the compliance packs and checkov cannot see on an instance of the pair, which takes its
+ * subnet from its network interface and its instance profile from the launch template, and has a
+ * public address on purpose. Neither can be moved onto the instance (SubnetId cannot be set beside
+ * NetworkInterfaces, and both it and IamInstanceProfile would change an existing instance).
+ */
+function acknowledgeInstanceChecks(instance: ec2.CfnInstance, role: FailoverRole, context: FailoverContext): void {
+  const which = `The instance created as ${role} of this Elastic IP failover pair`;
+  const publicAddress = `${which} runs in a public subnet of a VPC without NAT: its own public IPv4 address is how it reaches Systems Manager and the package repositories over HTTPS before it holds the Elastic IP (as the standby, or a stopped standby once a failover starts it), and the Elastic IP takes its place while it holds it. Nothing reaches it but what its security group admits (no port until allowFromInternet() or connections opens one).`;
+  for (const pack of INSTANCE_RULE_PACKS) {
+    acknowledge(
+      instance,
+      {
+        id: `${pack}-EC2InstancesInVPC`,
+        reason: `${which} runs in the VPC: its subnet is given on its network interface (NetworkInterfaces[0].SubnetId, with its security group), where the rule reads only the instance's own SubnetId, which cannot be set beside NetworkInterfaces.`,
+      },
+      {
+        id: `${pack}-EC2InstanceProfileAttached`,
+        reason: `${which} has an instance profile: the launch template ${context.launchTemplate.node.path} gives it (Systems Manager access only), where the rule reads only the instance's own IamInstanceProfile.`,
+      },
+      { id: `${pack}-EC2InstanceNoPublicIp`, reason: publicAddress },
+    );
+  }
+  skipCheckov(instance, { id: 'CKV_AWS_88', comment: publicAddress });
 }
 
 function createAlarms(
@@ -259,50 +290,6 @@ function createAlarms(
   return alarms;
 }
 
-/** Stops the standby once, right after it is created (and again if it is replaced). */
-function stopAfterCreation(
-  scope: Construct,
-  standby: ec2.CfnInstance,
-  standbyArn: string,
-  placement: IDependable,
-): void {
-  const stopCall: cr.AwsSdkCall = {
-    service: 'EC2',
-    action: 'StopInstances',
-    parameters: { InstanceIds: [standby.ref] },
-    physicalResourceId: cr.PhysicalResourceId.of(standby.ref),
-  };
-  const stop = new cr.AwsCustomResource(scope, 'StopStandby', {
-    resourceType: 'Custom::StopStandbyInstance',
-    onCreate: stopCall,
-    onUpdate: stopCall,
-    policy: cr.AwsCustomResourcePolicy.fromStatements([
-      new iam.PolicyStatement({ actions: ['ec2:StopInstances'], resources: [standbyArn] }),
-    ]),
-    installLatestAwsSdk: false,
-  });
-  // The Elastic IP is on the primary before the standby stops, so the stop is plainly a standby event
-  // (the placement never gives it to a standby that is about to be stopped).
-  stop.node.addDependency(placement);
-
-  // The custom resource's provider is a singleton function of the stack, shared by every AwsCustomResource.
-  const provider = Stack.of(scope).node.tryFindChild(
-    `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-  );
-  const providerRole = provider?.node.tryFindChild('ServiceRole');
-  if (providerRole) {
-    acknowledge(providerRole, {
-      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-      reason:
-        "The AwsCustomResource provider's role (aws-cdk-lib's shared singleton) uses the AWS managed basic execution policy for its logs; its API permissions are inline and scoped (ec2:StopInstances on the standby instance).",
-    });
-  }
-}
-
-function instanceArn(stack: Stack, instanceId: string): string {
-  return stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: instanceId });
-}
-
 /** The value of both instances' pair tag: the Elastic IP allocation ID they share. */
 function pairIdOf(context: FailoverContext): string {
   return context.elasticIp.attrAllocationId;
@@ -312,8 +299,17 @@ function internetConnectivityOf(subnet: ec2.ISubnet): IDependable {
   return subnet.internetConnectivityEstablished;
 }
 
-/** What the failover function may do: read, and act on this pair's instances and this Elastic IP only. */
-function grantFailoverPermissions(stack: Stack, role: iam.Role, context: FailoverContext): void {
+/**
+ * What the failover function may do: read, and act on this pair's instances and this Elastic IP
+ * only; with `stopsStandby` (StandbyState.STOPPED), also stop an instance of the pair that is tagged
+ * standby.
+ */
+function grantFailoverPermissions(
+  stack: Stack,
+  role: iam.Role,
+  context: FailoverContext,
+  options: { readonly stopsStandby: boolean },
+): void {
   // Starting a stopped standby (a failover, or a deployment that moves the Elastic IP) attaches its
   // encrypted volumes: with a customer managed EBS key, the caller must be able to use it.
   if (context.ebsEncryptionKey) grantEbsKeyUse(context.ebsEncryptionKey, role, 'LetEbsUseTheVolumeKey');
@@ -344,6 +340,13 @@ function grantFailoverPermissions(stack: Stack, role: iam.Role, context: Failove
     [instancesOfThisPair],
     ofThisPair,
   );
+  if (options.stopsStandby) {
+    // The placement stops the standby it created; IAM itself refuses a stop of the instance tagged
+    // primary (the function's own decision also checks who holds the Elastic IP).
+    allow('StopTheStandbyOfThisPair', ['ec2:StopInstances'], [instancesOfThisPair], {
+      StringEquals: { ...ofThisPair.StringEquals, [`aws:ResourceTag/${ROLE_TAG}`]: STANDBY_ROLE },
+    });
+  }
   acknowledge(
     role,
     {
@@ -353,7 +356,7 @@ function grantFailoverPermissions(stack: Stack, role: iam.Role, context: Failove
     },
     {
       id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'instance')}]`,
-      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${ROLE_TAG} key only) and ec2:ModifyInstanceAttribute are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
+      reason: `A deployment that replaces an instance changes its id, and the placement must still act on the old instance (release its termination protection) and the new one: ec2:AssociateAddress, ec2:StartInstances, ec2:CreateTags (the ${ROLE_TAG} key only) and ec2:ModifyInstanceAttribute${options.stopsStandby ? ` (and, with StandbyState.STOPPED, ec2:StopInstances on the instance tagged ${ROLE_TAG} = ${STANDBY_ROLE} only)` : ''} are limited to instances tagged ${FAILOVER_PAIR_TAG} = this pair's Elastic IP allocation ID, a tag the function cannot set.`,
     },
   );
 }

@@ -364,7 +364,15 @@ describe('ElasticIpFailoverInstance failover function', () => {
 
   test('the dead-letter queue is encrypted and accepts only TLS', () => {
     const { template } = build();
-    template.hasResourceProperties('AWS::SQS::Queue', { SqsManagedSseEnabled: true, MessageRetentionPeriod: 1209600 });
+    // With the stack's handler key (SSE-KMS), which EventBridge may use too: it sends undelivered events there.
+    const keys = template.findResources('AWS::KMS::Key', {
+      Properties: { Description: Match.stringLikeRegexp('dead-letter queues') },
+    });
+    expect(Object.keys(keys)).toHaveLength(1);
+    template.hasResourceProperties('AWS::SQS::Queue', {
+      KmsMasterKeyId: { 'Fn::GetAtt': [Object.keys(keys)[0], 'Arn'] },
+      MessageRetentionPeriod: 1209600,
+    });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       PolicyDocument: {
         Statement: Match.arrayWith([
@@ -482,54 +490,73 @@ describe('ElasticIpFailoverInstance failover function', () => {
     const { server, template } = build({ notificationTopic: topic }, stack);
     expect(server.notificationTopic).toBe(topic);
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    // No topic key: the only key is the stack's logs key.
-    expect(Object.values(template.findResources('AWS::KMS::Key')).map((k) => k.Properties.Description)).toEqual([
+    // No topic key: the only keys are the stack's logs key and handler key.
+    expect(
+      Object.values(template.findResources('AWS::KMS::Key'))
+        .map((k) => k.Properties.Description)
+        .sort(),
+    ).toEqual([
+      'Encrypts the dead-letter queues and the environment variables of the cdk-ha-patterns handlers in this stack',
       'Encrypts the log groups of the cdk-ha-patterns constructs in this stack',
     ]);
   });
 });
 
 describe('ElasticIpFailoverInstance stopped standby', () => {
-  test('a custom resource stops the standby once the Elastic IP is on the primary, allowed only that', () => {
+  /** The statements of the failover role's managed policies. */
+  function failoverStatements(template: Template): any[] {
+    return Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
+      .filter((p) => p.Properties.Roles.some((r: { Ref: string }) => /FailoverRole/.test(r.Ref)))
+      .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  }
+
+  test('the placement, served by the failover function, stops the standby: no AwsCustomResource, no provider function, no inline policy', () => {
     const { stack, server, template } = withStandby({ standbyState: StandbyState.STOPPED });
-    const standby = ref(stack, server.standbyInstance!);
-    const stops = template.findResources('Custom::StopStandbyInstance');
-    expect(Object.keys(stops)).toHaveLength(1);
-    const stop = Object.values(stops)[0];
-    // The SDK call is a JSON string joined around the instance reference; read it back with refs as <LogicalId>.
-    const parts: unknown[] = stop.Properties.Create['Fn::Join'][1];
-    const create = JSON.parse(
-      parts.map((p) => (typeof p === 'string' ? p : `<${(p as { Ref: string }).Ref}>`)).join(''),
-    );
-    const standbyRef = `<${standby.Ref}>`;
-    expect(create).toEqual({
-      service: 'EC2',
-      action: 'StopInstances',
-      parameters: { InstanceIds: [standbyRef] },
-      physicalResourceId: { id: standbyRef },
-    });
-    expect(stop.DependsOn).toEqual(expect.arrayContaining([expect.stringMatching(/ElasticIpPlacement/)]));
-    // The placement knows the standby is stopped right after creation, so it never gives it the Elastic IP.
-    template.hasResourceProperties('Custom::ElasticIpPlacement', { StandbyStoppedAfterCreation: 'true' });
-    template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: {
-        Statement: [
-          {
-            Action: 'ec2:StopInstances',
-            Effect: 'Allow',
-            Resource: {
-              'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/', standby]],
-            },
-          },
-        ],
+    template.resourceCountIs('Custom::StopStandbyInstance', 0);
+    // The failover function is the only function: no singleton provider of aws-cdk-lib.
+    template.resourceCountIs('AWS::Lambda::Function', 1);
+    // The only inline policy is the test VPC's flow-log role's.
+    expect(Object.keys(template.findResources('AWS::IAM::Policy'))).toEqual([
+      expect.stringMatching(/^VpcAllIAMRoleDefaultPolicy/),
+    ]);
+    expect(stack.node.tryFindChild('AWS679f53fac002430cb0da5b7982bd2287')).toBeUndefined();
+    expect(server.node.tryFindChild('StopStandby')).toBeUndefined();
+    // The placement knows the standby is kept stopped: it never gives it the Elastic IP, and stops it.
+    template.hasResourceProperties('Custom::ElasticIpPlacement', {
+      ServiceToken: {
+        'Fn::GetAtt': [stack.resolve((server.failoverFunction!.node.defaultChild as CfnResource).logicalId), 'Arn'],
       },
+      StandbyStoppedAfterCreation: 'true',
     });
   });
 
-  test('a running standby (the default) is never stopped', () => {
+  test('the failover function may stop only an instance of this pair that is tagged standby', () => {
+    const { stack, server, template } = withStandby({ standbyState: StandbyState.STOPPED });
+    const stops = failoverStatements(template).filter((st) => JSON.stringify(st.Action).includes('ec2:StopInstances'));
+    expect(stops).toEqual([
+      {
+        Sid: 'StopTheStandbyOfThisPair',
+        Effect: 'Allow',
+        Action: 'ec2:StopInstances',
+        Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/*']] },
+        Condition: {
+          StringEquals: {
+            'aws:ResourceTag/cdk-ha-patterns:failover-pair': {
+              'Fn::GetAtt': [stack.resolve(server.elasticIp.logicalId), 'AllocationId'],
+            },
+            'aws:ResourceTag/FailoverRole': 'standby',
+          },
+        },
+      },
+    ]);
+  });
+
+  test('a running standby (the default) is never stopped: no stop permission', () => {
     const { template } = build();
-    expect(Object.keys(template.findResources('Custom::StopStandbyInstance'))).toHaveLength(0);
+    template.resourceCountIs('Custom::StopStandbyInstance', 0);
     template.resourceCountIs('AWS::Lambda::Function', 1);
+    template.hasResourceProperties('Custom::ElasticIpPlacement', { StandbyStoppedAfterCreation: 'false' });
+    expect(JSON.stringify(failoverStatements(template))).not.toContain('ec2:StopInstances');
   });
 });
 

@@ -8,6 +8,7 @@ import {
   EC2Client,
   ModifyInstanceAttributeCommand,
   StartInstancesCommand,
+  StopInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -15,10 +16,12 @@ import 'aws-sdk-client-mock-jest';
 import { CustomResourceEvent, CustomResourceResponse } from '../../src/common/cfn-response';
 import {
   decidePlacement,
+  decideStandbyStop,
   handlePlacement,
   handler,
   PlacementProperties,
   PlacementWorld,
+  StopDecision,
 } from '../../src/eip-failover/failover.lambda';
 
 // The Custom::ElasticIpPlacement resource, served by the failover function: where the Elastic IP goes
@@ -109,6 +112,23 @@ class FakeEc2 {
         i.state = 'running';
         i.checks = 'initializing';
         i.upcoming = ['pending', 'pending'];
+      }
+      return {};
+    });
+    ec2Mock.on(StopInstancesCommand).callsFake((input) => {
+      expect(Object.keys(input)).toEqual(['InstanceIds']);
+      for (const id of input.InstanceIds as string[]) {
+        const i = find(id);
+        // What IAM allows the function (StopTheStandbyOfThisPair): only an instance tagged standby.
+        if (i.role !== 'standby') {
+          throw Object.assign(new Error('You are not authorized to perform this operation.'), {
+            name: 'UnauthorizedOperation',
+          });
+        }
+        if (i.state !== 'running') {
+          throw Object.assign(new Error(`${id} is ${i.state}`), { name: 'IncorrectInstanceState' });
+        }
+        i.state = 'stopped';
       }
       return {};
     });
@@ -565,6 +585,246 @@ describe('Update', () => {
   });
 });
 
+describe('Stopping the standby (StandbyState.STOPPED), in the placement', () => {
+  const stopped = (primary: string, standby: string): Pair => ({ primary, standby, stopped: true });
+
+  test('Create: the Elastic IP goes on the primary, both are protected, then the standby is stopped, last', async () => {
+    fake.holder = undefined;
+
+    const response = await send(request('Create', stopped(PRIMARY, STANDBY)));
+
+    expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_ID });
+    expect(changes()).toEqual([
+      `AssociateAddress ${PRIMARY}`,
+      `ModifyInstanceAttribute ${PRIMARY} protection=true`,
+      `ModifyInstanceAttribute ${STANDBY} protection=true`,
+      `StopInstances ${STANDBY}`,
+    ]);
+    expect(fake.instances[STANDBY].state).toBe('stopped');
+    expect(fake.instances[PRIMARY].state).toBe('running');
+    // Decided from a fresh read: where the Elastic IP is, and the tags, just before the stop.
+    const calls = ec2Calls();
+    expect(calls.slice(calls.lastIndexOf('ModifyInstanceAttribute') + 1)).toEqual([
+      'DescribeAddresses',
+      'DescribeInstances',
+      'DescribeInstanceStatus',
+      'StopInstances',
+    ]);
+  });
+
+  test('a retried Create finds the standby stopped: no second stop, the Elastic IP stays', async () => {
+    fake.holder = undefined;
+    const event = request('Create', stopped(PRIMARY, STANDBY));
+    const first = await send(event);
+    ec2Mock.resetHistory();
+
+    const again = await send(event);
+
+    expect(again).toEqual(first);
+    expect(fake.holder).toBe(PRIMARY);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(ec2Mock).not.toHaveReceivedCommand(AssociateAddressCommand);
+    expect(fake.instances[STANDBY].state).toBe('stopped');
+  });
+
+  test('Create when a failover already gave the standby the Elastic IP: it keeps it and nothing is stopped', async () => {
+    fake.holder = STANDBY;
+
+    const response = await send(request('Create', stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(STANDBY);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(fake.instances[STANDBY].state).toBe('running');
+    expect(fake.instances[PRIMARY].state).toBe('running');
+  });
+
+  test('the standby is replaced: the holder stays, the old standby is released, then the new standby is stopped', async () => {
+    fake.instances[STANDBY].state = 'stopped';
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(PRIMARY);
+    expect(changes()).toEqual([
+      `ModifyInstanceAttribute ${NEW_STANDBY} protection=true`,
+      `ModifyInstanceAttribute ${STANDBY} protection=false`,
+      `StopInstances ${NEW_STANDBY}`,
+    ]);
+    expect(fake.instances[NEW_STANDBY].state).toBe('stopped');
+  });
+
+  test('after a failover the instance created as standby serves; replacing it moves the Elastic IP to the other, and only the new standby is stopped', async () => {
+    // The failover moved the Elastic IP to the standby and swapped the tags; the old primary recovered.
+    fake.holder = STANDBY;
+    fake.instances[STANDBY].role = 'primary';
+    fake.instances[PRIMARY].role = 'standby';
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(PRIMARY);
+    expect(changes()).toEqual([
+      `AssociateAddress ${PRIMARY}`,
+      `CreateTags ${PRIMARY}=primary`,
+      `ModifyInstanceAttribute ${NEW_STANDBY} protection=true`,
+      `ModifyInstanceAttribute ${STANDBY} protection=false`,
+      `StopInstances ${NEW_STANDBY}`,
+    ]);
+    expect(fake.instances[PRIMARY].state).toBe('running');
+  });
+
+  test('a failover gave the new standby the Elastic IP before the placement ran: it keeps it, nothing is stopped', async () => {
+    fake.holder = NEW_STANDBY;
+    fake.instances[NEW_STANDBY].role = 'primary';
+    fake.instances[PRIMARY].role = 'standby';
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(NEW_STANDBY);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(fake.instances[NEW_STANDBY].state).toBe('running');
+    expect(fake.instances[PRIMARY].state).toBe('running');
+  });
+
+  test('the instance created as primary is replaced: the standby is not new, nothing is stopped', async () => {
+    const response = await send(request('Update', stopped(NEW_PRIMARY, STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+  });
+
+  test('a pending new standby is waited for, then stopped', async () => {
+    fake.instances[NEW_STANDBY].upcoming = ['pending', 'pending', 'pending'];
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.instances[NEW_STANDBY].state).toBe('stopped');
+    expect(changes().slice(-1)).toEqual([`StopInstances ${NEW_STANDBY}`]);
+  });
+
+  test('a standby that leaves the running state before the stop lands is left as it is (SUCCESS)', async () => {
+    ec2Mock.on(StopInstancesCommand).rejects(
+      Object.assign(new Error(`This instance '${NEW_STANDBY}' is not in a state from which it can be stopped.`), {
+        name: 'IncorrectInstanceState',
+      }),
+    );
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(PRIMARY);
+  });
+
+  test('a stop that is refused (not authorized) answers FAILED with the error, after the Elastic IP was placed', async () => {
+    ec2Mock.on(StopInstancesCommand).rejects(
+      Object.assign(new Error('You are not authorized to perform this operation.'), {
+        name: 'UnauthorizedOperation',
+      }),
+    );
+
+    const response = await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+
+    expect(response).toMatchObject({ Status: 'FAILED', PhysicalResourceId: PHYSICAL_ID });
+    expect(response.Reason).toMatch(/^You are not authorized to perform this operation\. \(log stream /);
+    expect(fake.holder).toBe(PRIMARY);
+  });
+
+  test('a rollback brings back the old standby, already stopped: nothing is stopped again', async () => {
+    fake.instances[STANDBY].state = 'stopped';
+    await send(request('Update', stopped(PRIMARY, NEW_STANDBY), stopped(PRIMARY, STANDBY)));
+    ec2Mock.resetHistory();
+
+    const response = await send(request('Update', stopped(PRIMARY, STANDBY), stopped(PRIMARY, NEW_STANDBY)));
+
+    expect(response.Status).toBe('SUCCESS');
+    expect(fake.holder).toBe(PRIMARY);
+    expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    expect(fake.instances[STANDBY].protected).toBe(true);
+    expect(fake.instances[NEW_STANDBY].protected).toBe(false);
+  });
+
+  describe('switched on for an existing pair (StandbyState.RUNNING to STOPPED, same instances)', () => {
+    const running: Pair = { primary: PRIMARY, standby: STANDBY };
+
+    test('the standby is stopped, and nothing else is called: no move, no tag, no protection', async () => {
+      const response = await send(request('Update', stopped(PRIMARY, STANDBY), running));
+
+      expect(response).toMatchObject({ Status: 'SUCCESS', PhysicalResourceId: PHYSICAL_ID });
+      expect(changes()).toEqual([`StopInstances ${STANDBY}`]);
+      expect(fake.instances[PRIMARY].state).toBe('running');
+    });
+
+    test('after a failover (the instance created as standby holds the Elastic IP), nothing is stopped', async () => {
+      fake.holder = STANDBY;
+      fake.instances[STANDBY].role = 'primary';
+      fake.instances[PRIMARY].role = 'standby';
+
+      const response = await send(request('Update', stopped(PRIMARY, STANDBY), running));
+
+      expect(response.Status).toBe('SUCCESS');
+      expect(changes()).toEqual([]);
+      expect(fake.instances[STANDBY].state).toBe('running');
+      expect(fake.instances[PRIMARY].state).toBe('running');
+    });
+
+    test('the tags say the instance created as standby is primary (even if the Elastic IP says otherwise): nothing is stopped', async () => {
+      fake.instances[STANDBY].role = 'primary';
+
+      const response = await send(request('Update', stopped(PRIMARY, STANDBY), running));
+
+      expect(response.Status).toBe('SUCCESS');
+      expect(changes()).toEqual([]);
+    });
+
+    test.each<[string, (f: FakeEc2) => void]>([
+      ['the holder fails its status checks (a failover is coming)', (f) => (f.instances[PRIMARY].checks = 'impaired')],
+      ['no instance holds the Elastic IP', (f) => (f.holder = undefined)],
+      ['an instance outside the pair holds the Elastic IP', (f) => (f.holder = NEW_PRIMARY)],
+      ['the standby is already stopped', (f) => (f.instances[STANDBY].state = 'stopped')],
+    ])('%s: nothing is stopped, SUCCESS', async (_, arrange) => {
+      arrange(fake);
+
+      const response = await send(request('Update', stopped(PRIMARY, STANDBY), running));
+
+      expect(response.Status).toBe('SUCCESS');
+      expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+      expect(changes()).toEqual([]);
+    });
+
+    test('switched off again (STOPPED to RUNNING): answered without any call, the standby is not started', async () => {
+      fake.instances[STANDBY].state = 'stopped';
+
+      const response = await send(request('Update', running, stopped(PRIMARY, STANDBY)));
+
+      expect(response.Status).toBe('SUCCESS');
+      expect(ec2Calls()).toEqual([]);
+    });
+
+    test('a standby still pending when the answer is due is never stopped afterwards', async () => {
+      fake.instances[STANDBY].state = 'pending';
+      setTimeout(() => (fake.instances[STANDBY].state = 'running'), 150);
+      const responses: CustomResourceResponse[] = [];
+
+      const response = await handlePlacement(
+        request('Update', stopped(PRIMARY, STANDBY), running),
+        { logStreamName: 'stream', getRemainingTimeInMillis: () => 20_050 },
+        async (_url, r) => {
+          responses.push(r);
+        },
+      );
+
+      expect(response.Status).toBe('FAILED');
+      await new Promise((resolve) => setTimeout(resolve, 400));
+      expect(responses).toHaveLength(1);
+      expect(fake.instances[STANDBY].state).toBe('running');
+      expect(ec2Mock).not.toHaveReceivedCommand(StopInstancesCommand);
+    });
+  });
+});
+
 describe('Delete', () => {
   test('answers SUCCESS with the physical id and makes no EC2 call', async () => {
     const response = await send(request('Delete', { primary: PRIMARY, standby: STANDBY }));
@@ -712,5 +972,165 @@ describe('decidePlacement', () => {
     ).toThrow(
       `${PRIMARY} (no longer in the pair) holds the Elastic IP, and no instance of the pair can take it: ${NEW_PRIMARY} terminated, ${STANDBY} stopped`,
     );
+  });
+});
+
+describe('decidePlacement: which standby the placement considers stopping', () => {
+  const up = { state: 'running', impaired: false };
+  const props = (primary: string, standby: string, stopped: boolean): PlacementProperties => ({
+    allocationId: ALLOCATION,
+    primaryInstanceId: primary,
+    standbyInstanceId: standby,
+    standbyStoppedAfterCreation: stopped,
+    terminationProtection: true,
+  });
+  const everyoneUp = (holder: string | undefined): PlacementWorld => ({
+    holder,
+    instances: {
+      [PRIMARY]: { ...up, role: 'primary' },
+      [STANDBY]: { ...up, role: 'standby' },
+      [NEW_PRIMARY]: { ...up, role: 'primary' },
+      [NEW_STANDBY]: { ...up, role: 'standby' },
+    },
+  });
+
+  test.each<[string, PlacementProperties, PlacementProperties | undefined, PlacementWorld, string | undefined]>([
+    ['create, stopped standby', props(PRIMARY, STANDBY, true), undefined, everyoneUp(undefined), STANDBY],
+    ['create, running standby', props(PRIMARY, STANDBY, false), undefined, everyoneUp(undefined), undefined],
+    [
+      'create, the standby already holds the Elastic IP',
+      props(PRIMARY, STANDBY, true),
+      undefined,
+      everyoneUp(STANDBY),
+      undefined,
+    ],
+    [
+      'standby replaced',
+      props(PRIMARY, NEW_STANDBY, true),
+      props(PRIMARY, STANDBY, true),
+      everyoneUp(PRIMARY),
+      NEW_STANDBY,
+    ],
+    [
+      'instance created as primary replaced',
+      props(NEW_PRIMARY, STANDBY, true),
+      props(PRIMARY, STANDBY, true),
+      everyoneUp(PRIMARY),
+      undefined,
+    ],
+    [
+      'switched on while the primary is replaced, the new primary holding the Elastic IP',
+      props(NEW_PRIMARY, STANDBY, true),
+      props(PRIMARY, STANDBY, false),
+      everyoneUp(NEW_PRIMARY),
+      STANDBY,
+    ],
+    [
+      'switched on while the holder is replaced: the Elastic IP moves to the standby, which is not stopped',
+      props(NEW_PRIMARY, STANDBY, true),
+      props(PRIMARY, STANDBY, false),
+      everyoneUp(PRIMARY),
+      undefined,
+    ],
+    [
+      'switched off while the standby is replaced',
+      props(PRIMARY, NEW_STANDBY, false),
+      props(PRIMARY, STANDBY, true),
+      everyoneUp(PRIMARY),
+      undefined,
+    ],
+  ])('%s', (_, p, previous, world, stop) => {
+    expect(decidePlacement(p, previous, world).stop).toBe(stop);
+  });
+});
+
+describe('decideStandbyStop', () => {
+  const pair = [PRIMARY, STANDBY];
+  const serving = { state: 'running', impaired: false, role: 'primary' };
+  const standby = { state: 'running', impaired: false, role: 'standby' };
+
+  test.each<[string, PlacementWorld, StopDecision['action'], RegExp]>([
+    [
+      'the standby runs and the primary serves',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: standby } },
+      'stop',
+      /serves/,
+    ],
+    [
+      'it holds the Elastic IP',
+      { holder: STANDBY, instances: { [PRIMARY]: serving, [STANDBY]: standby } },
+      'leave',
+      /holds the Elastic IP/,
+    ],
+    [
+      'it is tagged primary',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, role: 'primary' } } },
+      'leave',
+      /tagged primary/,
+    ],
+    [
+      'it has no role tag',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, role: undefined } } },
+      'leave',
+      /no role/,
+    ],
+    [
+      'nobody holds the Elastic IP',
+      { holder: undefined, instances: { [PRIMARY]: serving, [STANDBY]: standby } },
+      'leave',
+      /no instance holds/,
+    ],
+    [
+      'an instance outside the pair holds it',
+      { holder: NEW_PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: standby } },
+      'leave',
+      /not an instance of the pair/,
+    ],
+    [
+      'the holder is impaired',
+      { holder: PRIMARY, instances: { [PRIMARY]: { ...serving, impaired: true }, [STANDBY]: standby } },
+      'leave',
+      /status check failed/,
+    ],
+    [
+      'the holder is stopping',
+      { holder: PRIMARY, instances: { [PRIMARY]: { ...serving, state: 'stopping' }, [STANDBY]: standby } },
+      'leave',
+      /stopping/,
+    ],
+    [
+      'it is already stopped',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, state: 'stopped' } } },
+      'leave',
+      /already stopped/,
+    ],
+    [
+      'it is stopping',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, state: 'stopping' } } },
+      'leave',
+      /already stopping/,
+    ],
+    [
+      'it is terminated',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, state: 'terminated' } } },
+      'leave',
+      /nothing to stop/,
+    ],
+    ['EC2 does not know it', { holder: PRIMARY, instances: { [PRIMARY]: serving } }, 'leave', /missing/],
+    [
+      'it is pending',
+      { holder: PRIMARY, instances: { [PRIMARY]: serving, [STANDBY]: { ...standby, state: 'pending' } } },
+      'wait',
+      /pending/,
+    ],
+  ])('%s', (_, world, action, reason) => {
+    const decision = decideStandbyStop(STANDBY, pair, world);
+    expect(decision).toMatchObject({ action, instanceId: STANDBY });
+    expect(decision.reason).toMatch(reason);
+  });
+
+  test('an instance that is not of the pair is never stopped', () => {
+    const world = { holder: PRIMARY, instances: { [PRIMARY]: serving, [NEW_STANDBY]: standby } };
+    expect(decideStandbyStop(NEW_STANDBY, pair, world).action).toBe('leave');
   });
 });
