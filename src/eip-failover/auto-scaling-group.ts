@@ -110,6 +110,7 @@ export function validateAutoScalingGroup(
   }
   check.integerInRange('dataVolume.snapshotRetention', volume.snapshotRetention, 1, 1000);
   validateDataRetention(volume, check);
+  volume.backupPlan?._validate(check);
   const script = userData?.render();
   if (script !== undefined && !Token.isUnresolved(script) && !script.startsWith('#!/bin/bash')) {
     check.fail(
@@ -334,7 +335,8 @@ export function bindAutoScalingGroup(
   const hook = createHandlerFunction(scope, LifecycleHookFunction, {
     name: 'LifecycleHook',
     functionId: 'LifecycleHookFunction',
-    calls: 'the EC2 API (Elastic IP address, instances, data volumes and their snapshots), the Auto Scaling API (lifecycle actions) and SNS',
+    calls:
+      'the EC2 API (Elastic IP address, instances, data volumes and their snapshots), the Auto Scaling API (lifecycle actions) and SNS',
     description:
       'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
     roleDescription: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
@@ -409,8 +411,21 @@ export function bindAutoScalingGroup(
   if (volume) {
     createDataRetention(scope, { groupName, volume, deadLetterQueue, notificationTopic: context.notificationTopic });
   }
+  const dataVolumeBackup = volume?.backupPlan
+    ? volume.backupPlan._bind(new Construct(scope, 'DataVolumeBackup'), {
+        groupName,
+        encryptionKey: dataVolumeKey(volume, context),
+      })
+    : undefined;
 
-  return { autoScalingGroup: group, failoverFunction: fn, deadLetterQueue, snapshotPolicy, alarms: [] };
+  return {
+    autoScalingGroup: group,
+    failoverFunction: fn,
+    deadLetterQueue,
+    snapshotPolicy,
+    dataVolumeBackup,
+    alarms: [],
+  };
 }
 
 function dataVolumeEnvironment(volume: DataVolumeOptions, key: kms.IKey | undefined): DataVolumeEnvironment {

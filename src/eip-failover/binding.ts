@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { DataVolumeBackupResources } from './data-volume-backup-binding';
 import type { DataVolumeOptions } from './options';
 
 // Internal: what ElasticIpFailoverInstance hands a FailoverStrategy and what it gets back.
@@ -49,6 +50,8 @@ export interface StrategyRequirements {
 export interface FailoverBinding {
   readonly autoScalingGroup?: autoscaling.AutoScalingGroup;
   readonly snapshotPolicy?: dlm.CfnLifecyclePolicy;
+  /** With `dataVolume.backupPlan`. */
+  readonly dataVolumeBackup?: DataVolumeBackupResources;
   readonly primaryInstance?: ec2.CfnInstance;
   readonly standbyInstance?: ec2.CfnInstance;
   readonly failoverFunction?: lambda.Function;

@@ -26,7 +26,12 @@
  *    those; once their volume is gone it no longer does, and they are expired here);
  *  - it is not a snapshot of a volume that still exists, taken since that volume last served (it
  *    holds that volume's current data: the volume's own cover);
- *  - no volume is being created from it.
+ *  - no volume is being created from it;
+ *  - AWS Backup did not take it (a data volume in a backup plan: AWS Backup copies the volume's
+ *    tags onto its snapshots, so they are listed with the group's; they are the plan's recovery
+ *    points, which EC2 refuses to delete and the plan expires). Nor does it count as a volume's
+ *    cover or as the snapshot a launch would restore: the rules above read the group's own
+ *    snapshots only.
  *
  * Everything is read from the tags `data-volume` = this group (the only ones its role may delete),
  * re-checked before a volume is deleted, and safe to run twice or concurrently: a resource already

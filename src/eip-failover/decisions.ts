@@ -2,12 +2,16 @@
 // functions of what the handlers listed: which data volume a launch gives its instance, and what a
 // retention run deletes. No calls, no clock (`now` is an argument): the handlers fetch, decide, act.
 // Both handlers use the same rule for the snapshot a launch restores (restorePoint), so the
-// retention function never deletes what the next launch needs.
+// retention function never deletes what the next launch needs. Both decide from the group's own
+// snapshots only (ownSnapshots): those AWS Backup takes of a data volume in a backup plan carry the
+// volume's tags too, so they are listed with the group's, but they are never restored by a launch
+// nor deleted by a retention run.
 //
 // Imports only types of the AWS SDK (erased when compiled) and the contract.
 import type { Snapshot, Tag, Volume } from '@aws-sdk/client-ec2';
 import {
   ATTACHED_AT_TAG,
+  AWS_BACKUP_SOURCE_TAG,
   DETACHED_SNAPSHOT,
   PERIODIC_SNAPSHOT,
   RETIRED_SNAPSHOT,
@@ -43,19 +47,39 @@ export function lastUseOf(volume: Volume): string {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Whose snapshot it is
+
+/**
+ * Whether AWS Backup took the snapshot: it carries the tag AWS Backup puts on its snapshots. Such a
+ * snapshot is a recovery point of a backup plan, which expires it (EC2 refuses to delete it), and
+ * may be moved to the archive tier, from which no volume can be created until it is restored.
+ */
+export function isAwsBackupSnapshot(snapshot: Snapshot): boolean {
+  return snapshot.Tags?.some((t) => t.Key === AWS_BACKUP_SOURCE_TAG) ?? false;
+}
+
+/**
+ * The group's own snapshots (taken by its functions and its Data Lifecycle Manager policy): the
+ * listing without those AWS Backup took, which the volume's tags copied onto them put in it.
+ */
+export function ownSnapshots(snapshots: readonly Snapshot[]): Snapshot[] {
+  return snapshots.filter((s) => !isAwsBackupSnapshot(s));
+}
+
+// ---------------------------------------------------------------------------------------------
 // The snapshot a launch restores
 
 /** A pending snapshot older than this is taken to be stuck (its zone is failing), unless told otherwise. */
 export const DEFAULT_STUCK_SNAPSHOT_MS = 60 * 60_000;
 
 /**
- * The snapshots a launch can restore from, newest data first: only snapshots of volumes that
- * served (tagged with when), ordered first by when their volume last went into service (a volume
- * left behind in another zone keeps being snapshotted, but its data is older), then by start time
- * (ties keep the order they were listed in).
+ * The snapshots a launch can restore from, newest data first: only the group's own snapshots
+ * (never AWS Backup's) of volumes that served (tagged with when), ordered first by when their
+ * volume last went into service (a volume left behind in another zone keeps being snapshotted, but
+ * its data is older), then by start time (ties keep the order they were listed in).
  */
 export function restoreLineage(snapshots: readonly Snapshot[]): Snapshot[] {
-  return snapshots
+  return ownSnapshots(snapshots)
     .filter((s) => tagValue(s.Tags, ATTACHED_AT_TAG) !== undefined)
     .sort(
       (a, b) =>
@@ -106,7 +130,10 @@ export interface LaunchInput {
   readonly zone: string;
   /** The group's volumes. */
   readonly volumes: readonly Volume[];
-  /** The group's snapshots; undefined until listed (only some choices need them: see `list-snapshots`). */
+  /**
+   * The group's snapshots as listed (AWS Backup's included: they are set aside here); undefined
+   * until listed (only some choices need them: see `list-snapshots`).
+   */
   readonly snapshots?: readonly Snapshot[];
   readonly now: number;
   /** A pending snapshot older than this is taken to be stuck. */
@@ -158,6 +185,8 @@ export type LaunchChoice =
  *  3. otherwise the restore point (`restorePoint`): a newer pending snapshot is waited for, else the
  *     newest completed one is restored;
  *  4. no volume and no snapshot: an empty volume; a volume served last without any snapshot: abandon.
+ * Snapshots AWS Backup took are never chosen (see `isAwsBackupSnapshot`): the group's own, taken at
+ * least every `snapshotInterval`, bound the data lost; an operator restores a recovery point.
  */
 export function decideLaunchVolume(input: LaunchInput): LaunchChoice {
   let live: Volume | undefined;
@@ -174,12 +203,13 @@ export function decideLaunchVolume(input: LaunchInput): LaunchChoice {
     if (live?.VolumeId && live.State === 'in-use') return { kind: 'wait-for-release', volumeId: live.VolumeId };
   }
   if (input.snapshots === undefined) return { kind: 'list-snapshots' };
+  const snapshots = ownSnapshots(input.snapshots);
 
   if (live?.VolumeId && live.State === 'available') {
     // Released: a snapshot taken now holds everything written to it; one taken since it last served will do.
     const volumeId = live.VolumeId;
     const servedAt = tagValue(live.Tags, ATTACHED_AT_TAG) ?? '';
-    const taken = input.snapshots.find(
+    const taken = snapshots.find(
       (s) =>
         s.VolumeId === volumeId &&
         tagValue(s.Tags, SNAPSHOT_REASON_TAG) === DETACHED_SNAPSHOT &&
@@ -189,13 +219,18 @@ export function decideLaunchVolume(input: LaunchInput): LaunchChoice {
   }
 
   // The volume served last is unusable or unreachable (its zone is failing).
-  const point = restorePoint(input.snapshots, input.now, input.stuckSnapshotMs);
+  const point = restorePoint(snapshots, input.now, input.stuckSnapshotMs);
   if (point.pending) return { kind: 'wait-for-snapshot', snapshotId: point.pending.SnapshotId! };
   if (point.completed) return { kind: 'restore', snapshot: point.completed, unusable: live };
   if (live) {
+    const backups = input.snapshots.length - snapshots.length;
     return {
       kind: 'abandon',
-      reason: `the data volume ${live.VolumeId} is ${live.State} and has no completed snapshot`,
+      reason:
+        `the data volume ${live.VolumeId} is ${live.State} and has no completed snapshot` +
+        (backups > 0
+          ? ` of the group's own (${backups} taken by AWS Backup ${backups === 1 ? 'is' : 'are'} not restored automatically: restore a recovery point from its backup vault)`
+          : ''),
     };
   }
   return { kind: 'empty' };
@@ -208,7 +243,7 @@ export function decideLaunchVolume(input: LaunchInput): LaunchChoice {
 export interface RetentionInput {
   /** The group's volumes. */
   readonly volumes: readonly Volume[];
-  /** The group's snapshots. */
+  /** The group's snapshots as listed (AWS Backup's included: they are always kept). */
   readonly snapshots: readonly Snapshot[];
   readonly now: number;
   /** Snapshots started longer ago than this may be deleted. */
@@ -248,22 +283,29 @@ export interface RetentionPlan {
 /** Reasons of snapshots taken while their volume was attached to nothing: they hold all its data. */
 const WHOLE_VOLUME_REASONS: readonly string[] = [DETACHED_SNAPSHOT, RETIRED_SNAPSHOT];
 
+/** Why a snapshot AWS Backup took is kept, whatever else holds. */
+export const AWS_BACKUP_KEPT = 'taken by AWS Backup: its backup plan expires it (EC2 refuses to delete it)';
+
 /**
  * What a retention run deletes (see data-retention.lambda.ts for the rules). Nothing at all while
- * the volume served last is not attached (between instances, or while launches fail).
+ * the volume served last is not attached (between instances, or while launches fail), and never a
+ * snapshot AWS Backup took: the rules are applied to the group's own snapshots only.
  */
 export function planRetention(input: RetentionInput): RetentionPlan {
+  const own: RetentionInput = { ...input, snapshots: ownSnapshots(input.snapshots) };
   const served = newestServed(input.volumes);
-  if (served?.State !== 'in-use') {
-    const why = `the volume the group serves from (${served?.VolumeId ?? 'none'}) is not attached: nothing is deleted until it is`;
-    return {
-      volumes: input.volumes.map((v) => ({ kind: 'keep', volumeId: v.VolumeId!, why })),
-      snapshots: input.snapshots.map((s) => ({ kind: 'keep', snapshotId: s.SnapshotId!, why })),
-    };
-  }
+  const attached = served?.State === 'in-use';
+  const why = `the volume the group serves from (${served?.VolumeId ?? 'none'}) is not attached: nothing is deleted until it is`;
+  const verdicts = attached ? new Map(snapshotVerdicts(own).map((v) => [v.snapshotId, v])) : undefined;
   return {
-    volumes: input.volumes.map((v) => volumeVerdict(input, v)),
-    snapshots: snapshotVerdicts(input),
+    volumes: input.volumes.map((v) =>
+      attached ? volumeVerdict(own, v) : { kind: 'keep', volumeId: v.VolumeId!, why },
+    ),
+    snapshots: input.snapshots.map((s): SnapshotVerdict => {
+      const snapshotId = s.SnapshotId!;
+      if (isAwsBackupSnapshot(s)) return { kind: 'keep', snapshotId, why: AWS_BACKUP_KEPT };
+      return verdicts?.get(snapshotId) ?? { kind: 'keep', snapshotId, why };
+    }),
   };
 }
 

@@ -1,8 +1,10 @@
 import { Annotations, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -234,6 +236,30 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    */
   public readonly snapshotPolicy?: dlm.CfnLifecyclePolicy;
 
+  /**
+   * The AWS Backup plan the data volume is in (the construct's, or the one given), with
+   * `dataVolume.backupPlan`.
+   *
+   * @default - none: the data volume is in no AWS Backup plan
+   */
+  public readonly dataVolumeBackupPlan?: backup.IBackupPlan;
+
+  /**
+   * The backup vault the construct's plan stores the data volume's snapshots in, with
+   * `DataVolumeBackupPlan.daily()`.
+   *
+   * @default - none: no plan of the construct's own
+   */
+  public readonly dataVolumeBackupVault?: backup.IBackupVault;
+
+  /**
+   * The role AWS Backup assumes to snapshot the data volume, with `dataVolume.backupPlan`. Grant it
+   * more when the plan copies recovery points to another vault or moves them to cold storage.
+   *
+   * @default - none: the data volume is in no AWS Backup plan
+   */
+  public readonly dataVolumeBackupRole?: iam.IRole;
+
   /** The alarms that trigger a failover (status checks and CPU of each instance). */
   public readonly alarms: cloudwatch.IAlarm[];
 
@@ -357,6 +383,9 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.alarms = bound.alarms;
     this.autoScalingGroup = bound.autoScalingGroup;
     this.snapshotPolicy = bound.snapshotPolicy;
+    this.dataVolumeBackupPlan = bound.dataVolumeBackup?.plan;
+    this.dataVolumeBackupVault = bound.dataVolumeBackup?.vault;
+    this.dataVolumeBackupRole = bound.dataVolumeBackup?.role;
   }
 
   /**

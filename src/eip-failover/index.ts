@@ -1,3 +1,4 @@
 export * from './elastic-ip-failover-instance';
 export * from './failover-strategy';
 export * from './options';
+export * from './data-volume-backup-plan';

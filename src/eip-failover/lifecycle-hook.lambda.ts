@@ -19,6 +19,11 @@
  *     snapshot of the volumes served last, unless a newer one is still being taken (and not stuck),
  *     in which case the launch is abandoned so a later attempt can use it.
  *  4. No volume and no snapshot yet: an empty encrypted volume (the first launch).
+ * Snapshots AWS Backup took of the volumes (with `dataVolume.backupPlan`) carry the volume's tags
+ * but are never restored here: the group's own snapshots (at termination, after a release, and
+ * every `snapshotInterval`) bound what a zone failure loses, while a recovery point's life is its
+ * plan's (expired, or moved to the archive tier where no volume can be created from it, at any
+ * time). An operator restores a recovery point when one is wanted.
  *
  * Duplicate events, and retries after the action was completed, find the instance no longer in
  * Pending:Wait or Terminating:Wait and change nothing; a volume is created with the instance id as

@@ -1,8 +1,10 @@
 import { Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import { DataVolumeBackupPlan } from './data-volume-backup-plan';
 
-// The options of each failover strategy. A leaf module: it imports nothing of this package, so the
+// The options of each failover strategy. Nearly a leaf module: of this package it imports only the
+// type of the data volume's backup plan (whose module imports none of the strategy modules), so the
 // construct, the strategies and their implementations can all read these types.
 
 /**
@@ -266,4 +268,25 @@ export interface DataVolumeOptions {
    * @default - the account's default EBS encryption key (`aws/ebs` unless changed)
    */
   readonly encryptionKey?: kms.IKey;
+
+  /**
+   * Puts the data volume in an AWS Backup plan as well: `DataVolumeBackupPlan.daily()` creates a
+   * plan of daily snapshots kept 35 days (or `retention`) in a vault of the construct's own;
+   * `DataVolumeBackupPlan.fromBackupPlan(plan)` adds the volume to a plan of yours. The group's
+   * volumes are selected by their `cdk-ha-patterns:data-volume` tag, through a role allowed to
+   * snapshot those volumes only.
+   *
+   * The plan's snapshots are a history to go back to (restored by an operator), not a way across
+   * zones: a launch never restores one, the data retention function never deletes one, and
+   * `snapshotInterval` still bounds the data a zone failure loses. They are billed as AWS Backup
+   * storage per GB-month (incremental after the first, so mostly the data changed from day to
+   * day); see the AWS Backup pricing page for the price in your Region. The snapshot is taken of the
+   * attached volume while the service runs (crash-consistent, like the periodic ones).
+   *
+   * Adding it to an existing deployment creates the plan's resources and changes nothing else.
+   *
+   * @default - in no AWS Backup plan: the periodic snapshots (`snapshotRetention`) and the
+   * snapshots kept for `replacedDataRetention` are the data's only history
+   */
+  readonly backupPlan?: DataVolumeBackupPlan;
 }

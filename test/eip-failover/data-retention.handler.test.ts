@@ -8,6 +8,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import 'aws-sdk-client-mock-jest';
 import {
   ATTACHED_AT,
+  AWS_BACKUP_TAG,
   AZ_A,
   AZ_B,
   ec2Mock,
@@ -20,6 +21,7 @@ import {
   World,
 } from './ec2-world';
 import { handler } from '../../src/eip-failover/data-retention.lambda';
+import { AWS_BACKUP_KEPT } from '../../src/eip-failover/decisions';
 
 const DAY = 24 * 60;
 const CURRENT = 'i-0current0000000000';
@@ -483,5 +485,84 @@ describe('failures and repeats', () => {
     delete process.env.RETENTION_HOURS;
     await expect(handler()).rejects.toThrow(/GROUP_NAME and RETENTION_HOURS must be set/);
     expect(ec2Mock).not.toHaveReceivedAnyCommand();
+  });
+});
+
+describe('snapshots AWS Backup took of the data volumes (dataVolume.backupPlan)', () => {
+  /** A snapshot AWS Backup took of `volumeId`: the volume's tags copied, and AWS Backup's own. */
+  const backupTags = (servedMinutesAgo: number, volumeId: string) => ({
+    [GROUP_TAG]: GROUP,
+    [ATTACHED_AT]: minutesAgo(servedMinutesAgo).toISOString(),
+    [AWS_BACKUP_TAG]: `arn:aws:ec2:eu-west-1:111111111111:volume/${volumeId}`,
+  });
+
+  test("are never deleted, however old, nor counted as errors; the group's own expired snapshots still go", async () => {
+    history()
+      .snapshot('snap-backup-b', {
+        volumeId: 'vol-b',
+        start: minutesAgo(20 * DAY),
+        tags: backupTags(10 * DAY, 'vol-b'),
+      })
+      .snapshot('snap-backup-gone', {
+        volumeId: 'vol-gone',
+        start: minutesAgo(40 * DAY),
+        tags: backupTags(60 * DAY, 'vol-gone'),
+      })
+      .snapshot('snap-backup-failed', {
+        volumeId: 'vol-gone',
+        state: 'error',
+        start: minutesAgo(40 * DAY),
+        tags: backupTags(60 * DAY, 'vol-gone'),
+      });
+    const result = await handler();
+    expect(result.errors).toEqual([]);
+    for (const id of ['snap-backup-b', 'snap-backup-gone', 'snap-backup-failed']) {
+      expect(world.snapshots[id]).toBeDefined();
+      expect(ec2Mock).not.toHaveReceivedCommandWith(DeleteSnapshotCommand, { SnapshotId: id });
+      expect(result.kept[id]).toBe(AWS_BACKUP_KEPT);
+    }
+    expect(result.deletedSnapshots).toEqual(expect.arrayContaining(['snap-term-old', 'snap-periodic-gone']));
+    expect(snsMock).not.toHaveReceivedCommandWith(PublishCommand, { Subject: expect.stringContaining('failed') });
+  });
+
+  test("do not replace the group's restore point: it is kept past retention even when AWS Backup's snapshots are newer", async () => {
+    world
+      .volume('vol-b', { az: AZ_B, attachedTo: CURRENT, tags: served(30 * DAY) })
+      .snapshot('snap-point', {
+        volumeId: 'vol-b',
+        start: minutesAgo(20 * DAY),
+        tags: snapshotTags('termination', 30 * DAY),
+      })
+      .snapshot('snap-backup', { volumeId: 'vol-b', start: minutesAgo(10 * DAY), tags: backupTags(30 * DAY, 'vol-b') });
+    const result = await handler();
+    expect(result.errors).toEqual([]);
+    expect(world.snapshots['snap-point']).toBeDefined();
+    expect(result.kept['snap-point']).toBe('the snapshot a launch in another zone would restore');
+    expect(ec2Mock).not.toHaveReceivedCommand(DeleteSnapshotCommand);
+  });
+
+  test('do not hold the data of a volume left behind: it is snapshotted (retired) before it is deleted, and only once that snapshot completes', async () => {
+    world
+      .volume('vol-b', { az: AZ_B, attachedTo: CURRENT, tags: served(10 * DAY) })
+      .volume('vol-a', { az: AZ_A, tags: served(40 * DAY), created: minutesAgo(60 * DAY) })
+      .snapshot('snap-backup-a', {
+        volumeId: 'vol-a',
+        start: minutesAgo(5 * DAY),
+        tags: backupTags(40 * DAY, 'vol-a'),
+      });
+    const first = await handler();
+    expect(first.deletedVolumes).toEqual([]);
+    expect(world.volumes['vol-a']).toBeDefined();
+    expect(first.retiringSnapshots).toHaveLength(1);
+    const [retired] = first.retiringSnapshots;
+    expect(world.snapshots[retired].tags).toEqual({
+      [GROUP_TAG]: GROUP,
+      [REASON]: 'retired',
+      [ATTACHED_AT]: expect.any(String),
+    });
+    world.snapshots[retired].state = 'completed';
+    const second = await handler();
+    expect(second.deletedVolumes).toEqual([{ volumeId: 'vol-a', snapshotId: retired }]);
+    expect(world.snapshots['snap-backup-a']).toBeDefined();
   });
 });

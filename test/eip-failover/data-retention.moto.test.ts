@@ -38,6 +38,8 @@ const GROUP = 'ha-service-group';
 const GROUP_TAG = 'cdk-ha-patterns:data-volume';
 const ATTACHED_AT = 'cdk-ha-patterns:attached-at';
 const REASON = 'cdk-ha-patterns:snapshot-reason';
+/** The tag AWS Backup puts on its snapshots (moto lets a test set it; EC2 does not). */
+const AWS_BACKUP_TAG = 'aws:backup:source-resource';
 const RETENTION_MS = 3_000;
 const GRACE_MS = 2_500;
 /** moto's times are whole seconds: waiting this long puts the next resource in a later second. */
@@ -353,5 +355,45 @@ describe('data retention function against moto', () => {
     expect(next.result.kept[ofCurrent]).toBe('the snapshot a launch in another zone would restore');
     expect(await volumeIds()).toEqual([current]);
     expect(await snapshotIds()).toEqual([coverOfOld, ofCurrent].sort());
+  });
+  test("leaves the snapshots AWS Backup took (the volume's tags copied onto them) however old; the group's own expire", async () => {
+    const servedAt = { gone: hoursAgo(3), current: hoursAgo(1) };
+    const gone = await createVolume('eu-west-1a', { [GROUP_TAG]: GROUP, [ATTACHED_AT]: servedAt.gone });
+    const current = await createVolume('eu-west-1b', { [GROUP_TAG]: GROUP, [ATTACHED_AT]: servedAt.current });
+    await sleep(NEXT_SECOND_MS);
+    const ofGone = await createSnapshot(gone, {
+      [GROUP_TAG]: GROUP,
+      [REASON]: 'termination',
+      [ATTACHED_AT]: servedAt.gone,
+    });
+    const backupOfGone = await createSnapshot(gone, {
+      [GROUP_TAG]: GROUP,
+      [ATTACHED_AT]: servedAt.gone,
+      [AWS_BACKUP_TAG]: `arn:aws:ec2:eu-west-1:123456789012:volume/${gone}`,
+    });
+    const ofCurrent = await createSnapshot(current, {
+      [GROUP_TAG]: GROUP,
+      [REASON]: 'periodic',
+      [ATTACHED_AT]: servedAt.current,
+    });
+    // Newer than the group's own restore point, and of the data served last: still not the restore point.
+    const backupOfCurrent = await createSnapshot(current, {
+      [GROUP_TAG]: GROUP,
+      [ATTACHED_AT]: servedAt.current,
+      [AWS_BACKUP_TAG]: `arn:aws:ec2:eu-west-1:123456789012:volume/${current}`,
+    });
+    await ec2.send(new DeleteVolumeCommand({ VolumeId: gone }));
+    await serve(current);
+    await sleep(RETENTION_MS + 200);
+
+    const { result, calls } = await run();
+
+    expect(result.errors).toEqual([]);
+    expect(result.deletedSnapshots).toEqual([ofGone]);
+    expect(result.kept[backupOfGone]).toMatch(/^taken by AWS Backup/);
+    expect(result.kept[backupOfCurrent]).toMatch(/^taken by AWS Backup/);
+    expect(result.kept[ofCurrent]).toBe('the snapshot a launch in another zone would restore');
+    expect(deleted(calls, 'DeleteSnapshot', 'SnapshotId')).toEqual([ofGone]);
+    expect(await snapshotIds()).toEqual([backupOfGone, ofCurrent, backupOfCurrent].sort());
   });
 });

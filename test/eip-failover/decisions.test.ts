@@ -1,6 +1,7 @@
 import type { Snapshot, Volume } from '@aws-sdk/client-ec2';
 import {
   ATTACHED_AT_TAG,
+  AWS_BACKUP_SOURCE_TAG,
   DATA_VOLUME_TAG,
   DETACHED_SNAPSHOT,
   PERIODIC_SNAPSHOT,
@@ -9,12 +10,15 @@ import {
   TERMINATION_SNAPSHOT,
 } from '../../src/eip-failover/contract';
 import {
+  AWS_BACKUP_KEPT,
   decideLaunchVolume,
   DEFAULT_STUCK_SNAPSHOT_MS,
+  isAwsBackupSnapshot,
   LaunchChoice,
   LaunchInput,
   lastUseOf,
   newestServed,
+  ownSnapshots,
   planRetention,
   restoreLineage,
   restorePoint,
@@ -70,12 +74,23 @@ interface SnapshotSpec {
   /** The attached-at tag copied from its volume: how long ago that volume last went into service. */
   readonly servedAgo?: number;
   readonly reason?: string;
+  /**
+   * Taken by AWS Backup: it carries AWS Backup's own tag beside the volume's tags AWS Backup copied
+   * (the data-volume and attached-at tags). Only the tag's key matters to the decisions.
+   */
+  readonly awsBackup?: boolean;
 }
 
 function snapshot(id: string, spec: SnapshotSpec): Snapshot {
   const tags = [{ Key: DATA_VOLUME_TAG, Value: GROUP }];
   if (spec.servedAgo !== undefined) tags.push({ Key: ATTACHED_AT_TAG, Value: iso(spec.servedAgo) });
   if (spec.reason !== undefined) tags.push({ Key: SNAPSHOT_REASON_TAG, Value: spec.reason });
+  if (spec.awsBackup) {
+    tags.push({
+      Key: AWS_BACKUP_SOURCE_TAG,
+      Value: `arn:aws:ec2:eu-west-1:111111111111:volume/${spec.volumeId ?? 'vol-live'}`,
+    });
+  }
   return {
     SnapshotId: id,
     VolumeId: spec.volumeId ?? 'vol-live',
@@ -639,6 +654,196 @@ describe('planRetention', () => {
     test('a snapshot without a start time counts as within the retention period', () => {
       const undated = { ...old('snap-x'), StartTime: undefined };
       expect(verdictOf(plan([serving], [undated]), 'snap-x')).toMatchObject({ kind: 'keep' });
+    });
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
+describe('snapshots AWS Backup took (a data volume in a backup plan) are never restored or deleted', () => {
+  // AWS Backup copies the volume's tags (data-volume, attached-at) onto its snapshots, so they are
+  // listed with the group's own and look like them but for AWS Backup's tag.
+  const backup = (id: string, spec: Partial<SnapshotSpec> = {}) =>
+    snapshot(id, { startedAgo: 30 * MINUTE, servedAgo: DAY, awsBackup: true, ...spec });
+
+  test.each<[string, Snapshot, boolean]>([
+    ["a snapshot with AWS Backup's tag", backup('snap-backup'), true],
+    [
+      'a termination snapshot of the group',
+      snapshot('snap-t', { startedAgo: HOUR, reason: TERMINATION_SNAPSHOT }),
+      false,
+    ],
+    [
+      'a periodic snapshot (Data Lifecycle Manager)',
+      snapshot('snap-p', { startedAgo: HOUR, reason: PERIODIC_SNAPSHOT }),
+      false,
+    ],
+    ['a snapshot without any tag', { SnapshotId: 'snap-bare', StartTime: ago(HOUR) }, false],
+    [
+      "a tag whose value only mentions AWS Backup is not AWS Backup's tag",
+      { SnapshotId: 'snap-named', Tags: [{ Key: 'Name', Value: AWS_BACKUP_SOURCE_TAG }] },
+      false,
+    ],
+  ])('isAwsBackupSnapshot: %s', (_, candidate, expected) => {
+    expect(isAwsBackupSnapshot(candidate)).toBe(expected);
+    expect(ids(ownSnapshots([candidate]))).toEqual(expected ? [] : [candidate.SnapshotId]);
+  });
+
+  describe('restorePoint and restoreLineage', () => {
+    test.each<[string, Snapshot[], { completed?: string; pending?: string }]>([
+      ['only AWS Backup snapshots: no restore point', [backup('snap-b1'), backup('snap-b2', { startedAgo: DAY })], {}],
+      [
+        "an AWS Backup snapshot newer than the group's own: the own one",
+        [snapshot('snap-own', { startedAgo: 3 * HOUR, servedAgo: DAY }), backup('snap-backup', { startedAgo: MINUTE })],
+        { completed: 'snap-own' },
+      ],
+      [
+        'an AWS Backup snapshot of newer data (a later service) than the own one: still the own one',
+        [
+          snapshot('snap-own', { startedAgo: 3 * HOUR, servedAgo: 2 * DAY }),
+          backup('snap-backup', { servedAgo: HOUR }),
+        ],
+        { completed: 'snap-own' },
+      ],
+      [
+        'a pending AWS Backup snapshot is not waited for',
+        [
+          snapshot('snap-own', { startedAgo: 3 * HOUR, servedAgo: DAY }),
+          backup('snap-running', { state: 'pending', startedAgo: 5 * MINUTE }),
+        ],
+        { completed: 'snap-own' },
+      ],
+    ])('%s', (_, snapshots, expected) => {
+      const point = restorePoint(snapshots, NOW);
+      expect({ completed: point.completed?.SnapshotId, pending: point.pending?.SnapshotId }).toEqual({
+        completed: expected.completed,
+        pending: expected.pending,
+      });
+    });
+
+    test('the lineage leaves them out, wherever they are listed', () => {
+      const lineage = restoreLineage([
+        backup('snap-b1', { startedAgo: MINUTE }),
+        snapshot('snap-a', { startedAgo: 5 * HOUR, servedAgo: DAY }),
+        backup('snap-b2', { startedAgo: 2 * HOUR }),
+        snapshot('snap-c', { startedAgo: 2 * HOUR, servedAgo: DAY }),
+      ]);
+      expect(ids(lineage)).toEqual(['snap-c', 'snap-a']);
+    });
+  });
+
+  describe('decideLaunchVolume', () => {
+    const launch = (volumes: Volume[], snapshots: Snapshot[]): LaunchChoice =>
+      decideLaunchVolume({
+        instanceId: INSTANCE,
+        zone: ZONE_B,
+        volumes,
+        snapshots,
+        now: NOW,
+        stuckSnapshotMs: DEFAULT_STUCK_SNAPSHOT_MS,
+      });
+    const own = snapshot('snap-own', { startedAgo: 2 * HOUR, servedAgo: DAY, reason: TERMINATION_SNAPSHOT });
+    const broken = volume('vol-live', { servedAgo: DAY, state: 'error' });
+    const released = volume('vol-live', { servedAgo: DAY, zone: ZONE_A });
+
+    test.each<[string, Volume[], Snapshot[], LaunchChoice]>([
+      [
+        'the volume is out of reach and AWS Backup snapshotted it since the own snapshot: the own snapshot is restored',
+        [broken],
+        [own, backup('snap-backup', { startedAgo: 10 * MINUTE })],
+        { kind: 'restore', snapshot: own, unusable: broken },
+      ],
+      [
+        'out of reach, only AWS Backup snapshots: abandoned, saying a recovery point is to be restored by hand',
+        [broken],
+        [backup('snap-b1'), backup('snap-b2', { startedAgo: DAY })],
+        {
+          kind: 'abandon',
+          reason:
+            "the data volume vol-live is error and has no completed snapshot of the group's own (2 taken by AWS Backup are not restored automatically: restore a recovery point from its backup vault)",
+        },
+      ],
+      [
+        'out of reach, one AWS Backup snapshot: the same, in the singular',
+        [broken],
+        [backup('snap-b1')],
+        {
+          kind: 'abandon',
+          reason:
+            "the data volume vol-live is error and has no completed snapshot of the group's own (1 taken by AWS Backup is not restored automatically: restore a recovery point from its backup vault)",
+        },
+      ],
+      [
+        'released in another zone, an AWS Backup snapshot since it served (even one tagged detached): not reused, a snapshot is taken',
+        [released],
+        [backup('snap-backup', { volumeId: 'vol-live', reason: DETACHED_SNAPSHOT })],
+        { kind: 'snapshot-then-restore', volumeId: 'vol-live', volume: released, snapshotId: undefined },
+      ],
+      [
+        'no volume, only AWS Backup snapshots: an empty volume, as on a first launch',
+        [],
+        [backup('snap-b1')],
+        { kind: 'empty' },
+      ],
+    ])('%s', (_, volumes, snapshots, expected) => {
+      expect(launch(volumes, snapshots)).toEqual(expected);
+    });
+  });
+
+  describe('planRetention', () => {
+    const RETENTION = 7 * DAY;
+    const plan = (volumes: Volume[], snapshots: Snapshot[]): RetentionPlan =>
+      planRetention({ volumes, snapshots, now: NOW, retentionMs: RETENTION, graceMs: HOUR });
+    const verdictOf = (p: RetentionPlan, id: string) =>
+      [...p.volumes, ...p.snapshots].find((v) => ('volumeId' in v ? v.volumeId : v.snapshotId) === id);
+    const serving = volume('vol-live', { servedAgo: DAY, attachedTo: OLD_INSTANCE });
+    const keptByBackup = (snapshotId: string) => ({ kind: 'keep', snapshotId, why: AWS_BACKUP_KEPT });
+
+    test.each<[string, Volume[], Snapshot]>([
+      [
+        'past retention, of a volume that is gone',
+        [serving],
+        backup('snap-x', { volumeId: 'vol-gone', startedAgo: 100 * DAY, servedAgo: 100 * DAY }),
+      ],
+      ['past retention and failed (error)', [serving], backup('snap-x', { state: 'error', startedAgo: 100 * DAY })],
+      ['within the retention period', [serving], backup('snap-x', { startedAgo: HOUR })],
+      [
+        'taken by AWS Backup and tagged as a periodic snapshot',
+        [serving],
+        backup('snap-x', { reason: PERIODIC_SNAPSHOT, startedAgo: 100 * DAY }),
+      ],
+      [
+        'while the volume served last is not attached (the run deletes nothing anyway)',
+        [volume('vol-live', { servedAgo: DAY })],
+        backup('snap-x', { startedAgo: 100 * DAY }),
+      ],
+    ])('kept, with why, %s', (_, volumes, candidate) => {
+      expect(verdictOf(plan(volumes, [candidate]), 'snap-x')).toEqual(keptByBackup('snap-x'));
+    });
+
+    test("the own restore point stays the restore point (kept past retention) when AWS Backup's snapshots are newer; older own snapshots still expire", () => {
+      const point = snapshot('snap-point', { volumeId: 'vol-gone', startedAgo: 30 * DAY, servedAgo: 40 * DAY });
+      const older = snapshot('snap-older', { volumeId: 'vol-gone', startedAgo: 31 * DAY, servedAgo: 40 * DAY });
+      const newest = backup('snap-backup', { startedAgo: 20 * DAY, servedAgo: DAY });
+      const p = plan([serving], [older, newest, point]);
+      expect(p.snapshots).toEqual([
+        { kind: 'delete', snapshotId: 'snap-older' },
+        keptByBackup('snap-backup'),
+        { kind: 'keep', snapshotId: 'snap-point', why: 'the snapshot a launch in another zone would restore' },
+      ]);
+    });
+
+    test('a snapshot AWS Backup took of a volume left behind is no cover: the volume is snapshotted (retired) before it is deleted', () => {
+      const left = volume('vol-left', { zone: ZONE_B, servedAgo: 5 * DAY });
+      const copy = backup('snap-backup', {
+        volumeId: 'vol-left',
+        startedAgo: 2 * DAY,
+        servedAgo: 5 * DAY,
+        reason: DETACHED_SNAPSHOT,
+      });
+      const p = plan([serving, left], [copy]);
+      expect(verdictOf(p, 'vol-left')).toMatchObject({ kind: 'snapshot', volumeId: 'vol-left' });
+      expect(verdictOf(p, 'snap-backup')).toEqual(keptByBackup('snap-backup'));
     });
   });
 });

@@ -27,6 +27,8 @@ export const TOPIC = 'arn:aws:sns:eu-west-1:111111111111:failover';
 export const GROUP_TAG = 'cdk-ha-patterns:data-volume';
 export const ATTACHED_AT = 'cdk-ha-patterns:attached-at';
 export const REASON = 'cdk-ha-patterns:snapshot-reason';
+/** The tag AWS Backup puts on the snapshots it takes (beside the volume's tags it copies). */
+export const AWS_BACKUP_TAG = 'aws:backup:source-resource';
 export const OLD = 'i-0old00000000000000';
 export const NEW = 'i-0new00000000000000';
 export const AZ_A = 'eu-west-1a';
@@ -252,6 +254,13 @@ export class World {
       }
       if (!this.snapshots[input.SnapshotId]) {
         throw Object.assign(new Error(`${input.SnapshotId} does not exist`), { name: 'InvalidSnapshot.NotFound' });
+      }
+      if (this.snapshots[input.SnapshotId].tags[AWS_BACKUP_TAG] !== undefined) {
+        // EC2 refuses to delete a snapshot AWS Backup manages (Amazon EBS User Guide, "Delete an
+        // Amazon EBS snapshot"); the error's name is not documented, so this one is made up.
+        throw Object.assign(new Error(`${input.SnapshotId} is managed by AWS Backup`), {
+          name: 'InvalidSnapshot.ManagedByAwsBackup',
+        });
       }
       delete this.snapshots[input.SnapshotId];
       this.log.push(`delete ${input.SnapshotId}`);

@@ -14,6 +14,7 @@ import {
   ALLOCATION,
   asMock,
   ATTACHED_AT,
+  AWS_BACKUP_TAG,
   AZ_A,
   AZ_B,
   ec2Mock,
@@ -507,5 +508,67 @@ describe('termination', () => {
     expect(await terminate()).toMatchObject({ action: 'continued', snapshotIds: [] });
     expect(ec2Mock).not.toHaveReceivedCommand(CreateSnapshotCommand);
     expect(world.completions).toEqual([{ instanceId: OLD, result: 'CONTINUE' }]);
+  });
+});
+
+describe('launch with snapshots AWS Backup took of the data volume (dataVolume.backupPlan)', () => {
+  const served = '2026-11-20T10:00:00.000Z';
+  /** The volume's tags, copied by AWS Backup, and AWS Backup's own. */
+  const backupTags = {
+    [GROUP_TAG]: GROUP,
+    [ATTACHED_AT]: served,
+    [AWS_BACKUP_TAG]: 'arn:aws:ec2:eu-west-1:111111111111:volume/vol-live',
+  };
+  /** The volume served last is in zone a, which is lost: it never comes free. */
+  function zoneALost(): World {
+    return world.instance(NEW, AZ_B, 'Pending:Wait').volume('vol-live', {
+      az: AZ_A,
+      attachedTo: OLD,
+      releaseAfter: Infinity,
+      tags: { [GROUP_TAG]: GROUP, [ATTACHED_AT]: served },
+    });
+  }
+
+  test("old AZ lost: the group's own newest completed snapshot is restored, not AWS Backup's newer one", async () => {
+    zoneALost()
+      .snapshot('snap-periodic', {
+        volumeId: 'vol-live',
+        start: minutesAgo(50),
+        tags: { [GROUP_TAG]: GROUP, [ATTACHED_AT]: served, [REASON]: 'periodic' },
+      })
+      .snapshot('snap-backup', { volumeId: 'vol-live', start: minutesAgo(10), tags: backupTags });
+    const result = await launch();
+    expect(result.action).toBe('continued');
+    expect(world.volumeOf(NEW)![1]).toMatchObject({ az: AZ_B, snapshotId: 'snap-periodic' });
+    expect(ec2Mock).not.toHaveReceivedCommandWith(CreateVolumeCommand, { SnapshotId: 'snap-backup' });
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { Subject: expect.stringContaining('snap-periodic') });
+    expectNothingDeleted();
+  });
+
+  test('old AZ lost and only AWS Backup snapshots: ABANDON, nothing created, and the topic is told to restore a recovery point', async () => {
+    zoneALost().snapshot('snap-backup', { volumeId: 'vol-live', start: minutesAgo(10), tags: backupTags });
+    const result = await launch();
+    expect(result).toMatchObject({ action: 'abandoned' });
+    expect(result.reason).toMatch(/1 taken by AWS Backup is not restored automatically: restore a recovery point/);
+    expect(ec2Mock).not.toHaveReceivedCommand(CreateVolumeCommand);
+    expect(world.completions).toEqual([{ instanceId: NEW, result: 'ABANDON' }]);
+    expect(world.holder).toBe(OLD);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      Message: expect.stringMatching(/taken by AWS Backup is not restored automatically.*\nThe launch was abandoned/s),
+    });
+    expectNothingDeleted();
+  });
+
+  test('old volume released in another AZ with an AWS Backup snapshot since it served: a snapshot of its own is taken and restored', async () => {
+    world
+      .instance(NEW, AZ_B, 'Pending:Wait')
+      .volume('vol-live', { az: AZ_A, tags: { [GROUP_TAG]: GROUP, [ATTACHED_AT]: served } })
+      .snapshot('snap-backup', { volumeId: 'vol-live', start: minutesAgo(5), tags: backupTags });
+    const result = await launch();
+    expect(result.action).toBe('continued');
+    expect(ec2Mock).toHaveReceivedCommandTimes(CreateSnapshotCommand, 1);
+    const restoredFrom = world.volumeOf(NEW)![1].snapshotId!;
+    expect(restoredFrom).not.toBe('snap-backup');
+    expect(world.snapshots[restoredFrom].tags).toMatchObject({ [REASON]: 'detached' });
   });
 });
