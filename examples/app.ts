@@ -168,18 +168,18 @@ function auditedVpc(scope: Construct, options: AuditedVpcOptions): ec2.Vpc {
       conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
     }),
   });
-  // What VPC Flow Logs needs, in a managed policy: the role takes no further (inline) grants.
-  role.addManagedPolicy(
-    new iam.ManagedPolicy(scope, 'FlowLogsPolicy', {
-      statements: [
-        new iam.PolicyStatement({
-          actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
-          resources: [logGroup.logGroupArn],
-        }),
-        new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn] }),
-      ],
-    }),
-  );
+  // What VPC Flow Logs needs, in a managed policy: the role takes no further (inline) grants. The
+  // policy names the role (not the role the policy), as the policy also refers to the role's ARN.
+  const policy = new iam.ManagedPolicy(scope, 'FlowLogsPolicy', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents', 'logs:DescribeLogStreams'],
+        resources: [logGroup.logGroupArn],
+      }),
+      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [role.roleArn] }),
+    ],
+  });
   const vpc = new ec2.Vpc(scope, 'Vpc', {
     maxAzs: 2,
     natGateways: options.natGateways,
@@ -192,6 +192,8 @@ function auditedVpc(scope: Construct, options: AuditedVpcOptions): ec2.Vpc {
       },
     },
   });
+  // The flow log is created once its role holds the policy.
+  vpc.node.findChild('All').node.addDependency(policy);
   for (const subnet of vpc.publicSubnets) {
     const route = subnet.node.findChild('DefaultRoute');
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security', 'PCI.DSS.321']) {
