@@ -4,6 +4,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { nagName, skipCheckov } from './acknowledge';
+import { admitAlarmPublisher } from './monitoring';
 
 /** A service that publishes to a topic with its service-linked role. */
 export interface ServiceLinkedPublisher {
@@ -43,11 +44,14 @@ export function createEncryptedTopic(scope: Construct, id: string, options: Encr
     key.addToResourcePolicy(publisherKeyStatement(Stack.of(key), publisher));
   }
   if (publishers.length > 0) skipCheckov(key, { id: 'CKV_AWS_33', comment: wildcardPrincipalReason(key, publishers) });
-  return new sns.Topic(scope, id, {
+  const topic = new sns.Topic(scope, id, {
     displayName: options.purpose,
     masterKey: key,
     enforceSSL: true,
   });
+  // Every construct's alarms notify its topic.
+  admitAlarmPublisher(topic);
+  return topic;
 }
 
 /**
