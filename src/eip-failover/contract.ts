@@ -66,6 +66,12 @@ export const METRIC_DIMENSION = 'AllocationId';
 export const FAILOVER_DURATION_METRIC = 'FailoverDuration';
 /** From the failure (or the launch) first reported to the Elastic IP moved (milliseconds). */
 export const TIME_TO_RECOVERY_METRIC = 'TimeToRecovery';
+/**
+ * The health probe's verdict on the service through its Elastic IP, once a minute: 1 when the
+ * probe could not reach it (every attempt of that minute failed), 0 when it could. An alarm on it
+ * invokes the failover function, which treats it as "the holder of the Elastic IP is unhealthy".
+ */
+export const HEALTH_PROBE_FAILED_METRIC = 'HealthProbeFailed';
 
 // ---------------------------------------------------------------------------------------------
 // Events
