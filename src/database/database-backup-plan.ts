@@ -1,11 +1,11 @@
-import { ArnFormat, Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { BackupResources, BackupTarget } from './backup-binding';
 import { acknowledge, nagArn } from '../common/acknowledge';
+import { backupName, createDailyBackupPlan, validateDailyRetention } from '../common/daily-backup-plan';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { PropsValidator } from '../common/validation';
 
@@ -89,9 +89,6 @@ export abstract class DatabaseBackupPlan {
   public abstract _bind(scope: Construct, target: BackupTarget): BackupResources;
 }
 
-/** The default retention of `daily()`: the same as aws-cdk-lib's `BackupPlanRule.daily()`. */
-const DAILY_RETENTION = Duration.days(35);
-
 /** The shortest retention of `daily()`: AWS Backup recommends keeping backups at least a week. */
 const MIN_RETENTION_DAYS = 7;
 
@@ -104,35 +101,21 @@ class DailyBackupPlan extends DatabaseBackupPlan {
   }
 
   public _validate(check: PropsValidator): void {
-    const retention = this.options.retention;
-    if (retention === undefined || retention.isUnresolved()) return;
-    const days = retention.toDays({ integral: false });
-    if (!Number.isInteger(days) || days < MIN_RETENTION_DAYS) {
-      check.fail(
-        'backupPlan',
-        `DatabaseBackupPlan.daily({ retention }) must be a whole number of days, at least ${MIN_RETENTION_DAYS} (AWS Backup recommends keeping backups at least a week)`,
-        retention.toHumanString(),
-      );
-    }
+    validateDailyRetention(
+      check,
+      'backupPlan',
+      'DatabaseBackupPlan.daily({ retention })',
+      this.options.retention,
+      MIN_RETENTION_DAYS,
+      'AWS Backup recommends keeping backups at least a week',
+    );
   }
 
   public _bind(scope: Construct, target: BackupTarget): BackupResources {
-    const vault = new backup.BackupVault(scope, 'BackupVault', {
-      encryptionKey: this.options.vaultEncryptionKey ?? target.encryptionKey,
-      // Recovery points outlive the stack, and a vault that holds any cannot be deleted.
-      removalPolicy: RemovalPolicy.RETAIN,
-    });
-    const plan = new backup.BackupPlan(scope, 'BackupPlan', {
-      // Unique in the account and Region (the default is the construct id, the same for every database).
-      backupPlanName: backupName(scope),
-      backupVault: vault,
-      backupPlanRules: [
-        new backup.BackupPlanRule({
-          ruleName: 'Daily',
-          scheduleExpression: events.Schedule.cron({ minute: '0', hour: '5' }),
-          deleteAfter: this.options.retention ?? DAILY_RETENTION,
-        }),
-      ],
+    const { plan, vault } = createDailyBackupPlan(scope, {
+      ids: { vault: 'BackupVault', plan: 'BackupPlan' },
+      vaultEncryptionKey: this.options.vaultEncryptionKey ?? target.encryptionKey,
+      retention: this.options.retention,
     });
     return { plan, vault, ...selectInstance(scope, plan, target) };
   }
@@ -228,12 +211,4 @@ function selectInstance(
     allowRestores: false,
   });
   return { selection, role };
-}
-
-/**
- * A name for the database's plan or selection that no other database's has: its stack, path and a
- * hash of them, in the 50 letters, digits, `-`, `_` and `.` AWS Backup allows.
- */
-function backupName(database: Construct): string {
-  return Names.uniqueResourceName(database, { maxLength: 50 });
 }

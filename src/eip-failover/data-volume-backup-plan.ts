@@ -1,6 +1,5 @@
-import { Duration, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
-import * as events from 'aws-cdk-lib/aws-events';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -8,6 +7,7 @@ import { AWS_BACKUP_SOURCE_TAG, DATA_VOLUME_TAG } from './contract';
 import type { DataVolumeBackupResources, DataVolumeBackupTarget } from './data-volume-backup-binding';
 import { ec2Arn, ec2NagArn } from './naming';
 import { acknowledge, skipCheckov } from '../common/acknowledge';
+import { backupName, createDailyBackupPlan, validateDailyRetention } from '../common/daily-backup-plan';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
 import { PropsValidator } from '../common/validation';
 
@@ -117,24 +117,22 @@ class DailyBackupPlan extends DataVolumeBackupPlan {
   }
 
   public _validate(check: PropsValidator): void {
-    const retention = this.options.retention;
-    if (retention === undefined || retention.isUnresolved()) return;
-    const days = retention.toHours({ integral: false }) / 24;
-    if (!Number.isInteger(days) || days < 1) {
-      check.fail(
-        PROP,
-        'DataVolumeBackupPlan.daily({ retention }) must be a whole number of days, at least 1 (AWS Backup keeps recovery points for whole days)',
-        retention.toHumanString(),
-      );
-    }
+    validateDailyRetention(
+      check,
+      PROP,
+      'DataVolumeBackupPlan.daily({ retention })',
+      this.options.retention,
+      1,
+      'AWS Backup keeps recovery points for whole days',
+    );
   }
 
   public _bind(scope: Construct, target: DataVolumeBackupTarget): DataVolumeBackupResources {
     const key = this.options.vaultEncryptionKey ?? target.encryptionKey;
-    const vault = new backup.BackupVault(scope, 'Vault', {
-      encryptionKey: key,
-      // Recovery points outlive the stack, and a vault that holds any cannot be deleted.
-      removalPolicy: RemovalPolicy.RETAIN,
+    const { plan, vault } = createDailyBackupPlan(scope, {
+      ids: { vault: 'Vault', plan: 'Plan' },
+      vaultEncryptionKey: key,
+      retention: this.options.retention ?? DEFAULT_DATA_VOLUME_BACKUP_RETENTION,
     });
     if (key === undefined) {
       skipCheckov(vault, {
@@ -143,18 +141,6 @@ class DailyBackupPlan extends DataVolumeBackupPlan {
           "This vault holds only EBS snapshots of the data volume, which AWS Backup does not encrypt with the vault's key: they keep the encryption of their volume, the account's default EBS key here. A customer managed vault key would protect nothing stored in it; set dataVolume.encryptionKey (the volume's and its snapshots' key, used for the vault too) or DataVolumeBackupPlan.daily({ vaultEncryptionKey }).",
       });
     }
-    const plan = new backup.BackupPlan(scope, 'Plan', {
-      // Unique in the account and Region (the default is the construct id, the same in every stack).
-      backupPlanName: backupName(scope),
-      backupVault: vault,
-      backupPlanRules: [
-        new backup.BackupPlanRule({
-          ruleName: 'Daily',
-          scheduleExpression: events.Schedule.cron({ minute: '0', hour: '5' }),
-          deleteAfter: this.options.retention ?? DEFAULT_DATA_VOLUME_BACKUP_RETENTION,
-        }),
-      ],
-    });
     return { plan, vault, ...selectVolumes(scope, plan, target) };
   }
 }
@@ -279,12 +265,4 @@ function selectVolumes(
     },
   });
   return { selection, role };
-}
-
-/**
- * A name for the group's plan or selection that no other group's has: its stack, path and a hash
- * of them, in the 50 letters, digits, `-`, `_` and `.` AWS Backup allows.
- */
-function backupName(scope: Construct): string {
-  return Names.uniqueResourceName(scope, { maxLength: 50 });
 }
