@@ -66,7 +66,38 @@ export function synthFindings(app: Stage): Finding[] {
     findings.push(...readValidationReport(report));
     if (findings.length === 0) throw e;
   }
+  findings.push(...misplacedSuppressions(path.join(app.outdir, 'validation-report.json')));
   findings.push(...collectAnnotations(app));
+  return findings;
+}
+
+/**
+ * Findings that an acknowledgement on some other construct hid: aws-cdk-lib suppresses a reported
+ * violation when its rule id was acknowledged anywhere in the app, so a finding on a new resource
+ * can vanish behind another resource's acknowledgement with the same id. An acknowledgement
+ * counts only on the violating construct or one of its ancestors; any other is reported as a
+ * finding of its own (`misplaced-acknowledgement`).
+ */
+function misplacedSuppressions(file: string): Finding[] {
+  if (!fs.existsSync(file)) return [];
+  const report = JSON.parse(fs.readFileSync(file, 'utf-8'));
+  const findings: Finding[] = [];
+  for (const plugin of report.pluginReports ?? []) {
+    for (const violation of plugin.suppressedViolations ?? []) {
+      const at: string | undefined = violation.acknowledgedAt;
+      for (const construct of violation.violatingConstructs ?? []) {
+        const where: string = construct.constructPath ?? '';
+        if (at === undefined || where === at || where.startsWith(`${at}/`)) continue;
+        findings.push({
+          source: plugin.pluginName,
+          rule: 'misplaced-acknowledgement',
+          path: where,
+          description: `${violation.ruleName} on ${where} is hidden by an acknowledgement on ${at}`,
+          severity: 'error',
+        });
+      }
+    }
+  }
   return findings;
 }
 
