@@ -2,24 +2,26 @@ import { Acknowledgment, CfnResource, Stack, Token, Validations } from 'aws-cdk-
 import { IConstruct } from 'constructs';
 
 /**
- * Acknowledges validation findings (cdk-nag rules) on one construct, exactly as
- * `acknowledge(scope, ...)` does, for every aws-cdk-lib release the library supports.
+ * Acknowledges validation findings (cdk-nag rules) on one construct and its children only.
  *
- * cdk-nag's granular ids embed ARNs (`AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:...]`),
- * so they contain `::` more than once. aws-cdk-lib releases before 2.269.0 refuse such an id in
- * `acknowledge()` with `InvalidValidationId` (aws-cdk pull request 38787 loosened the parser), so
- * for those ids on those releases this records the acknowledgement the way `acknowledge()` itself
- * records it: a `Validations.ACKNOWLEDGED_RULES_METADATA_KEY` metadata entry `{ id: reason }` on the
- * construct, which is what cdk-nag reads. cdk-nag matches the id exactly, so the acknowledgement is
- * as narrow as the id.
+ * Plain ids (`AwsSolutions-SQS3`) go through `Validations.of(scope).acknowledge()`, which records
+ * them as `Annotation::<id>`: cdk-nag skips the rule on the construct and its children.
+ *
+ * Granular ids (`AwsSolutions-IAM5[Resource::*]`, `...[Resource::arn:<AWS::Partition>:ec2:...]`)
+ * contain `::`, and `acknowledge()` records those as given; aws-cdk-lib (2.263) then suppresses
+ * every violation reported with that id anywhere in the app, so an acknowledgement on one of this
+ * library's policies would hide the same finding on the user's own resources (and releases before
+ * 2.269.0 refuse ids with more than one `::`: aws-cdk pull request 38787). So these are recorded
+ * the way `acknowledge()` records a plain id, as `Annotation::<id>` in the
+ * `Validations.ACKNOWLEDGED_RULES_METADATA_KEY` metadata: cdk-nag strips the prefix and matches the
+ * id exactly on the construct and its ancestors, and aws-cdk-lib's app-wide match never sees it.
  */
 export function acknowledge(scope: IConstruct, ...rules: Acknowledgment[]): void {
   for (const rule of rules) {
-    try {
+    if (/^[^:[\]]+\[.*::.*\]$/.test(rule.id)) {
+      scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [`Annotation::${rule.id}`]: rule.reason });
+    } else {
       Validations.of(scope).acknowledge(rule);
-    } catch (e) {
-      if ((e as Error).name !== 'InvalidValidationId' || rule.id.split('::').length <= 2) throw e;
-      scope.node.addMetadata(Validations.ACKNOWLEDGED_RULES_METADATA_KEY, { [rule.id]: rule.reason });
     }
   }
 }

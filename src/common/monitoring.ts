@@ -64,15 +64,6 @@ const MAX_ALARM_NAME = 255;
  * topic as its ALARM and OK action.
  */
 export class ConstructAlarms {
-  /** Every alarm created, in the order of the specifications. */
-  public readonly alarms: cloudwatch.Alarm[] = [];
-  private readonly created = new Map<string, cloudwatch.Alarm>();
-
-  constructor(
-    private readonly scope: Construct,
-    private readonly options: ConstructAlarmsOptions,
-  ) {}
-
   /**
    * Checks the settings against the specifications: each named setting must be one of them and each
    * threshold and period count in range; settings with `alarms: false` are refused as contradictory.
@@ -97,20 +88,37 @@ export class ConstructAlarms {
       const spec = bySetting.get(key);
       if (setting === undefined) continue;
       if (spec === undefined) {
-        validator.fail(`${options.settingsProp}.${key}`, `is not an alarm of this construct (one of ${[...bySetting.keys()].join(', ')})`, key);
+        validator.fail(
+          `${options.settingsProp}.${key}`,
+          `is not an alarm of this construct (one of ${[...bySetting.keys()].join(', ')})`,
+          key,
+        );
         continue;
       }
       const [min, max] = spec.thresholdRange;
-      if (spec.wholeThreshold) validator.integerInRange(`${options.settingsProp}.${key}.threshold`, setting.threshold, min, max);
-      else validator.numberInRange(`${options.settingsProp}.${key}.threshold`, setting.threshold, min, max);
+      if (spec.wholeThreshold) {
+        validator.integerInRange(`${options.settingsProp}.${key}.threshold`, setting.threshold, min, max);
+      } else {
+        validator.numberInRange(`${options.settingsProp}.${key}.threshold`, setting.threshold, min, max);
+      }
       validator.integerInRange(`${options.settingsProp}.${key}.evaluationPeriods`, setting.evaluationPeriods, 1, 100);
     }
   }
 
+  /** Every alarm created, in the order of the specifications. */
+  public readonly alarms: cloudwatch.Alarm[] = [];
+  private readonly created = new Map<string, cloudwatch.Alarm>();
+
+  constructor(
+    private readonly scope: Construct,
+    private readonly options: ConstructAlarmsOptions,
+  ) {}
+
   /** Creates the alarm of `spec` unless all alarms or this one are off; returns it if created. */
   public add(spec: AlarmSpec): cloudwatch.Alarm | undefined {
     if (!this.options.enabled) return undefined;
-    const setting = (this.options.settings as Record<string, AlarmSetting | undefined> | undefined)?.[spec.setting] ?? {};
+    const setting =
+      (this.options.settings as Record<string, AlarmSetting | undefined> | undefined)?.[spec.setting] ?? {};
     if (setting.enabled === false) return undefined;
     const threshold = setting.threshold ?? spec.threshold;
     const periods = setting.evaluationPeriods ?? spec.evaluationPeriods;
@@ -167,7 +175,14 @@ export function admitAlarmPublisher(topic: sns.Topic): void {
   const stack = Stack.of(topic);
   const conditions = {
     StringEquals: { 'aws:SourceAccount': stack.account },
-    ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm', resourceName: '*', arnFormat: ArnFormat.COLON_RESOURCE_NAME }) },
+    ArnLike: {
+      'aws:SourceArn': stack.formatArn({
+        service: 'cloudwatch',
+        resource: 'alarm',
+        resourceName: '*',
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      }),
+    },
   };
   topic.addToResourcePolicy(
     new iam.PolicyStatement({

@@ -1,9 +1,11 @@
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { acknowledge, skipCheckov } from '../../src/common/acknowledge';
-import { acknowledgementsOn } from '../support/acknowledgements';
+import { recordedAcknowledgements as acknowledgementsOn } from '../support/acknowledgements';
+import { newCheckedApp, synthFindings } from '../support/checked-app';
 
 const GRANULAR = 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:ec2:<AWS::Region>:<AWS::AccountId>:instance/*]';
 
@@ -11,15 +13,37 @@ describe('acknowledge', () => {
   test('records a granular cdk-nag id that embeds an ARN under exactly that id, with its reason', () => {
     const scope = new Construct(new Stack(new App()), 'Role');
     acknowledge(scope, { id: GRANULAR, reason: 'instance ids are not known before launch' });
-    expect(acknowledgementsOn(scope)).toEqual({ [GRANULAR]: 'instance ids are not known before launch' });
+    expect(acknowledgementsOn(scope)).toEqual({
+      [`Annotation::${GRANULAR}`]: 'instance ids are not known before launch',
+    });
   });
 
-  test('passes ids with at most one :: to Validations.acknowledge, which records them itself', () => {
+  test('records every granular id with the Annotation:: prefix a plain id gets from Validations.acknowledge', () => {
     const scope = new Construct(new Stack(new App()), 'Role');
-    acknowledge(scope, { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Describe actions' });
-    const ids = Object.keys(acknowledgementsOn(scope));
-    expect(ids).toHaveLength(1);
-    expect(ids[0]).toMatch(/AwsSolutions-IAM5\[Resource::\*\]$/);
+    acknowledge(
+      scope,
+      { id: 'AwsSolutions-IAM5[Resource::*]', reason: 'Describe actions' },
+      { id: 'AwsSolutions-SQS3', reason: 'x' },
+    );
+    expect(Object.keys(acknowledgementsOn(scope)).sort()).toEqual([
+      'Annotation::AwsSolutions-IAM5[Resource::*]',
+      'Annotation::AwsSolutions-SQS3',
+    ]);
+  });
+
+  test('a granular acknowledgement stays on its construct: the same finding elsewhere in the app is still reported', () => {
+    const app = newCheckedApp();
+    const stack = new Stack(app, 'Shop');
+    const describe = () => [new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] })];
+    const ours = new iam.ManagedPolicy(stack, 'Ours', { statements: describe() });
+    new iam.ManagedPolicy(stack, 'Theirs', { statements: describe() });
+    acknowledge(ours, {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'Describe actions support no resource-level permissions',
+    });
+    expect(synthFindings(app).map((f) => `${f.rule} ${f.path}`)).toEqual([
+      'AwsSolutions-IAM5[Resource::*] Shop/Theirs/Resource',
+    ]);
   });
 
   test('still refuses an id that Validations refuses for another reason', () => {

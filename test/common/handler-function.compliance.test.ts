@@ -7,7 +7,7 @@ import { IConstruct } from 'constructs';
 import { BUILDERS } from './shared-pieces-builders';
 import { createHandlerFunction, HANDLER_KEY_ID, HandlerFunctionOptions } from '../../src/common/handler-function';
 import { DataRetentionFunction } from '../../src/eip-failover/data-retention-function';
-import { acknowledgementsOn } from '../support/acknowledgements';
+import { acknowledgementsOn as acknowledged } from '../support/acknowledgements';
 import { synthFindings } from '../support/checked-app';
 import { checkovFailures } from '../support/checkov';
 import { newComplianceApp } from '../support/compliance';
@@ -40,13 +40,6 @@ function build(options: Partial<HandlerFunctionOptions> = {}) {
 
 const logicalId = (stack: Stack, c: IConstruct) => stack.getLogicalId((c.node.defaultChild ?? c) as never);
 const keyArn = (stack: Stack) => ({ 'Fn::GetAtt': [logicalId(stack, stack.node.findChild(HANDLER_KEY_ID)), 'Arn'] });
-
-/** The reasons acknowledged on `scope`, by rule id (`Annotation::` prefix removed). */
-function acknowledged(scope: IConstruct): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(acknowledgementsOn(scope)).map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]),
-  );
-}
 
 function checkovSkips(template: Template, logical: string): Array<{ id: string; comment: string }> {
   return template.toJSON().Resources[logical].Metadata?.checkov?.skip ?? [];

@@ -12,7 +12,12 @@ function spec(overrides: Partial<AlarmSpec> = {}): AlarmSpec {
   return {
     id: 'Errors',
     setting: 'errors',
-    metric: new cloudwatch.Metric({ namespace: 'Test', metricName: 'Errors', period: Duration.minutes(1), statistic: 'Sum' }),
+    metric: new cloudwatch.Metric({
+      namespace: 'Test',
+      metricName: 'Errors',
+      period: Duration.minutes(1),
+      statistic: 'Sum',
+    }),
     threshold: 5,
     thresholdRange: [1, 100],
     wholeThreshold: true,
@@ -88,7 +93,10 @@ describe('ConstructAlarms', () => {
 });
 
 describe('ConstructAlarms.validate', () => {
-  const specs = [spec(), spec({ id: 'Latency', setting: 'latency', wholeThreshold: false, thresholdRange: [0.01, 60] })];
+  const specs = [
+    spec(),
+    spec({ id: 'Latency', setting: 'latency', wholeThreshold: false, thresholdRange: [0.01, 60] }),
+  ];
   function problems(options: Parameters<typeof ConstructAlarms.validate>[1]): string {
     const validator = new PropsValidator('Test');
     ConstructAlarms.validate(validator, options, specs);
@@ -102,12 +110,22 @@ describe('ConstructAlarms.validate', () => {
   const base = { enabledProp: 'alarms', enabled: true, settingsProp: 'alarmSettings' };
 
   test('accepts settings in range', () => {
-    expect(problems({ ...base, settings: { errors: { threshold: 100, evaluationPeriods: 100 }, latency: { threshold: 0.5 } } })).toBe('');
+    expect(
+      problems({
+        ...base,
+        settings: { errors: { threshold: 100, evaluationPeriods: 100 }, latency: { threshold: 0.5 } },
+      }),
+    ).toBe('');
   });
   test('refuses a threshold out of range, a fractional count and bad periods, naming the prop', () => {
-    const message = problems({ ...base, settings: { errors: { threshold: 2.5, evaluationPeriods: 0 }, latency: { threshold: 61 } } });
+    const message = problems({
+      ...base,
+      settings: { errors: { threshold: 2.5, evaluationPeriods: 0 }, latency: { threshold: 61 } },
+    });
     expect(message).toContain('alarmSettings.errors.threshold must be a whole number from 1 to 100, received 2.5');
-    expect(message).toContain('alarmSettings.errors.evaluationPeriods must be a whole number from 1 to 100, received 0');
+    expect(message).toContain(
+      'alarmSettings.errors.evaluationPeriods must be a whole number from 1 to 100, received 0',
+    );
     expect(message).toContain('alarmSettings.latency.threshold must be from 0.01 to 60, received 61');
   });
   test('refuses an unknown alarm key', () => {
@@ -129,7 +147,9 @@ describe('topics the library creates admit CloudWatch alarms', () => {
     const conditions = {
       StringEquals: { 'aws:SourceAccount': ENV.account },
       ArnLike: {
-        'aws:SourceArn': { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:${ENV.region}:${ENV.account}:alarm:*`]] },
+        'aws:SourceArn': {
+          'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, `:cloudwatch:${ENV.region}:${ENV.account}:alarm:*`]],
+        },
       },
     };
     template.hasResourceProperties('AWS::SNS::TopicPolicy', {

@@ -1,14 +1,13 @@
 import { App, CfnResource, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { IConstruct } from 'constructs';
 import { HighlyAvailableWebApp } from '../../src';
 import {
   createFlowLoggedVpc,
   FlowLoggedVpcOptions,
   skipRestrictDefaultSecurityGroupProvider,
 } from '../../src/common/vpc';
-import { acknowledgementsOn } from '../support/acknowledgements';
+import { acknowledgementsOn as acknowledged } from '../support/acknowledgements';
 import { synthFindings } from '../support/checked-app';
 import { checkovFailures } from '../support/checkov';
 import { newComplianceApp } from '../support/compliance';
@@ -34,13 +33,6 @@ const WITH_NAT: FlowLoggedVpcOptions = {
 function build(options: Partial<FlowLoggedVpcOptions> = {}, stack = new Stack(new App(), 'Stack', { env: ENV })) {
   const vpc = createFlowLoggedVpc(stack, 'Vpc', { ...WITH_NAT, ...options });
   return { stack, vpc };
-}
-
-/** The reasons acknowledged on `scope`, by rule id (`Annotation::` prefix removed). */
-function acknowledged(scope: IConstruct): Record<string, string> {
-  return Object.fromEntries(
-    Object.entries(acknowledgementsOn(scope)).map(([id, reason]) => [id.replace(/^Annotation::/, ''), reason]),
-  );
 }
 
 const defaultRoute = (subnet: ec2.ISubnet) => subnet.node.findChild('DefaultRoute');

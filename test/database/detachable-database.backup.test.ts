@@ -273,8 +273,7 @@ describe('DetachableDatabase without backupPlan', () => {
   test('acknowledges RDSInBackupPlan (NIST 800-53 R5, HIPAA) on the instance, naming the automated backups and the prop that adds a plan', () => {
     const acks = acknowledgementsOn(build().db.instance);
     for (const pack of ['NIST.800.53.R5', 'HIPAA.Security']) {
-      // aws-cdk-lib records a rule id without a plugin prefix as Annotation::<id>, which cdk-nag matches.
-      const reason = acks[`Annotation::${pack}-RDSInBackupPlan`];
+      const reason = acks[`${pack}-RDSInBackupPlan`];
       expect(reason).toMatch(/RDS automated backups/);
       expect(reason).toMatch(/7 days \(backupRetention\)/);
       expect(reason).toMatch(/point-in-time recovery/);
@@ -291,8 +290,8 @@ describe('DetachableDatabase without backupPlan', () => {
     const acks = acknowledgementsOn(
       build({ backupRetention: Duration.days(14), removalPolicy: RemovalPolicy.RETAIN }).db.instance,
     );
-    expect(acks['Annotation::NIST.800.53.R5-RDSInBackupPlan']).toMatch(/14 days \(backupRetention\)/);
-    expect(acks['Annotation::NIST.800.53.R5-RDSInBackupPlan']).not.toMatch(/final snapshot/);
+    expect(acks['NIST.800.53.R5-RDSInBackupPlan']).toMatch(/14 days \(backupRetention\)/);
+    expect(acks['NIST.800.53.R5-RDSInBackupPlan']).not.toMatch(/final snapshot/);
   });
 
   test('acknowledges it on the instance only', () => {

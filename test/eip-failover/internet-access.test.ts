@@ -50,7 +50,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
     const ingress = server.securityGroup.node.findChild('FromInternetTcp443Ipv4');
     expect(acknowledgementsOn(ingress)).toEqual({
-      'Annotation::AwsSolutions-EC23': expect.stringMatching(
+      'AwsSolutions-EC23': expect.stringMatching(
         /^TCP port 443 \(HTTPS\) from any IPv4 address is the public service/,
       ),
     });
@@ -89,7 +89,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { CidrIp: '0.0.0.0/0', FromPort: 443 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { CidrIpv6: '::/0', FromPort: 443 });
     expect(acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp443Ipv6'))).toEqual({
-      'Annotation::AwsSolutions-EC23': expect.stringMatching(/^TCP port 443 \(HTTPS\) from any IPv6 address/),
+      'AwsSolutions-EC23': expect.stringMatching(/^TCP port 443 \(HTTPS\) from any IPv6 address/),
     });
     expectNoFindings(app);
   });
@@ -122,7 +122,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8000, ToPort: 8080 });
     expect(
       acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp8000To8080Ipv4'))[
-        'Annotation::AwsSolutions-EC23'
+        'AwsSolutions-EC23'
       ],
     ).toMatch(/^TCP ports 8000-8080 \(Application ports\)/);
   });

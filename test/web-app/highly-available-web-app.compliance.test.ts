@@ -569,7 +569,10 @@ describe('HighlyAvailableWebApp updated from the release before these options', 
     ).toEqual([
       'AWS::EC2::SecurityGroup WILL_UPDATE: Metadata',
       'AWS::ElasticLoadBalancingV2::Listener WILL_UPDATE: Metadata',
+      // The notification topic admits CloudWatch alarms (topic and key policy), in place.
+      'AWS::KMS::Key WILL_UPDATE: KeyPolicy, Metadata',
       'AWS::S3::Bucket WILL_UPDATE: LifecycleConfiguration, Metadata, VersioningConfiguration',
+      'AWS::SNS::TopicPolicy WILL_UPDATE: PolicyDocument',
     ]);
   });
 
@@ -578,7 +581,9 @@ describe('HighlyAvailableWebApp updated from the release before these options', 
     expect(lostResources(deployment(before('certificate'), to), () => true)).toEqual([]);
     expect(changes(before('certificate'), to)).toEqual([
       'AWS::EC2::SecurityGroup WILL_UPDATE: Metadata',
+      'AWS::KMS::Key WILL_UPDATE: KeyPolicy, Metadata',
       'AWS::S3::Bucket WILL_UPDATE: LifecycleConfiguration, Metadata, VersioningConfiguration',
+      'AWS::SNS::TopicPolicy WILL_UPDATE: PolicyDocument',
     ]);
   });
 
