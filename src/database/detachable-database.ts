@@ -1,13 +1,25 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, RemovalPolicy, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as backup from 'aws-cdk-lib/aws-backup';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
 import { DatabaseBackupPlan } from './database-backup-plan';
+import {
+  DATABASE_ALARM_RANGES,
+  DatabaseMetrics,
+  createEventSubscription,
+  databaseAlarmSpecs,
+  databaseDashboardRows,
+} from './monitoring';
 import { acknowledge, nagArn, skipCheckov } from '../common/acknowledge';
+import { AlarmSetting } from '../common/alarm-setting';
+import { ConstructAlarms, addDashboardSection } from '../common/monitoring';
+import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -190,6 +202,103 @@ export interface DetachableDatabaseProps {
    * Secrets Manager endpoint with private DNS is created in the database's subnets
    */
   readonly secretsManagerEndpoint?: ec2.IInterfaceVpcEndpoint;
+
+  /**
+   * Whether the construct creates its CloudWatch alarms (CPU, free storage, free memory,
+   * connections; see `alarmSettings`), each sending its ALARM and OK notifications to
+   * `notificationTopic`. Turn them off when your own monitoring watches the instance.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * Thresholds and evaluation periods of the alarms in place of their defaults, or `enabled: false`
+   * for one of them. Only with `alarms` on.
+   *
+   * @default - every alarm with its documented default
+   */
+  readonly alarmSettings?: DetachableDatabaseAlarmSettings;
+
+  /**
+   * Whether RDS sends the instance's events to `notificationTopic` (an RDS event subscription for
+   * this instance): restarts and shutdowns, Multi-AZ failovers, failures (storage autoscaling's
+   * included), storage 90% used, offline maintenance, storage at 80% of `maxAllocatedStorage`,
+   * stops and starts, and recoveries (the categories `availability`, `failover`, `failure`,
+   * `low storage`, `maintenance`, `notification`, `recovery`). Adding or removing it leaves the
+   * instance as it is.
+   *
+   * @default true
+   */
+  readonly eventNotifications?: boolean;
+
+  /**
+   * The topic the alarms and the RDS events are sent to. A topic of your own needs, in its topic
+   * policy, `sns:Publish` for `cloudwatch.amazonaws.com` and `events.rds.amazonaws.com` (SNS's
+   * default topic policy allows this account's services to publish; a policy of your own must say
+   * so), and, when it is encrypted with a customer managed key, `kms:GenerateDataKey*` and
+   * `kms:Decrypt` for both services in the key policy. The construct adds the RDS statement to a
+   * `kms.Key` this app defines in the same account; it never changes the topic policy of your
+   * topic. RDS does not publish to FIFO topics.
+   *
+   * @default - a new topic encrypted with its own KMS key, accepting only TLS publishers and
+   * letting this account's alarms and this instance's events publish; none when `alarms` and
+   * `eventNotifications` are both off
+   */
+  readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * The alarms of a {@link DetachableDatabase}: each one on by default, with the threshold (in the
+ * unit named) and evaluation periods documented here.
+ */
+export interface DetachableDatabaseAlarmSettings {
+  /**
+   * CPU: `CPUUtilization` (Average over 5 minutes) at or above `threshold` percent for
+   * `evaluationPeriods` periods. Threshold from 1 to 100.
+   *
+   * @default - 80% for 3 periods (15 minutes)
+   */
+  readonly cpuUtilization?: AlarmSetting;
+
+  /**
+   * Free storage: `FreeStorageSpace` (Minimum over 5 minutes) below `threshold` GiB for
+   * `evaluationPeriods` periods. Threshold from 0.1 to 65536 GiB. Storage autoscaling adds storage
+   * when less than 10% is free, so with it on the alarm shows that autoscaling failed, is in its
+   * 6-hour cooling-off, or reached `maxAllocatedStorage`; the event subscription warns earlier,
+   * when storage reaches 80% of the maximum.
+   *
+   * @default - 10% of `allocatedStorage` without storage autoscaling, 5% with it (of 20 GiB when
+   * the size is not known here: a restore without `allocatedStorage`), for 2 periods (10 minutes)
+   */
+  readonly freeStorageSpace?: AlarmSetting;
+
+  /**
+   * Free memory: `FreeableMemory` (Minimum over 5 minutes, the MemAvailable of the instance) below
+   * `threshold` MiB for `evaluationPeriods` periods. Threshold from 1 to 4194304 MiB.
+   *
+   * @default - 10% of the instance class's memory for the t3, t4g, m5, m6g, m6i, m7g, m7i, r5,
+   * r6g, r6i, r7g and r7i classes up to 32 GiB, 256 MiB for other classes; 3 periods (15 minutes)
+   */
+  readonly freeableMemory?: AlarmSetting;
+
+  /**
+   * Connections: `DatabaseConnections` (Maximum over 1 minute) at or above `threshold` connections
+   * for `evaluationPeriods` minutes. Threshold a whole number from 1 to 100000.
+   *
+   * The default is 80% of the engine's default `max_connections` for the instance class (MySQL
+   * `{DBInstanceClassMemory/12582880}`, PostgreSQL `LEAST({DBInstanceClassMemory/9531392},5000)`),
+   * computed from 75% of the class memory for the classes listed under `freeableMemory` (RDS
+   * reserves part of that memory and publishes no exact figure, so the estimate stays below the real
+   * limit). For any other class set the threshold
+   * (for example 80% of `SHOW max_connections`): without it the alarm is not created and synthesis
+   * warns. When you set `max_connections` in `parameterGroup`, synthesis fails until you set the
+   * threshold too.
+   *
+   * @default - 80% of the default max_connections of the instance class (estimated from 75% of its
+   *   memory, below what RDS reserves), for 5 periods (5 minutes)
+   */
+  readonly databaseConnections?: AlarmSetting;
 }
 
 /**
@@ -328,6 +437,14 @@ export interface IDetachableDatabase extends ec2.IConnectable, IConstruct {
  * a final snapshot; `backupPlan` adds daily snapshots in an AWS Backup plan (the construct's or
  * yours).
  *
+ * Monitoring: four CloudWatch alarms (CPU, free storage, free memory, connections near the
+ * engine's `max_connections`; `alarmSettings`, `alarms: false`) and an RDS event subscription
+ * (failovers, failures, low storage, restarts, recoveries; `eventNotifications: false`) notify
+ * `notificationTopic`, an encrypted topic of the construct's own unless you give one; the
+ * `metric*()` methods return the metrics the alarms watch and `addToDashboard()` adds them to a
+ * dashboard. None of it changes the instance: adding it to an existing deployment creates the
+ * alarms, the topic, its key and the subscription only.
+ *
  * Applications are let in with `allowConnectionsFrom()`, which works across stacks without making
  * the database's stack depend on theirs, and configured with `connectionEnvironment()`. A
  * database created elsewhere (for example by an Elastic Beanstalk environment) is adopted with
@@ -437,6 +554,26 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    * @default - none: the instance is in no AWS Backup plan
    */
   public readonly awsBackupRole?: iam.IRole;
+
+  /**
+   * The topic the alarms and the RDS events are sent to: `notificationTopic`, or the construct's.
+   *
+   * @default - none when `alarms` and `eventNotifications` are both off and no topic was given
+   */
+  public readonly notificationTopic?: sns.ITopic;
+
+  /** The CloudWatch alarms the construct created, in the order of `alarmSettings` (none with `alarms: false`). */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  /**
+   * The RDS event subscription that sends the instance's events to `notificationTopic`.
+   *
+   * @default - none with `eventNotifications: false`
+   */
+  public readonly eventSubscription?: rds.CfnEventSubscription;
+
+  private readonly metrics: DatabaseMetrics;
+  private readonly constructAlarms?: ConstructAlarms;
 
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);
@@ -573,6 +710,63 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
     this.endpointAddress = instance.dbInstanceEndpointAddress;
 
     this.addRotation(instance, resolved);
+
+    this.metrics = new DatabaseMetrics(instance);
+    const ownTopic = resolved.notificationTopic === undefined && (resolved.alarms || resolved.eventNotifications);
+    this.notificationTopic = ownTopic
+      ? createEncryptedTopic(this, 'NotificationTopic', { purpose: 'Database alarms and events' })
+      : resolved.notificationTopic;
+    if (resolved.alarms && this.notificationTopic !== undefined) {
+      this.constructAlarms = this.addAlarms(this.notificationTopic, resolved);
+    }
+    this.alarms = this.constructAlarms?.alarms ?? [];
+    if (resolved.eventNotifications && this.notificationTopic !== undefined) {
+      this.eventSubscription = createEventSubscription(this, { instance, topic: this.notificationTopic, ownTopic });
+    }
+  }
+
+  /** CPU utilization (percent), average over 5 minutes: the metric of the CPU alarm. */
+  public metricCpuUtilization(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.cpuUtilization(props);
+  }
+
+  /** Free storage (bytes), minimum over 5 minutes: the free storage alarm compares it in GiB. */
+  public metricFreeStorageSpace(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.freeStorageSpace(props);
+  }
+
+  /** Available memory (bytes), minimum over 5 minutes: the free memory alarm compares it in MiB. */
+  public metricFreeableMemory(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.freeableMemory(props);
+  }
+
+  /** Open connections (count), maximum over 1 minute: the metric of the connections alarm. */
+  public metricDatabaseConnections(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.databaseConnections(props);
+  }
+
+  /** Seconds per read I/O, average over 1 minute (on the dashboard; no alarm). */
+  public metricReadLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.readLatency(props);
+  }
+
+  /** Seconds per write I/O, average over 1 minute (on the dashboard; no alarm). */
+  public metricWriteLatency(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.writeLatency(props);
+  }
+
+  /**
+   * Adds the database's section to a dashboard: the state of its alarms, then CPU, connections and
+   * free memory, then free storage and read and write latency, each graph with its alarm's
+   * threshold.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    addDashboardSection(
+      dashboard,
+      `Database ${this.node.path}`,
+      this.alarms,
+      databaseDashboardRows(this.metrics, (setting) => this.constructAlarms?.get(setting)),
+    );
   }
 
   /**
@@ -611,6 +805,42 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       conditions: { StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` } },
     });
     return read.combine(decrypt);
+  }
+
+  /**
+   * The alarms, to `topic`. The connections alarm needs the engine's `max_connections`: without a
+   * threshold from the user it is computed for the instance classes the construct knows, skipped
+   * with a warning for the others, and refused at synthesis when `parameterGroup` was given a
+   * `max_connections` of its own.
+   */
+  private addAlarms(topic: sns.ITopic, resolved: ResolvedDetachableDatabaseProps): ConstructAlarms {
+    const settings = resolved.alarmSettings;
+    const alarms = new ConstructAlarms(this, { topic, enabled: true, settingsProp: 'alarmSettings', settings });
+    const connections = settings?.databaseConnections;
+    const specs = databaseAlarmSpecs(this.metrics, {
+      engine: resolved.flavour,
+      instanceType: resolved.instanceType,
+      allocatedStorage:
+        resolved.allocatedStorage !== undefined && !Token.isUnresolved(resolved.allocatedStorage)
+          ? resolved.allocatedStorage
+          : undefined,
+      storageAutoscaling:
+        resolved.maxAllocatedStorage !== undefined && resolved.maxAllocatedStorage !== resolved.allocatedStorage,
+      connectionsThreshold: connections?.threshold,
+    });
+    for (const spec of specs) alarms.add(spec);
+    if (connections?.enabled !== false && connections?.threshold === undefined) {
+      if (alarms.get('databaseConnections') === undefined) {
+        Annotations.of(this).addWarningV2(
+          'cdk-ha-patterns:databaseConnectionsThreshold',
+          `No DatabaseConnections alarm: the default max_connections of ${resolved.instanceType} is not known to DetachableDatabase. ` +
+            'Set alarmSettings.databaseConnections.threshold (for example 80% of SHOW max_connections), or enabled: false to silence this.',
+        );
+      } else {
+        this.node.addValidation({ validate: () => refuseOwnMaxConnections(this.parameterGroup) });
+      }
+    }
+    return alarms;
   }
 
   /**
@@ -907,6 +1137,22 @@ function showPortToChecks(databaseGroup: ec2.ISecurityGroup, rotationGroup: ec2.
   }
 }
 
+/**
+ * The connections alarm's default threshold assumes the engine's default `max_connections`: a
+ * synthesis error when the construct's parameter group was given one of its own
+ * (`parameterGroup.addParameter('max_connections', ...)`).
+ */
+function refuseOwnMaxConnections(parameterGroup: rds.IParameterGroup): string[] {
+  const cfn = parameterGroup.node.defaultChild;
+  if (!(cfn instanceof rds.CfnDBParameterGroup)) return [];
+  const parameters = Stack.of(parameterGroup).resolve(cfn.parameters) as Record<string, unknown> | undefined;
+  if (parameters === undefined || !('max_connections' in parameters)) return [];
+  return [
+    `DetachableDatabase: parameterGroup sets max_connections (${JSON.stringify(parameters.max_connections)}), so the DatabaseConnections alarm's default threshold (80% of the engine's default max_connections) does not apply: ` +
+      'set alarmSettings.databaseConnections.threshold (for example 80% of your max_connections), or enabled: false',
+  ];
+}
+
 type EngineFlavour = 'mysql' | 'postgres';
 
 function engineFlavour(engine: rds.IInstanceEngine): EngineFlavour {
@@ -1060,6 +1306,12 @@ interface ResolvedDetachableDatabaseProps {
    * VPC has private subnets with egress); otherwise through an interface endpoint.
    */
   readonly rotationThroughNat: boolean;
+  readonly alarms: boolean;
+  /** Unset: every alarm with its default. */
+  readonly alarmSettings?: DetachableDatabaseAlarmSettings;
+  readonly eventNotifications: boolean;
+  /** The given topic; unset when the construct creates one (or needs none). */
+  readonly notificationTopic?: sns.ITopic;
 }
 
 function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabaseProps {
@@ -1091,6 +1343,10 @@ function resolveProps(props: DetachableDatabaseProps): ResolvedDetachableDatabas
     secretRotationInterval: props.secretRotationInterval ?? Duration.days(30),
     secretsManagerEndpoint: props.secretsManagerEndpoint,
     rotationThroughNat: props.secretsManagerEndpoint === undefined && props.vpc.privateSubnets.length > 0,
+    alarms: props.alarms ?? true,
+    alarmSettings: props.alarmSettings,
+    eventNotifications: props.eventNotifications ?? true,
+    notificationTopic: props.notificationTopic,
     auditLog,
     cloudwatchLogsExports:
       flavour === 'postgres' ? ['postgresql', 'upgrade'] : ['error', 'slowquery', ...(auditLog ? ['audit'] : [])],
@@ -1193,6 +1449,18 @@ function validate(props: DetachableDatabaseProps, v: ResolvedDetachableDatabaseP
         v.databaseName,
       );
     }
+  }
+  ConstructAlarms.validate(
+    check,
+    { enabledProp: 'alarms', enabled: v.alarms, settingsProp: 'alarmSettings', settings: v.alarmSettings },
+    DATABASE_ALARM_RANGES,
+  );
+  if (v.eventNotifications && v.notificationTopic?.fifo === true) {
+    check.fail(
+      'notificationTopic',
+      'must be a standard topic with eventNotifications on: RDS does not publish events to FIFO topics (set eventNotifications: false to use this one for alarms only)',
+      'a FIFO topic',
+    );
   }
   checkSubnets(check, v.vpc, v.vpcSubnets);
   if (!v.rotationThroughNat) {

@@ -452,13 +452,22 @@ describe('DetachableDatabase updated from the release before backupPlan and IAM 
     'AWS::IAM::Role',
   ];
 
+  /** What the alarms and the event subscription add to a deployment of the fixture (stateless). */
+  const MONITORING_RESOURCES = [
+    ...Array<string>(4).fill('AWS::CloudWatch::Alarm'),
+    'AWS::KMS::Key',
+    'AWS::RDS::EventSubscription',
+    'AWS::SNS::Topic',
+    'AWS::SNS::TopicPolicy',
+  ];
+
   /** The instance of `template` (its one AWS::RDS::DBInstance). */
   const instanceOf = (template: CfnTemplate): any => template.Resources[idsOfType(template, 'AWS::RDS::DBInstance')[0]];
 
   test.each(CASES)(
-    '%s: the fixture is what this release synthesizes with iamAuthentication: false, but for the checkov skip on the instance',
+    '%s: the fixture is what this release synthesizes with iamAuthentication, alarms and eventNotifications off, but for the checkov skip on the instance',
     (name, props) => {
-      const current = after({ ...props, iamAuthentication: false });
+      const current = after({ ...props, iamAuthentication: false, alarms: false, eventNotifications: false });
       expect(instanceOf(current).Metadata).toEqual({
         checkov: { skip: [{ id: 'CKV_AWS_161', comment: expect.stringContaining('iamAuthentication is false') }] },
       });
@@ -512,7 +521,7 @@ describe('DetachableDatabase updated from the release before backupPlan and IAM 
           .filter((c) => c.logicalId !== instance)
           .map((c) => `${c.type} ${c.impact}`)
           .sort(),
-      ).toEqual(BACKUP_RESOURCES.map((type) => `${type} WILL_CREATE`));
+      ).toEqual([...BACKUP_RESOURCES, ...MONITORING_RESOURCES].map((type) => `${type} WILL_CREATE`).sort());
     },
   );
 
@@ -531,7 +540,7 @@ describe('DetachableDatabase updated from the release before backupPlan and IAM 
       ]);
       const others = result.changes.filter((c) => c.logicalId !== instance);
       expect(others.map((c) => `${c.type} ${c.impact}`).sort()).toEqual(
-        BACKUP_RESOURCES.map((type) => `${type} WILL_CREATE`),
+        [...BACKUP_RESOURCES, ...MONITORING_RESOURCES].map((type) => `${type} WILL_CREATE`).sort(),
       );
     },
   );

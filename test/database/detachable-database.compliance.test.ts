@@ -260,6 +260,15 @@ describe('DetachableDatabase updated from the release before Enhanced Monitoring
       new DetachableDatabase(stack, 'Db', { vpc, ...props });
     }).template;
 
+  /** What the alarms and the event subscription add (stateless; none replaces anything). */
+  const MONITORING_RESOURCES = [
+    ...Array<string>(4).fill('AWS::CloudWatch::Alarm'),
+    'AWS::KMS::Key',
+    'AWS::RDS::EventSubscription',
+    'AWS::SNS::Topic',
+    'AWS::SNS::TopicPolicy',
+  ];
+
   /** Everything the database had: its key, secret, groups, rules and rotation. */
   const EXISTING = ofType(
     'AWS::KMS::Key',
@@ -312,7 +321,9 @@ describe('DetachableDatabase updated from the release before Enhanced Monitoring
     expectKept(result, 'key, secret, rotation, parameter and subnet groups, security groups and rules', EXISTING);
     const [instance] = idsOfType(old, 'AWS::RDS::DBInstance');
     const changes = result.changes.filter((c) => c.logicalId !== instance);
-    expect(changes.map((c) => `${c.type} ${c.impact}`).sort()).toEqual(added.map((type) => `${type} WILL_CREATE`));
+    expect(changes.map((c) => `${c.type} ${c.impact}`).sort()).toEqual(
+      [...added, ...MONITORING_RESOURCES].map((type) => `${type} WILL_CREATE`).sort(),
+    );
     const instanceChange = result.change(instance)!;
     expect(instanceChange.impact).toBe('WILL_UPDATE');
     expect(instanceChange.properties.map((p) => p.name).sort()).toEqual(changed);
@@ -330,7 +341,9 @@ describe('DetachableDatabase under AwsSolutions, NIST 800-53 R5, HIPAA Security 
   function findings(props: Partial<DetachableDatabaseProps>, stackProps: StackProps = EU_WEST_1): Finding[] {
     const app = newComplianceApp();
     const stack = new Stack(app, 'Data', stackProps);
-    allowDeprecatedVersion(new DetachableDatabase(stack, 'Db', { vpc: databaseVpc(stack, { natGateways: 1 }), ...props }));
+    allowDeprecatedVersion(
+      new DetachableDatabase(stack, 'Db', { vpc: databaseVpc(stack, { natGateways: 1 }), ...props }),
+    );
     return synthFindings(app);
   }
 
