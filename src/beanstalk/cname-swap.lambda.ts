@@ -9,18 +9,41 @@
  * for both to be Ready again and checks the result. Repeating it changes nothing: it is
  * idempotent. Delete leaves the environments as they are.
  *
- * Properties: ApplicationName, LiveEnvironmentName, IdleEnvironmentName, PollIntervalSeconds
- * (optional, default 15). Attributes: LiveCname, IdleCname, Swapped ("true"/"false").
+ * A swap checks first and steps back after (each step only when its property is given): enhanced
+ * health of the environment becoming live must be Ok (RequireHealthOk), an HTTP GET of it must
+ * answer 2xx/3xx (HttpCheck), and none of its alarms may be in ALARM; otherwise the request fails
+ * without swapping. After the swap it watches that environment's alarms (LiveAlarmNames) for
+ * BakeSeconds; if one goes to ALARM it swaps back and fails. The decisions are pure functions
+ * (cutover-decisions.ts); this module reads and acts.
  *
- * Imports only the AWS SDK v3, its own helpers and the contract it shares with the construct.
+ * Properties: ApplicationName, LiveEnvironmentName, IdleEnvironmentName, PollIntervalSeconds
+ * (optional, default 15), RequireHealthOk, HttpCheck, LiveAlarmNames, BakeSeconds (optional).
+ * Attributes: LiveCname, IdleCname, Swapped ("true"/"false").
+ *
+ * Imports only the AWS SDK v3, Node's HTTP clients, its own helpers and the contract it shares
+ * with the construct.
  */
+import * as http from 'http';
+import * as https from 'https';
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeEnvironmentHealthCommand,
   DescribeEnvironmentsCommand,
   ElasticBeanstalkClient,
   EnvironmentDescription,
   SwapEnvironmentCNAMEsCommand,
 } from '@aws-sdk/client-elastic-beanstalk';
 import { CnameSwapAttributes, CnameSwapProperties, DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS } from './contract';
+import {
+  AlarmState,
+  alarmsBeforeSwapVerdict,
+  bakeEnd,
+  bakeVerdict,
+  healthVerdict,
+  ProbeResult,
+  probeVerdict,
+  Verdict,
+} from './cutover-decisions';
 import {
   CustomResourceEvent,
   CustomResourceResult,
@@ -30,9 +53,30 @@ import {
 } from '../common/cfn-response';
 
 const client = new ElasticBeanstalkClient({});
+const cloudwatchClient = new CloudWatchClient({});
 
 /** Time left for the response after the last poll. */
 const RESPONSE_MARGIN_MS = 30_000;
+
+/** Time kept after the bake to swap back and wait for both environments to be Ready again. */
+export const SWAP_BACK_RESERVE_MS = 180_000;
+
+/** How many times enhanced health is asked (one poll interval apart) before the swap fails. */
+export const HEALTH_ATTEMPTS = 4;
+
+/** How many times the HTTP check is tried, how long each may take, and the pause between them. */
+export const PROBE_ATTEMPTS = 3;
+export const PROBE_TIMEOUT_MS = 5_000;
+export const PROBE_PAUSE_MS = 5_000;
+
+/** An HTTP GET of a URL that resolves to what it saw (never rejects). */
+export type HttpProbe = (url: string, timeoutMs: number) => Promise<ProbeResult>;
+
+/** What the checks and the bake call beyond Elastic Beanstalk; injectable for tests. */
+export interface CutoverClients {
+  readonly cloudwatch: CloudWatchClient;
+  readonly probe: HttpProbe;
+}
 
 /** How the handler waits; injectable for tests. */
 export interface WaitOptions {
@@ -48,13 +92,18 @@ export async function handler(event: CustomResourceEvent, context: HandlerContex
   const properties = event.ResourceProperties as Partial<CnameSwapProperties>;
   const interval = Number(properties.PollIntervalSeconds ?? DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS);
   await respond(event, context, () =>
-    onEvent(event, client, {
-      deadline: Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
-      pollIntervalMs:
-        (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS) * 1000,
-      now: () => Date.now(),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-    }),
+    onEvent(
+      event,
+      client,
+      {
+        deadline: Date.now() + context.getRemainingTimeInMillis() - RESPONSE_MARGIN_MS,
+        pollIntervalMs:
+          (Number.isFinite(interval) && interval > 0 ? interval : DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS) * 1000,
+        now: () => Date.now(),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      },
+      { cloudwatch: cloudwatchClient, probe: httpProbe },
+    ),
   );
 }
 
@@ -62,6 +111,7 @@ export async function onEvent(
   event: CustomResourceEvent,
   eb: ElasticBeanstalkClient,
   wait: WaitOptions,
+  cutover: CutoverClients = { cloudwatch: cloudwatchClient, probe: httpProbe },
 ): Promise<CustomResourceResult> {
   if (event.RequestType === 'Delete') {
     // The environments belong to the stack; leaving the CNAMEs where they are is the safe choice.
@@ -90,6 +140,9 @@ export async function onEvent(
 
   let swapped = false;
   if (cnameOf(envs[live]) !== liveCname) {
+    const properties = event.ResourceProperties as Partial<CnameSwapProperties>;
+    const liveAlarms = properties.LiveAlarmNames ?? [];
+    await checkBeforeSwap(eb, cutover, wait, properties, live, cnameOf(envs[live]), liveAlarms);
     log('swapping CNAMEs', { applicationName, live, idle, liveCname });
     await eb.send(new SwapEnvironmentCNAMEsCommand({ SourceEnvironmentName: idle, DestinationEnvironmentName: live }));
     swapped = true;
@@ -98,6 +151,20 @@ export async function onEvent(
       throw new Error(
         `After swapping CNAMEs, environment ${live} has ${cnameOf(envs[live])}, expected the live CNAME ${liveCname}`,
       );
+    }
+    const bakeSeconds = Number(properties.BakeSeconds ?? 0);
+    if (Number.isFinite(bakeSeconds) && bakeSeconds > 0 && liveAlarms.length > 0) {
+      const firing = await bake(cutover.cloudwatch, wait, liveAlarms, bakeSeconds);
+      if (firing.length > 0) {
+        log('alarms fired during the bake: swapping back', { applicationName, live, idle, firing });
+        await eb.send(
+          new SwapEnvironmentCNAMEsCommand({ SourceEnvironmentName: live, DestinationEnvironmentName: idle }),
+        );
+        envs = await waitUntilReady(eb, applicationName, [live, idle], wait);
+        throw new Error(
+          `Alarm(s) of ${live} went to ALARM during the bake after the swap (${firing.join(', ')}): swapped the CNAMEs back, so ${idle} holds the live CNAME ${liveCname} again (now ${cnameOf(envs[idle])})`,
+        );
+      }
     }
   } else {
     log('live environment already holds the live CNAME', { applicationName, live, liveCname });
@@ -151,6 +218,102 @@ export async function waitUntilReady(
     await wait.sleep(wait.pollIntervalMs);
   }
 }
+
+/**
+ * Fails (without swapping) unless the environment becoming live passes every check its
+ * properties ask for: enhanced health Ok, the HTTP check, and none of its alarms in ALARM.
+ */
+async function checkBeforeSwap(
+  eb: ElasticBeanstalkClient,
+  cutover: CutoverClients,
+  wait: WaitOptions,
+  properties: Partial<CnameSwapProperties>,
+  live: string,
+  cname: string,
+  alarmNames: string[],
+): Promise<void> {
+  const refuse = (reason: string) => new Error(`Did not swap the CNAMEs: ${reason}; the live CNAME stays where it was`);
+  if (properties.RequireHealthOk === 'true') {
+    const verdict = await retry(HEALTH_ATTEMPTS, wait.pollIntervalMs, wait, async () => {
+      const health = await eb.send(
+        new DescribeEnvironmentHealthCommand({ EnvironmentName: live, AttributeNames: ['HealthStatus', 'Causes'] }),
+      );
+      return healthVerdict(live, health.HealthStatus, health.Causes ?? []);
+    });
+    if (verdict.verdict !== 'ok') throw refuse(verdict.reason);
+  }
+  if (properties.HttpCheck !== undefined) {
+    const url = `${properties.HttpCheck.Scheme}://${cname}${properties.HttpCheck.Path}`;
+    const verdict = await retry(PROBE_ATTEMPTS, PROBE_PAUSE_MS, wait, async () =>
+      probeVerdict(url, await cutover.probe(url, PROBE_TIMEOUT_MS)),
+    );
+    if (verdict.verdict !== 'ok') throw refuse(verdict.reason);
+  }
+  if (alarmNames.length > 0) {
+    const verdict = alarmsBeforeSwapVerdict(live, await alarmStates(cutover.cloudwatch, alarmNames));
+    if (verdict.verdict !== 'ok') throw refuse(verdict.reason);
+  }
+}
+
+/** Runs `check` up to `attempts` times, `pauseMs` apart, until it is not `retry`. */
+async function retry(
+  attempts: number,
+  pauseMs: number,
+  wait: WaitOptions,
+  check: () => Promise<Verdict>,
+): Promise<Verdict> {
+  let verdict = await check();
+  for (let attempt = 1; attempt < attempts && verdict.verdict === 'retry'; attempt++) {
+    log('check not passed yet, trying again', { reason: verdict.reason, attempt });
+    await wait.sleep(pauseMs);
+    verdict = await check();
+  }
+  return verdict;
+}
+
+/**
+ * Watches the alarms every poll interval for `bakeSeconds` (cut short so a swap back still fits
+ * before the deadline); returns the alarms that went to ALARM, none when the bake passed.
+ */
+async function bake(
+  cw: CloudWatchClient,
+  wait: WaitOptions,
+  alarmNames: string[],
+  bakeSeconds: number,
+): Promise<string[]> {
+  const end = bakeEnd(wait.now(), bakeSeconds, wait.deadline - SWAP_BACK_RESERVE_MS);
+  log('baking: watching the alarms of the newly live environment', { alarmNames, bakeSeconds });
+  for (;;) {
+    const verdict = bakeVerdict(await alarmStates(cw, alarmNames), wait.now(), end);
+    if (verdict.verdict === 'rollback') return verdict.firing;
+    if (verdict.verdict === 'passed') return [];
+    await wait.sleep(Math.max(0, Math.min(wait.pollIntervalMs, end - wait.now())));
+  }
+}
+
+/** The state of each alarm (DescribeAlarms takes at most 100 names). */
+async function alarmStates(cw: CloudWatchClient, alarmNames: string[]): Promise<AlarmState[]> {
+  const result = await cw.send(
+    new DescribeAlarmsCommand({ AlarmNames: alarmNames.slice(0, 100), AlarmTypes: ['MetricAlarm'] }),
+  );
+  return (result.MetricAlarms ?? []).map((a) => ({ name: a.AlarmName ?? '', state: a.StateValue ?? '' }));
+}
+
+/**
+ * An HTTP(S) GET that resolves to the status code or the error. HTTPS does not verify the
+ * certificate: the environment's own Elastic Beanstalk domain name is not one the user's
+ * certificate covers, and the check sends nothing but the request line.
+ */
+export const httpProbe: HttpProbe = (url, timeoutMs) =>
+  new Promise((resolve) => {
+    const get = url.startsWith('https:') ? https.get : http.get;
+    const request = get(url, { timeout: timeoutMs, rejectUnauthorized: false }, (res) => {
+      res.resume();
+      resolve({ status: res.statusCode });
+    });
+    request.on('timeout', () => request.destroy(new Error(`no answer within ${timeoutMs} ms`)));
+    request.on('error', (e) => resolve({ error: e.message }));
+  });
 
 function cnameOf(env: EnvironmentDescription): string {
   return (env.CNAME ?? '').toLowerCase();

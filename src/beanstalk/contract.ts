@@ -17,7 +17,24 @@ export interface CnameSwapProperties {
   readonly IdleEnvironmentName: string;
   /** Seconds between two polls of the environments (default 15). */
   readonly PollIntervalSeconds?: string;
+  /**
+   * `"true"`: swap only when enhanced health rates the environment becoming live `Ok`. Absent or
+   * any other value: no health check.
+   */
+  readonly RequireHealthOk?: string;
+  /**
+   * The HTTP check of the environment becoming live: `Scheme` (`http` or `https`) and `Path`
+   * (starting with `/`), requested at the environment's own CNAME. Absent: no HTTP check.
+   */
+  readonly HttpCheck?: { readonly Scheme: string; readonly Path: string };
+  /** The alarms of the live environment the bake watches after a swap. Absent or empty: no bake. */
+  readonly LiveAlarmNames?: string[];
+  /** How long to watch the newly live environment's alarms after a swap, in seconds. */
+  readonly BakeSeconds?: string;
 }
+
+/** The longest bake time of a CNAME swap, in minutes (`CnameSwapOptions.bakeTime`). */
+export const MAX_CNAME_SWAP_BAKE_MINUTES = 8;
 
 /** The attributes of the CNAME swap resource (`getAttString`). */
 export interface CnameSwapAttributes {

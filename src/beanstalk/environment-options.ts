@@ -3,9 +3,58 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { DeploymentPolicy, EnvironmentPreset, EnvironmentTier, PlatformUpdateLevel } from './options';
 import { BeanstalkPlatform } from './platform';
+import { AlarmSetting } from '../common/alarm-setting';
 import { IDetachableDatabase } from '../database';
+
+/**
+ * The alarms of a {@link BeanstalkEnvironment} (each environment of a
+ * {@link BeanstalkEnvironmentPair}), one setting per alarm. Each alarm notifies the environment's
+ * `notificationTopic` when it fires and when it clears.
+ */
+export interface BeanstalkEnvironmentAlarmSettings {
+  /**
+   * Enhanced health's `EnvironmentHealth` (namespace `AWS/ElasticBeanstalk`, maximum per minute),
+   * whose values are 0 Ok, 1 Info, 5 Unknown, 10 No data, 15 Warning, 20 Degraded, 25 Severe. The
+   * alarm fires when the value is at or above the threshold for `evaluationPeriods` minutes.
+   * Threshold: a status value, a whole number from 1 to 25; default 20 (Degraded: a high number
+   * of failed requests or instances, which Warning's 15 reaches during every deployment), 5 minutes.
+   *
+   * @default - on, threshold 20, 5 periods of 1 minute
+   */
+  readonly environmentHealth?: AlarmSetting;
+
+  /**
+   * Web server tier only: the percentage of requests that ended with a 5xx status
+   * (`ApplicationRequests5xx` / `ApplicationRequestsTotal`, environment level, each minute; 0
+   * without requests). Threshold: a percentage from 0.1 to 100; default 5 (well above the noise
+   * of a healthy application, well below an outage), 5 minutes.
+   *
+   * @default - on for the web server tier, threshold 5, 5 periods of 1 minute
+   */
+  readonly serverErrorRate?: AlarmSetting;
+
+  /**
+   * Worker tier only: the worker queue's `ApproximateAgeOfOldestMessage` (maximum per minute).
+   * Threshold: seconds, a whole number from 60 to 1209600 (14 days); default 600 (twice the
+   * worker daemon's 300-second visibility timeout: a message that waited that long is not being
+   * worked on), 5 minutes.
+   *
+   * @default - on for the worker tier, threshold 600, 5 periods of 1 minute
+   */
+  readonly queueAge?: AlarmSetting;
+
+  /**
+   * Worker tier only: the dead-letter queue's `ApproximateNumberOfMessagesVisible` (maximum per
+   * minute). Threshold: messages, a whole number from 1 to 100000; default 1 (every message there
+   * failed 5 times and waits for someone), 1 minute.
+   *
+   * @default - on for the worker tier, threshold 1, 1 period of 1 minute
+   */
+  readonly deadLetterMessages?: AlarmSetting;
+}
 
 /**
  * Settings shared by a {@link BeanstalkEnvironment} and both environments of a
@@ -130,4 +179,29 @@ export interface BeanstalkEnvironmentOptions {
    * @default - none
    */
   readonly optionSettings?: elasticbeanstalk.CfnEnvironment.OptionSettingProperty[];
+
+  /**
+   * Whether the environment has its alarms (see {@link BeanstalkEnvironmentAlarmSettings}). Turn
+   * them off when your own monitoring watches the environment; a pair's CNAME swap then has no
+   * alarms to watch after the swap.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * The threshold and periods of each alarm, or one alarm off.
+   *
+   * @default - every alarm of the tier with its documented default
+   */
+  readonly alarmSettings?: BeanstalkEnvironmentAlarmSettings;
+
+  /**
+   * Where the alarms send their notifications (one topic for both environments of a pair). A
+   * topic you give must let CloudWatch alarms publish (`cloudwatch.amazonaws.com`, and its KMS
+   * key if encrypted).
+   *
+   * @default - a new topic encrypted with its own KMS key that admits this account's alarms
+   */
+  readonly notificationTopic?: sns.ITopic;
 }

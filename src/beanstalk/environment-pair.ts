@@ -1,14 +1,16 @@
 import { CustomResource, Duration, Fn, Names, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { BeanstalkApplication } from './application';
 import { validateEnvironmentOptions, validateName } from './checks';
 import { CnameSwapFunction } from './cname-swap-function';
-import { CNAME_SWAP_RESOURCE_TYPE, CnameSwapProperties } from './contract';
-import { BeanstalkEnvironment } from './environment';
+import { CNAME_SWAP_RESOURCE_TYPE, CnameSwapProperties, MAX_CNAME_SWAP_BAKE_MINUTES } from './contract';
+import { BeanstalkEnvironment, validateAlarmSettings } from './environment';
 import { ResolvedEnvironmentOptions, resolveEnvironmentOptions } from './environment-defaults';
 import { BeanstalkEnvironmentOptions } from './environment-options';
 import { Cutover, EnvironmentTier, Slot } from './options';
@@ -17,6 +19,7 @@ import { createBeanstalkVpc } from './vpc';
 import { checkBeanstalkVpc } from './vpc-checks';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
+import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 
 /**
@@ -85,6 +88,7 @@ interface ResolvedBeanstalkEnvironmentPairProps extends ResolvedEnvironmentOptio
   readonly green: EnvironmentSlotOptions;
   readonly live: Slot;
   readonly cutover: Cutover;
+  readonly alarms: boolean;
 }
 
 function resolveBeanstalkEnvironmentPairProps(
@@ -94,6 +98,7 @@ function resolveBeanstalkEnvironmentPairProps(
     ...props,
     ...resolveEnvironmentOptions(props),
     cutover: props.cutover ?? Cutover.cnameSwap(),
+    alarms: props.alarms ?? true,
   };
 }
 
@@ -123,6 +128,38 @@ function validateBeanstalkEnvironmentPairProps(props: ResolvedBeanstalkEnvironme
       `must be EnvironmentTier.WEB_SERVER for the cutover ${cutoverCall}: a worker environment has no CNAME to swap and serves no HTTP traffic for an alias; run a worker as one BeanstalkEnvironment`,
       `EnvironmentTier.WORKER with ${cutoverCall}`,
     );
+  }
+  validateAlarmSettings(check, props.alarms, tier, props.alarmSettings);
+  const swap = cutover.cnameSwapOptions;
+  if (swap !== undefined) {
+    if (swap.rollbackOnAlarms === true && !props.alarms) {
+      check.fail(
+        'cutover (Cutover.cnameSwap rollbackOnAlarms)',
+        "needs the environments' alarms to watch after the swap: turn alarms on or leave rollbackOnAlarms unset",
+        'rollbackOnAlarms true with alarms false',
+      );
+    }
+    if (swap.bakeTime !== undefined) {
+      if (swap.rollbackOnAlarms === false) {
+        check.fail(
+          'cutover (Cutover.cnameSwap bakeTime)',
+          'is how long the alarms are watched after the swap, which rollbackOnAlarms false turns off: remove one of them',
+          'bakeTime with rollbackOnAlarms false',
+        );
+      }
+      check.secondsInRange('cutover (Cutover.cnameSwap bakeTime)', swap.bakeTime, 60, MAX_CNAME_SWAP_BAKE_MINUTES * 60);
+    }
+    if (swap.httpCheck === false && swap.healthCheckPath !== undefined) {
+      check.fail(
+        'cutover (Cutover.cnameSwap healthCheckPath)',
+        'is the path of the HTTP check, which httpCheck false turns off: remove one of them',
+        swap.healthCheckPath,
+      );
+    }
+    const path = swap.healthCheckPath;
+    if (path !== undefined && !Token.isUnresolved(path) && !/^\/[^\s]*$/.test(path)) {
+      check.fail('cutover (Cutover.cnameSwap healthCheckPath)', 'must start with / and contain no spaces', path);
+    }
   }
   if (cutover.kind === 'route53') {
     if (Token.isUnresolved(region)) {
@@ -218,6 +255,14 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
   /** Both environments' instances (their security groups, default port 80). */
   public readonly connections: ec2.Connections;
 
+  /** Where both environments' alarms send their notifications. */
+  public readonly notificationTopic: sns.ITopic;
+
+  /** Both environments' alarms, the blue environment's first. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  private readonly liveSlot: Slot;
+
   constructor(scope: Construct, id: string, props: BeanstalkEnvironmentPairProps) {
     super(scope, id);
 
@@ -227,6 +272,10 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
 
     this.application = resolved.application ?? new BeanstalkApplication(this, 'Application');
     this.vpc = resolved.vpc ?? createBeanstalkVpc(this, 'Vpc', resolved.preset.loadBalanced);
+    this.notificationTopic =
+      resolved.notificationTopic ??
+      createEncryptedTopic(this, 'NotificationTopic', { purpose: 'Elastic Beanstalk pair alarms' });
+    this.liveSlot = resolved.live;
 
     const route53Cutover = cutover.kind === 'route53';
     const makeSlot = (slot: Slot, options: EnvironmentSlotOptions): BeanstalkEnvironment => {
@@ -234,6 +283,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
       return new BeanstalkEnvironment(this, scopeId, {
         ...resolved,
         vpc: this.vpc,
+        notificationTopic: this.notificationTopic,
         application: this.application,
         sourceBundle: options.sourceBundle,
         environmentName: options.environmentName,
@@ -250,6 +300,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
       securityGroups: [this.blue.securityGroup, this.green.securityGroup],
       defaultPort: ec2.Port.tcp(80),
     });
+    this.alarms = [...this.blue.alarms, ...this.green.alarms];
 
     const scheme = this.blue.https ? 'https' : 'http';
     if (route53Cutover) {
@@ -265,7 +316,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
       });
       this.liveUrl = `${scheme}://${fullyQualified(cutover.recordName, cutover.zone!.zoneName)}`;
     } else {
-      this.cnameSwap = this.createCnameSwap();
+      this.cnameSwap = this.createCnameSwap(resolved, scheme);
       this.liveUrl = `${scheme}://${this.cnameSwap.getAttString('LiveCname')}`;
     }
   }
@@ -283,7 +334,18 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     return Fn.join('-', [pair, scopeId.toLowerCase(), Stack.of(this).account]);
   }
 
-  private createCnameSwap(): CustomResource {
+  /**
+   * Adds both environments' sections to a dashboard, the live one first, each titled with its
+   * slot (`<pair> blue (live)`, `<pair> green (idle)`).
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    const name = (slot: Slot) => (slot === Slot.GREEN ? 'green' : 'blue');
+    const idleSlot = this.liveSlot === Slot.GREEN ? Slot.BLUE : Slot.GREEN;
+    this.liveEnvironment._addToDashboard(dashboard, `${this.node.path} ${name(this.liveSlot)} (live)`);
+    this.idleEnvironment._addToDashboard(dashboard, `${this.node.path} ${name(idleSlot)} (idle)`);
+  }
+
+  private createCnameSwap(resolved: ResolvedBeanstalkEnvironmentPairProps, scheme: string): CustomResource {
     const stack = Stack.of(this);
     const environmentArn = (env: BeanstalkEnvironment) =>
       stack.formatArn({
@@ -292,11 +354,15 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         resourceName: `${this.application.applicationName}/${env.environmentName}`,
       });
     const description = `Makes the live slot of ${this.node.path} hold the live CNAME`;
+    const options = resolved.cutover.cnameSwapOptions ?? {};
+    const rollback = options.rollbackOnAlarms ?? resolved.alarms;
+    const alarms = rollback ? [...this.blue.alarms, ...this.green.alarms] : [];
+    const liveAlarms = rollback ? this.liveEnvironment.alarms.map((a) => a.alarmName) : [];
     const { fn, role } = createHandlerFunction(this, CnameSwapFunction, {
       name: 'CnameSwapFunction',
       functionId: 'CnameSwapFunction',
       calls:
-        "the Elastic Beanstalk API (DescribeEnvironments, SwapEnvironmentCNAMEs) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response",
+        "the Elastic Beanstalk API (DescribeEnvironments, DescribeEnvironmentHealth, SwapEnvironmentCNAMEs), the CloudWatch API (DescribeAlarms), the environment becoming live at its public Elastic Beanstalk domain name (the HTTP check) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response",
       description,
       roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
       timeout: Duration.minutes(15),
@@ -308,10 +374,21 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         r.addToPrincipalPolicy(
           new iam.PolicyStatement({
             sid: 'DescribeEnvironments',
-            actions: ['elasticbeanstalk:DescribeEnvironments'],
+            actions: ['elasticbeanstalk:DescribeEnvironments', 'elasticbeanstalk:DescribeEnvironmentHealth'],
             resources: ['*'],
           }),
         );
+        const alarmArns = alarms.map((a) => a.alarmArn);
+        if (alarmArns.length > 0) {
+          // DescribeAlarms of metric alarms may be scoped to their ARNs (only composite alarms need *).
+          r.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'DescribeTheseAlarms',
+              actions: ['cloudwatch:DescribeAlarms'],
+              resources: alarmArns,
+            }),
+          );
+        }
         r.addToPrincipalPolicy(
           new iam.PolicyStatement({
             sid: 'SwapTheseEnvironments',
@@ -324,7 +401,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     acknowledge(role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'elasticbeanstalk:DescribeEnvironments (read only) is granted on * because its authorization covers the application and environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',
+        'elasticbeanstalk:DescribeEnvironments and DescribeEnvironmentHealth (read only) are granted on * because their authorization covers the environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',
     });
     const swap = new CustomResource(this, 'CnameSwap', {
       serviceToken: fn.functionArn,
@@ -333,6 +410,13 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         ApplicationName: this.application.applicationName,
         LiveEnvironmentName: this.liveEnvironment.environmentName,
         IdleEnvironmentName: this.idleEnvironment.environmentName,
+        RequireHealthOk: String(options.requireHealthOk ?? true),
+        HttpCheck:
+          options.httpCheck === false
+            ? undefined
+            : { Scheme: scheme, Path: options.healthCheckPath ?? resolved.healthCheckPath },
+        LiveAlarmNames: liveAlarms.length > 0 ? liveAlarms : undefined,
+        BakeSeconds: liveAlarms.length > 0 ? String((options.bakeTime ?? Duration.minutes(5)).toSeconds()) : undefined,
       } satisfies CnameSwapProperties,
     });
     // The environment names are literals, so the dependency on both environments is explicit.

@@ -110,9 +110,16 @@ export function loadBalancerSettings(
   return settings;
 }
 
-/** `aws:elasticbeanstalk:healthreporting:system`: enhanced health. */
-export function healthReportingSettings(): OptionSetting[] {
-  return [setting('aws:elasticbeanstalk:healthreporting:system', 'SystemType', 'enhanced')];
+/**
+ * `aws:elasticbeanstalk:healthreporting:system`: enhanced health, and the config document of the
+ * custom metrics it publishes (`configDocument`, the web server tier's request metrics).
+ */
+export function healthReportingSettings(configDocument?: string): OptionSetting[] {
+  const namespace = 'aws:elasticbeanstalk:healthreporting:system';
+  return [
+    setting(namespace, 'SystemType', 'enhanced'),
+    ...(configDocument === undefined ? [] : [setting(namespace, 'ConfigDocument', configDocument)]),
+  ];
 }
 
 /** Managed platform updates in a weekly window, with instance refresh. */

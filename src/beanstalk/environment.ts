@@ -1,11 +1,15 @@
 import { ArnFormat, Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elasticbeanstalk from 'aws-cdk-lib/aws-elasticbeanstalk';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { createSessionManagerRole } from '../common/instance-role';
+import { addDashboardSection, ConstructAlarms } from '../common/monitoring';
+import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { IDetachableDatabase } from '../database';
 import { BeanstalkApplication } from './application';
@@ -25,6 +29,13 @@ import {
   vpcSettings,
   workerQueueSettings,
 } from './environment-settings';
+import {
+  BEANSTALK_ALARM_RANGES,
+  BeanstalkEnvironmentMetrics,
+  beanstalkAlarmSpecs,
+  beanstalkDashboardRows,
+  WEB_CONFIG_DOCUMENT,
+} from './monitoring';
 import { OptionSettings } from './option-settings';
 import { EnvironmentTier } from './options';
 import { SourceBundle } from './source-bundle';
@@ -88,6 +99,7 @@ interface ResolvedBeanstalkEnvironmentProps extends ResolvedEnvironmentOptions {
   readonly cnamePrefix?: string;
   readonly workerQueueEncryptionKey?: kms.IKey;
   readonly serviceRole: iam.IRole;
+  readonly alarms: boolean;
 }
 
 function resolveBeanstalkEnvironmentProps(
@@ -99,6 +111,7 @@ function resolveBeanstalkEnvironmentProps(
     ...resolveEnvironmentOptions(props),
     environmentName: props.environmentName ?? defaultEnvironmentName(scope),
     serviceRole: props.serviceRole ?? props.application.serviceRole,
+    alarms: props.alarms ?? true,
   };
 }
 
@@ -115,9 +128,31 @@ function validateBeanstalkEnvironmentProps(props: ResolvedBeanstalkEnvironmentPr
       'a key with tier EnvironmentTier.WEB_SERVER',
     );
   }
+  validateAlarmSettings(check, props.alarms, props.tier, props.alarmSettings);
   // A VPC the environment creates is built to hold it; only a given one is checked.
   if (props.vpc) checkBeanstalkVpc(check, props.vpc, props.preset, props.tier);
   check.throwIfInvalid();
+}
+
+/**
+ * Checks the alarm settings against the alarms of the tier (the 5xx rate is the web server's, the
+ * queue alarms the worker's).
+ */
+export function validateAlarmSettings(
+  check: PropsValidator,
+  enabled: boolean,
+  tier: EnvironmentTier,
+  settings: object | undefined,
+): void {
+  const worker = tier === EnvironmentTier.WORKER;
+  const ofTier = new Set(
+    worker ? ['environmentHealth', 'queueAge', 'deadLetterMessages'] : ['environmentHealth', 'serverErrorRate'],
+  );
+  ConstructAlarms.validate(
+    check,
+    { enabledProp: 'alarms', enabled, settingsProp: 'alarmSettings', settings },
+    BEANSTALK_ALARM_RANGES.filter((r) => ofTier.has(r.setting)),
+  );
 }
 
 /**
@@ -218,6 +253,17 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
    */
   public readonly url: string;
 
+  /** Where the environment's alarms send their notifications. */
+  public readonly notificationTopic: sns.ITopic;
+
+  /**
+   * The environment's alarms: health and, for the web server tier, the 5xx rate; for the worker
+   * tier, the queue's age and the dead-letter queue's depth.
+   */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  private readonly metrics: BeanstalkEnvironmentMetrics;
+
   constructor(scope: Construct, id: string, props: BeanstalkEnvironmentProps) {
     super(scope, id);
 
@@ -268,7 +314,7 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
       ...instanceSettings(preset, this.instanceProfile, this.securityGroup, resolved.instanceType),
       ...vpcSettings(this.vpc, preset, withLoadBalancer),
       ...loadBalancerSettings(this.loadBalancerSecurityGroup, resolved.healthCheckPath, resolved.certificate),
-      ...healthReportingSettings(),
+      ...healthReportingSettings(webServer ? WEB_CONFIG_DOCUMENT : undefined),
       ...managedUpdatesSettings(resolved.maintenanceWindowStart, resolved.updateLevel),
       ...logsSettings(resolved.logRetention),
       ...deploymentSettings(resolved.deploymentPolicy),
@@ -297,6 +343,74 @@ export class BeanstalkEnvironment extends Construct implements ec2.IConnectable 
 
     this.endpointUrl = this.cfnEnvironment.attrEndpointUrl;
     this.url = `${this.https ? 'https' : 'http'}://${this.endpointUrl}`;
+
+    // Alarms to the topic, from the same metrics as the dashboard.
+    this.metrics = new BeanstalkEnvironmentMetrics(this.environmentName, this.queue, this.deadLetterQueue);
+    this.notificationTopic =
+      resolved.notificationTopic ??
+      createEncryptedTopic(this, 'NotificationTopic', { purpose: 'Elastic Beanstalk environment alarms' });
+    const alarms = new ConstructAlarms(this, {
+      topic: this.notificationTopic,
+      enabled: resolved.alarms,
+      settingsProp: 'alarmSettings',
+      settings: resolved.alarmSettings,
+    });
+    for (const spec of beanstalkAlarmSpecs(this.metrics, !webServer)) alarms.add(spec);
+    this.alarms = alarms.alarms;
+  }
+
+  /**
+   * Enhanced health's `EnvironmentHealth` (0 Ok, 1 Info, 5 Unknown, 10 No data, 15 Warning, 20
+   * Degraded, 25 Severe), maximum over 1 minute. Published by enhanced health at no charge.
+   */
+  public metricEnvironmentHealth(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.environmentHealth(props);
+  }
+
+  /**
+   * The percentage of requests that ended with a 5xx status each minute (`ApplicationRequests5xx`
+   * / `ApplicationRequestsTotal`, 0 without requests). Web server tier only: the environment's
+   * enhanced health config document publishes both metrics (CloudWatch custom metrics).
+   */
+  public metricServerErrorRate(): cloudwatch.IMetric {
+    if (this.tier !== EnvironmentTier.WEB_SERVER) {
+      throw new Error(
+        'metricServerErrorRate() is for the web server tier: a worker environment serves no HTTP clients',
+      );
+    }
+    return this.metrics.serverErrorRate();
+  }
+
+  /** Worker tier only: the worker queue's `ApproximateAgeOfOldestMessage` (seconds), maximum over 1 minute. */
+  public metricQueueAge(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.queueAge(props);
+  }
+
+  /** Worker tier only: the dead-letter queue's `ApproximateNumberOfMessagesVisible`, maximum over 1 minute. */
+  public metricDeadLetterMessages(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.deadLetterMessages(props);
+  }
+
+  /**
+   * Adds the environment's section to a dashboard: its alarms' state, then its health beside the
+   * 5xx rate (web server) or the queue's age and the dead letters (worker).
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    this.addDashboardSectionTitled(dashboard, this.node.path);
+  }
+
+  /** @internal the section with the title the pair gives (its slot). */
+  public _addToDashboard(dashboard: cloudwatch.Dashboard, title: string): void {
+    this.addDashboardSectionTitled(dashboard, title);
+  }
+
+  private addDashboardSectionTitled(dashboard: cloudwatch.Dashboard, title: string): void {
+    addDashboardSection(
+      dashboard,
+      title,
+      this.alarms,
+      beanstalkDashboardRows(this.metrics, this.tier === EnvironmentTier.WORKER),
+    );
   }
 
   /** The instances' security group: HTTPS out; port 80 in from anywhere only for a single web instance. */

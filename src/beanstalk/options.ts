@@ -205,6 +205,56 @@ export interface Route53CutoverOptions {
 }
 
 /**
+ * Options for {@link Cutover.cnameSwap}: what the swap checks before it moves the traffic, and
+ * how long it watches the newly live environment's alarms afterwards. Every check runs only when
+ * a deployment swaps (the `live` slot changed); a deployment that does not swap checks nothing.
+ */
+export interface CnameSwapOptions {
+  /**
+   * Swap only when enhanced health (`DescribeEnvironmentHealth`) rates the environment becoming
+   * live `Ok`; otherwise (`Info` while an operation runs, `Warning`, `Degraded`...) the deployment
+   * fails without swapping, after a few tries 15 seconds apart.
+   *
+   * @default true
+   */
+  readonly requireHealthOk?: boolean;
+
+  /**
+   * Swap only when an HTTP GET of `healthCheckPath` on the environment becoming live (at its own
+   * CNAME, `https://` with a certificate) answers 2xx or 3xx within 5 seconds, in one of 3 tries.
+   * With a certificate the check does not verify the certificate: it asks the environment's
+   * Elastic Beanstalk domain name, which your certificate does not cover, and sends nothing secret.
+   *
+   * @default true
+   */
+  readonly httpCheck?: boolean;
+
+  /**
+   * The path the HTTP check requests, starting with `/`.
+   *
+   * @default - the pair's `healthCheckPath` ('/' unless set)
+   */
+  readonly healthCheckPath?: string;
+
+  /**
+   * After the swap, watch the alarms of the newly live environment for `bakeTime`; if one goes to
+   * ALARM, swap back and fail the deployment (CloudFormation then rolls the stack back, which
+   * leaves the CNAMEs where the swap back put them). Needs the environments' alarms (`alarms`).
+   *
+   * @default true
+   */
+  readonly rollbackOnAlarms?: boolean;
+
+  /**
+   * How long the swap watches the alarms after it, 1 to 8 minutes: the checks, the swap, the bake
+   * and a swap back must all fit in the 15 minutes a Lambda function may run.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly bakeTime?: Duration;
+}
+
+/**
  * How a {@link BeanstalkEnvironmentPair} makes the `live` slot receive the traffic.
  */
 export class Cutover {
@@ -212,10 +262,12 @@ export class Cutover {
    * Swap the CNAMEs of the two environments (`SwapEnvironmentCNAMEs`) so the `live` slot holds
    * the pair's live CNAME. A custom resource does it on deployment: it waits for both
    * environments to be Ready, swaps only when the live slot does not hold the live CNAME yet, and
-   * is safe to repeat. Clients keep using one Elastic Beanstalk domain name (`liveUrl`).
+   * is safe to repeat. Clients keep using one Elastic Beanstalk domain name (`liveUrl`). Before it
+   * swaps it checks the environment becoming live (enhanced health `Ok`, an HTTP check), and after
+   * it watches that environment's alarms for a bake time and swaps back if one fires (`options`).
    */
-  public static cnameSwap(): Cutover {
-    return new Cutover('cnameSwap');
+  public static cnameSwap(options: CnameSwapOptions = {}): Cutover {
+    return new Cutover('cnameSwap', undefined, undefined, options);
   }
 
   /**
@@ -244,10 +296,23 @@ export class Cutover {
    */
   public readonly recordName?: string;
 
-  private constructor(kind: string, zone?: route53.IHostedZone, recordName?: string) {
+  /**
+   * The checks and the bake of a CNAME swap.
+   *
+   * @default - none (Route 53)
+   */
+  public readonly cnameSwapOptions?: CnameSwapOptions;
+
+  private constructor(
+    kind: string,
+    zone?: route53.IHostedZone,
+    recordName?: string,
+    cnameSwapOptions?: CnameSwapOptions,
+  ) {
     this.kind = kind;
     this.zone = zone;
     this.recordName = recordName;
+    this.cnameSwapOptions = cnameSwapOptions;
   }
 }
 

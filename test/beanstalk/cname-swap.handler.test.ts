@@ -1,4 +1,6 @@
+import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
+  DescribeEnvironmentHealthCommand,
   DescribeEnvironmentsCommand,
   ElasticBeanstalkClient,
   EnvironmentDescription,
@@ -6,7 +8,7 @@ import {
 } from '@aws-sdk/client-elastic-beanstalk';
 import { mockClient } from 'aws-sdk-client-mock';
 import 'aws-sdk-client-mock-jest';
-import { onEvent, WaitOptions } from '../../src/beanstalk/cname-swap.lambda';
+import { CutoverClients, onEvent, WaitOptions } from '../../src/beanstalk/cname-swap.lambda';
 import { CustomResourceEvent, CustomResourceResponse, respond } from '../../src/common/cfn-response';
 
 const APP = 'shop';
@@ -66,8 +68,12 @@ function fakeClock(timeoutMs = 60_000, pollIntervalMs = 10_000): WaitOptions & {
   };
 }
 
+const cw = mockClient(CloudWatchClient);
+const cwClient = new CloudWatchClient({ region: 'eu-west-1' });
+
 beforeEach(() => {
   eb.reset();
+  cw.reset();
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 
@@ -243,5 +249,160 @@ describe('custom resource response', () => {
       Reason: 'Timed out after 870 s (log stream 2026/11/25/[$LATEST]abc)',
       PhysicalResourceId: 'CnameSwap-create-failed',
     });
+  });
+});
+
+describe('CNAME swap that checks before and steps back after', () => {
+  const ALARMS = ['Prod-Shop-Green-EnvironmentHealth', 'Prod-Shop-Green-ServerErrorRate'];
+  const checked = (requestType: 'Create' | 'Update' = 'Update'): CustomResourceEvent => {
+    const e = event(requestType, GREEN, BLUE, LIVE_CNAME);
+    return {
+      ...e,
+      ResourceProperties: {
+        ...e.ResourceProperties,
+        RequireHealthOk: 'true',
+        HttpCheck: { Scheme: 'http', Path: '/health' },
+        LiveAlarmNames: ALARMS,
+        BakeSeconds: '300',
+      },
+    };
+  };
+  const before = { Environments: [env(BLUE, LIVE_CNAME), env(GREEN, OTHER_CNAME)] };
+  const after = { Environments: [env(BLUE, OTHER_CNAME), env(GREEN, LIVE_CNAME)] };
+  const alarms = (state: string) => ({
+    MetricAlarms: ALARMS.map((AlarmName) => ({ AlarmName, StateValue: state as any })),
+  });
+  const clients = (statuses: number[] = [200]): CutoverClients & { urls: string[] } => {
+    const urls: string[] = [];
+    return {
+      cloudwatch: cwClient,
+      probe: async (url) => {
+        urls.push(url);
+        const status = statuses[Math.min(urls.length - 1, statuses.length - 1)];
+        return { status };
+      },
+      urls,
+    };
+  };
+  const calls = () => eb.calls().map((c) => c.args[0].constructor.name);
+  const swaps = () => eb.commandCalls(SwapEnvironmentCNAMEsCommand).map((c) => c.args[0].input);
+
+  test('healthy: checks health, the HTTP path and the alarms, swaps, bakes the whole bake time, succeeds', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce(before).resolves(after);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    cw.on(DescribeAlarmsCommand).resolves(alarms('OK'));
+    const clock = fakeClock(900_000, 15_000);
+    const probe = clients();
+
+    const result = await onEvent(checked(), client, clock, probe);
+
+    expect(result.data?.Swapped).toBe('true');
+    expect(eb).toHaveReceivedCommandWith(DescribeEnvironmentHealthCommand, {
+      EnvironmentName: GREEN,
+      AttributeNames: ['HealthStatus', 'Causes'],
+    });
+    // The environment becoming live is checked at its own (still idle) CNAME.
+    expect(probe.urls).toEqual([`http://${OTHER_CNAME}/health`]);
+    expect(swaps()).toEqual([{ SourceEnvironmentName: BLUE, DestinationEnvironmentName: GREEN }]);
+    expect(cw).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmNames: ALARMS });
+    // Bake: 300 s in polls of 15 s.
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
+    expect(calls().indexOf('DescribeEnvironmentHealthCommand')).toBeLessThan(
+      calls().indexOf('SwapEnvironmentCNAMEsCommand'),
+    );
+  });
+
+  test('unhealthy before: no swap, the request fails with the health status and its causes', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(before);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Degraded', Causes: ['40% of requests fail'] });
+    cw.on(DescribeAlarmsCommand).resolves(alarms('OK'));
+
+    await expect(onEvent(checked(), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(
+      /Did not swap the CNAMEs: enhanced health rates Prod-Shop-Green Degraded, not Ok: 40% of requests fail/,
+    );
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('health Info that stays Info: asked 4 times, then no swap', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(before);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Info' });
+    await expect(onEvent(checked(), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(/Info, not Ok/);
+    expect(eb).toHaveReceivedCommandTimes(DescribeEnvironmentHealthCommand, 4);
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('the HTTP check failing 3 times: no swap', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(before);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    const probe = clients([503]);
+    await expect(onEvent(checked(), client, fakeClock(900_000, 15_000), probe)).rejects.toThrow(
+      /Did not swap the CNAMEs: GET http:\/\/prod-shop-green.eu-west-1.elasticbeanstalk.com\/health answered HTTP 503/,
+    );
+    expect(probe.urls).toHaveLength(3);
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('an alarm of the environment becoming live already in ALARM: no swap', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(before);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    cw.on(DescribeAlarmsCommand).resolves(alarms('ALARM'));
+    await expect(onEvent(checked(), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(/already in ALARM/);
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('an alarm during the bake: swaps back and fails', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce(before).resolvesOnce(after).resolves(before);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    cw.on(DescribeAlarmsCommand)
+      .resolvesOnce(alarms('OK')) // before the swap
+      .resolvesOnce(alarms('OK'))
+      .resolvesOnce(alarms('OK'))
+      .resolves({ MetricAlarms: [{ AlarmName: ALARMS[1], StateValue: 'ALARM' }] });
+
+    await expect(onEvent(checked(), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(
+      /Alarm\(s\) of Prod-Shop-Green went to ALARM during the bake after the swap \(Prod-Shop-Green-ServerErrorRate\): swapped the CNAMEs back/,
+    );
+    expect(swaps()).toEqual([
+      { SourceEnvironmentName: BLUE, DestinationEnvironmentName: GREEN },
+      { SourceEnvironmentName: GREEN, DestinationEnvironmentName: BLUE },
+    ]);
+  });
+
+  test('an alarm only after the bake: not seen, no swap back, success', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce(before).resolves(after);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    // 1 check before the swap + 21 polls of the 300 s bake (0, 15, ..., 300 s) are OK; ALARM later.
+    let polls = 0;
+    cw.on(DescribeAlarmsCommand).callsFake(() => (++polls <= 22 ? alarms('OK') : alarms('ALARM')));
+
+    const result = await onEvent(checked(), client, fakeClock(900_000, 15_000), clients());
+
+    expect(result.data?.Swapped).toBe('true');
+    expect(polls).toBe(22);
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 1);
+  });
+
+  test('a bake longer than the time left is cut short so a swap back still fits', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce(before).resolves(after);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    cw.on(DescribeAlarmsCommand).resolves(alarms('OK'));
+    const clock = fakeClock(300_000, 15_000);
+    await onEvent(checked(), client, clock, clients());
+    // The deadline is 300 s and 180 s are kept for a swap back: the bake ends at 120 s.
+    expect(clock.now()).toBe(120_000);
+  });
+
+  test('no swap needed: no check and no bake', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(after);
+    const probe = clients();
+    const result = await onEvent(checked(), client, fakeClock(), probe);
+    expect(result.data?.Swapped).toBe('false');
+    expect(eb).toHaveReceivedCommandTimes(DescribeEnvironmentHealthCommand, 0);
+    expect(cw.calls()).toHaveLength(0);
+    expect(probe.urls).toEqual([]);
   });
 });
