@@ -1,17 +1,27 @@
 import { Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, IConstruct } from 'constructs';
-import { addReadinessSignal } from './readiness-signal';
+import {
+  ROLLOUT_ALARM_SETTINGS,
+  WEB_APP_ALARM_RANGES,
+  WebAppMetrics,
+  webAppAlarmSpecs,
+  webAppDashboardRows,
+} from './monitoring';
+import { addReadinessSignal, MAX_PAUSE_SECONDS } from './readiness-signal';
 import { WebAcl } from './web-acl';
 import { acknowledge, skipCheckov } from '../common/acknowledge';
+import { AlarmSetting } from '../common/alarm-setting';
 import { createSessionManagerRole } from '../common/instance-role';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { addDashboardSection, alarmName, ConstructAlarms } from '../common/monitoring';
 import {
   admitServiceLinkedPublishers,
   AUTO_SCALING_PUBLISHER,
@@ -149,7 +159,8 @@ export interface HighlyAvailableWebAppProps {
    * data polls its own target health); CloudFormation waits this long for the signals of the
    * instances a stack creation launches (creation policy) and of each batch a rolling update
    * replaces (`PauseTime`). When they do not arrive, the creation or update fails and CloudFormation
-   * rolls it back. At most 1 hour (the longest `PauseTime`); allow for boot, your user data and
+   * rolls it back. With a bake (`rollout`), CloudFormation waits this plus the bake time. At most
+   * 1 hour with the bake (the longest `PauseTime`); allow for boot, your user data and
    * `healthyThresholdCount` passing checks.
    *
    * @default Duration.minutes(15)
@@ -253,8 +264,40 @@ export interface HighlyAvailableWebAppProps {
   readonly accessLogsReplication?: AccessLogsReplication;
 
   /**
-   * The topic that receives the Auto Scaling group's launch, terminate and failure notifications.
-   * EC2 Auto Scaling publishes them with its service-linked role, so a topic encrypted with a
+   * Whether the construct creates its CloudWatch alarms (target 5xx rate, unhealthy hosts, p99
+   * response time, a zone without healthy hosts, the group at its maximum size; see
+   * `alarmSettings`), each sending its ALARM and OK notifications to `notificationTopic`. Turn them
+   * off when your own monitoring watches the application; rollouts then watch no alarms either.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * Thresholds and evaluation periods of the alarms in place of their defaults, or `enabled: false`
+   * for one of them. Only with `alarms` on.
+   *
+   * @default - every alarm with its documented default
+   */
+  readonly alarmSettings?: HighlyAvailableWebAppAlarmSettings;
+
+  /**
+   * How a release (a new launch template version, from new user data or a new image) rolls out:
+   * after each new instance turns healthy in the load balancer, it watches the alarms for a bake
+   * time before it tells CloudFormation it is ready, and reports failure if one fires, which
+   * fails the update and makes CloudFormation roll it back to the previous instances.
+   *
+   * @default - bake for 5 minutes, watching the alarms that show a bad release (target 5xx rate,
+   * unhealthy hosts, p99 response time)
+   */
+  readonly rollout?: WebAppRollout;
+
+  /**
+   * The topic that receives the Auto Scaling group's launch, terminate and failure notifications,
+   * and the alarms' notifications. A topic of your own must let CloudWatch alarms publish
+   * (`sns:Publish` for `cloudwatch.amazonaws.com` in its topic policy, and `kms:GenerateDataKey*`
+   * and `kms:Decrypt` in its key policy when it is encrypted; SNS's default topic policy allows
+   * this account's alarms). EC2 Auto Scaling publishes with its service-linked role, so a topic encrypted with a
    * customer managed key needs a key policy statement allowing `kms:GenerateDataKey*` and
    * `kms:Decrypt` to `aws-service-role/autoscaling.amazonaws.com/AWSServiceRoleForAutoScaling`
    * (condition `aws:PrincipalArn`). The construct adds it to a `kms.Key` this app defines in the
@@ -264,6 +307,85 @@ export interface HighlyAvailableWebAppProps {
    * @default - a new topic encrypted with its own KMS key and accepting only TLS publishers
    */
   readonly notificationTopic?: sns.ITopic;
+}
+
+/**
+ * The alarms of a {@link HighlyAvailableWebApp}: each one on by default, with the threshold (in the
+ * unit named) and evaluation periods (of 1 minute) documented here.
+ */
+export interface HighlyAvailableWebAppAlarmSettings {
+  /**
+   * The percentage of the instances' answers with a 5xx status (`HTTPCode_Target_5XX_Count` /
+   * `RequestCount` of the target group, each minute; 0 without requests) at or above `threshold`.
+   * Threshold from 0.1 to 100. Watched by rollouts.
+   *
+   * @default - 5% for 5 periods
+   */
+  readonly targetServerErrorRate?: AlarmSetting;
+
+  /**
+   * `UnHealthyHostCount` of the target group (maximum per minute) at or above `threshold`
+   * instances. Threshold a whole number from 1 to 10000. Watched by rollouts.
+   *
+   * @default - 1 instance for 5 periods
+   */
+  readonly unhealthyHosts?: AlarmSetting;
+
+  /**
+   * `TargetResponseTime` of the target group, 99th percentile per minute, at or above `threshold`
+   * seconds. Threshold from 0.01 to 3600. Watched by rollouts.
+   *
+   * @default - 2 seconds for 5 periods
+   */
+  readonly targetResponseTime?: AlarmSetting;
+
+  /**
+   * One alarm per Availability Zone of the instances: `HealthyHostCount` of the target group in
+   * that zone (minimum per minute) below `threshold`; a zone without data counts as below. Only
+   * when `minCapacity` puts an instance in every zone (at least as many instances as zones), since
+   * a smaller group leaves a zone empty by design. Threshold a whole number from 1 to 10000.
+   *
+   * @default - below 1 healthy instance for 3 periods
+   */
+  readonly healthyHostsInZone?: AlarmSetting;
+
+  /**
+   * The group within `threshold` instances of its maximum size (`GroupMaxSize` less
+   * `GroupDesiredCapacity`, each minute, at or below `threshold`): scaling can add no more. Only
+   * for a group that scales (`minCapacity` below `maxCapacity`). Threshold a whole number from 0
+   * to 10000.
+   *
+   * @default - 0 (at the maximum) for 15 periods
+   */
+  readonly atMaxCapacity?: AlarmSetting;
+}
+
+/**
+ * How a {@link HighlyAvailableWebApp} rolls a release out, on top of the health signals (each new
+ * instance must turn healthy in the load balancer within `instanceReadyTimeout`).
+ */
+export interface WebAppRollout {
+  /**
+   * How long each new instance watches the alarms after it turned healthy, before it signals
+   * CloudFormation. The rolling update replaces one instance at a time, so a release takes about
+   * (boot + bake) per instance. From 1 minute; `instanceReadyTimeout` plus `bakeTime` is at most
+   * 1 hour (the longest `PauseTime`). Give the alarms time to fire: their default is 5 periods of
+   * 1 minute.
+   *
+   * @default Duration.minutes(5)
+   */
+  readonly bakeTime?: Duration;
+
+  /**
+   * Whether the rollout watches the alarms and fails the update when one of them goes to ALARM
+   * during the bake (an alarm already in ALARM when the bake starts is ignored, so that a release
+   * that fixes it can roll out). With `false`, an instance signals as soon as it is healthy.
+   * Watched: target 5xx rate, unhealthy hosts and p99 response time, those that are on. At a stack's
+   * creation the alarms do not exist yet, so the first instances do not bake.
+   *
+   * @default - true when `alarms` is on
+   */
+  readonly rollbackOnAlarms?: boolean;
 }
 
 /**
@@ -346,6 +468,12 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
 
   /** The ARN of the web ACL associated with the load balancer (with `webAcl` only). */
   public readonly webAclArn?: string;
+
+  /** The alarms (see `alarmSettings`), empty with `alarms: false`. */
+  public readonly alarms: cloudwatch.IAlarm[];
+
+  private readonly metrics: WebAppMetrics;
+  private readonly zones: string[];
 
   constructor(scope: Construct, id: string, props: HighlyAvailableWebAppProps = {}) {
     super(scope, id);
@@ -435,7 +563,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       }),
       // Creation waits for every instance it launches to turn healthy in the load balancer (each
       // signals once it has; see addReadinessSignal).
-      signals: autoscaling.Signals.waitForAll({ timeout: resolved.instanceReadyTimeout }),
+      signals: autoscaling.Signals.waitForAll({ timeout: signalTimeout(resolved) }),
       // A new launch template version replaces the instances one at a time, keeping the rest in
       // service; each replacement must signal that it is healthy within the timeout, or the update
       // fails and rolls back. Health checks and the replacement of unhealthy instances keep running
@@ -445,7 +573,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
         maxBatchSize: 1,
         minInstancesInService: minInstancesInService(resolved.minCapacity, resolved.maxCapacity),
         waitOnResourceSignals: true,
-        pauseTime: resolved.instanceReadyTimeout,
+        pauseTime: signalTimeout(resolved),
         suspendProcesses: [
           autoscaling.ScalingProcess.AZ_REBALANCE,
           autoscaling.ScalingProcess.ALARM_NOTIFICATION,
@@ -457,11 +585,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     });
     // A fixed-size group (minCapacity = maxCapacity) has nothing to scale: target tracking on it
     // could never act (cfn-lint E3712 refuses it), so it gets none.
-    if (
-      Token.isUnresolved(resolved.minCapacity) ||
-      Token.isUnresolved(resolved.maxCapacity) ||
-      resolved.minCapacity < resolved.maxCapacity
-    ) {
+    if (groupScales(resolved)) {
       this.autoScalingGroup.scaleOnCpuUtilization('CpuTargetTracking', {
         targetUtilizationPercent: resolved.targetCpuUtilizationPercent,
       });
@@ -502,15 +626,6 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       },
     });
 
-    addReadinessSignal(this, {
-      userData: resolved.userData,
-      role: instanceRole,
-      autoScalingGroup: this.autoScalingGroup,
-      targetGroup: this.targetGroup,
-      port: resolved.appPort,
-      timeout: resolved.instanceReadyTimeout,
-    });
-
     let httpListener: elbv2.ApplicationListener;
     if (resolved.certificate) {
       this.listener = this.loadBalancer.addListener('HttpsListener', {
@@ -546,12 +661,92 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       this.webAclArn = resolved.webAcl._bind(this, this.loadBalancer).webAclArn;
     }
 
+    // Alarms to the topic, from the same metrics as the dashboard (the target group's metrics need
+    // its listener, so they come after it).
+    this.metrics = new WebAppMetrics(this.loadBalancer, this.targetGroup, this.autoScalingGroup);
+    this.zones = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).availabilityZones;
+    const alarms = new ConstructAlarms(this, {
+      topic: this.notificationTopic,
+      enabled: resolved.alarms,
+      settingsProp: 'alarmSettings',
+      settings: resolved.alarmSettings,
+    });
+    const specs = webAppAlarmSpecs(this.metrics, {
+      zones: this.zones,
+      scales: groupScales(resolved),
+      everyZoneHoldsOne: Token.isUnresolved(resolved.minCapacity) || resolved.minCapacity >= this.zones.length,
+    });
+    for (const spec of specs) alarms.add(spec);
+    this.alarms = alarms.alarms;
+    // The rollout reads the watched alarms by their literal names (the alarms' own alarmName is a
+    // reference, which would make the user data depend on the alarms).
+    const watched = resolved.rollbackOnAlarms
+      ? specs
+          .filter((spec) => ROLLOUT_ALARM_SETTINGS.includes(spec.setting) && alarms.get(spec.setting) !== undefined)
+          .map((spec) => alarmName(this, spec.id))
+      : [];
+
+    addReadinessSignal(this, {
+      userData: resolved.userData,
+      role: instanceRole,
+      autoScalingGroup: this.autoScalingGroup,
+      targetGroup: this.targetGroup,
+      port: resolved.appPort,
+      timeout: resolved.instanceReadyTimeout,
+      bake: watched.length > 0 ? { alarmNames: watched, time: resolved.bakeTime } : undefined,
+    });
+
     acknowledge(this.loadBalancerSecurityGroup, {
       id: 'AwsSolutions-EC23',
       reason:
         'This is the security group of an internet-facing load balancer: it admits the internet on the listener ports only (80, and 443 with a certificate); the instances behind it admit only this group.',
     });
     this.acknowledgeOptionsLeftOff(resolved, httpListener);
+  }
+
+  /**
+   * The percentage of the instances' answers with a 5xx status each minute
+   * (`HTTPCode_Target_5XX_Count` / `RequestCount` of the target group; 0 without requests).
+   */
+  public metricTargetServerErrorRate(): cloudwatch.IMetric {
+    return this.metrics.targetServerErrorRate();
+  }
+
+  /** `RequestCount` of the target group: requests routed to the instances, sum per minute. */
+  public metricRequestCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.requests(props);
+  }
+
+  /** `UnHealthyHostCount` of the target group, maximum per minute. */
+  public metricUnhealthyHostCount(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.unhealthyHosts(props);
+  }
+
+  /**
+   * `HealthyHostCount` of the target group in one Availability Zone (for example
+   * `app.vpc.privateSubnets[0].availabilityZone`), minimum per minute.
+   */
+  public metricHealthyHostCountInZone(zone: string, props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.healthyHostsInZone(zone, props);
+  }
+
+  /** `TargetResponseTime` of the target group in seconds, 99th percentile per minute. */
+  public metricTargetResponseTime(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metrics.targetResponseTime(props);
+  }
+
+  /** How many more instances the group may launch each minute: `GroupMaxSize` less `GroupDesiredCapacity`. */
+  public metricCapacityHeadroom(): cloudwatch.IMetric {
+    return this.metrics.capacityHeadroom();
+  }
+
+  /**
+   * Adds the application's section to a dashboard: its alarms' state, requests beside the 5xx
+   * rate, the p99 response time, healthy hosts per zone beside the unhealthy ones, and the group's
+   * size against its maximum.
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    addDashboardSection(dashboard, this.node.path, this.alarms, webAppDashboardRows(this.metrics, this.zones));
   }
 
   /**
@@ -785,6 +980,10 @@ interface ResolvedHighlyAvailableWebAppProps {
   readonly accessLogsReplication?: AccessLogsReplication;
   /** The given topic; unset when the construct creates one. */
   readonly notificationTopic?: sns.ITopic;
+  readonly alarms: boolean;
+  readonly alarmSettings?: HighlyAvailableWebAppAlarmSettings;
+  readonly bakeTime: Duration;
+  readonly rollbackOnAlarms: boolean;
   /** The region of the stack (a token in an environment-agnostic stack). */
   readonly region: string;
 }
@@ -816,8 +1015,33 @@ function resolveProps(scope: Construct, props: HighlyAvailableWebAppProps): Reso
     accessLogsBucket: props.accessLogsBucket,
     accessLogsReplication: props.accessLogsReplication,
     notificationTopic: props.notificationTopic,
+    alarms: props.alarms ?? true,
+    alarmSettings: props.alarmSettings,
+    bakeTime: props.rollout?.bakeTime ?? Duration.minutes(5),
+    rollbackOnAlarms: props.rollout?.rollbackOnAlarms ?? props.alarms ?? true,
     region: Stack.of(scope).region,
   };
+}
+
+/** Whether the group can scale: its minimum is below its maximum (or either is a token). */
+function groupScales(v: ResolvedHighlyAvailableWebAppProps): boolean {
+  return Token.isUnresolved(v.minCapacity) || Token.isUnresolved(v.maxCapacity) || v.minCapacity < v.maxCapacity;
+}
+
+/** Whether new instances bake before they signal: the rollout watches at least one alarm. */
+function bakes(v: ResolvedHighlyAvailableWebAppProps): boolean {
+  const settings = v.alarmSettings as Record<string, AlarmSetting | undefined> | undefined;
+  return v.alarms && v.rollbackOnAlarms && ROLLOUT_ALARM_SETTINGS.some((key) => settings?.[key]?.enabled !== false);
+}
+
+/**
+ * How long CloudFormation waits for an instance's signal (creation policy and `PauseTime`): the
+ * time it has to turn healthy, plus the bake when it bakes.
+ */
+function signalTimeout(v: ResolvedHighlyAvailableWebAppProps): Duration {
+  return bakes(v)
+    ? Duration.seconds(v.instanceReadyTimeout.toSeconds() + v.bakeTime.toSeconds())
+    : v.instanceReadyTimeout;
 }
 
 /**
@@ -873,7 +1097,39 @@ function validate(props: HighlyAvailableWebAppProps, v: ResolvedHighlyAvailableW
   check.secondsInRange('healthCheckInterval', v.healthCheckInterval, 5, 300);
   check.secondsInRange('healthCheckGracePeriod', v.healthCheckGracePeriod, 0, 7200);
   // The rolling update's PauseTime, which waits for each batch's signals, is at most one hour.
-  check.secondsInRange('instanceReadyTimeout', v.instanceReadyTimeout, 60, 3600);
+  check.secondsInRange('instanceReadyTimeout', v.instanceReadyTimeout, 60, MAX_PAUSE_SECONDS);
+  ConstructAlarms.validate(
+    check,
+    { enabledProp: 'alarms', enabled: v.alarms, settingsProp: 'alarmSettings', settings: v.alarmSettings },
+    WEB_APP_ALARM_RANGES,
+  );
+  if (props.rollout?.rollbackOnAlarms === true && !v.alarms) {
+    check.fail(
+      'rollout.rollbackOnAlarms',
+      'needs the alarms to watch during the bake: turn alarms on, or leave rollbackOnAlarms unset',
+      'true with alarms false',
+    );
+  }
+  if (props.rollout?.bakeTime !== undefined && !bakes(v)) {
+    check.fail(
+      'rollout.bakeTime',
+      'is how long new instances watch the alarms, which rollbackOnAlarms false (or alarms false, or every watched alarm off) turns off: remove one of them',
+      props.rollout.bakeTime.toHumanString(),
+    );
+  }
+  if (bakes(v)) {
+    check.secondsInRange('rollout.bakeTime', v.bakeTime, 60, MAX_PAUSE_SECONDS - 60);
+    if (!v.bakeTime.isUnresolved() && !v.instanceReadyTimeout.isUnresolved()) {
+      const total = v.instanceReadyTimeout.toSeconds({ integral: false }) + v.bakeTime.toSeconds({ integral: false });
+      if (total > MAX_PAUSE_SECONDS) {
+        check.fail(
+          'rollout.bakeTime',
+          "plus instanceReadyTimeout must be at most 1 hour (the longest PauseTime a rolling update waits for an instance's signal); shorten either",
+          `${v.bakeTime.toHumanString()} + ${v.instanceReadyTimeout.toHumanString()}`,
+        );
+      }
+    }
+  }
   if (v.userData.render().startsWith('<powershell>')) {
     check.fail(
       'userData',

@@ -554,7 +554,26 @@ describe('HighlyAvailableWebApp updated from the release before these options', 
       .sort();
   }
 
-  test('defaults: the bucket gains versioning and the lifecycle rule in place; the rest changes metadata only', () => {
+  /**
+   * What upgrading to this release changes in every web app, besides `more`: six new alarms; the
+   * topic admitting them (topic and key policy, in place); the user data's bake (launch template,
+   * the group's signal waits, and the instances' permission to read the alarms), which the group
+   * rolls out as a release, one instance at a time; the bucket's versioning; metadata.
+   */
+  const UPGRADE_CHANGES = (more: string[]) =>
+    [
+      'AWS::AutoScaling::AutoScalingGroup WILL_UPDATE: CreationPolicy, LaunchTemplate, UpdatePolicy',
+      ...Array(6).fill('AWS::CloudWatch::Alarm WILL_CREATE: '),
+      'AWS::EC2::LaunchTemplate WILL_UPDATE: LaunchTemplateData',
+      'AWS::EC2::SecurityGroup WILL_UPDATE: Metadata',
+      'AWS::IAM::ManagedPolicy WILL_UPDATE: PolicyDocument',
+      'AWS::KMS::Key WILL_UPDATE: KeyPolicy, Metadata',
+      'AWS::S3::Bucket WILL_UPDATE: LifecycleConfiguration, Metadata, VersioningConfiguration',
+      'AWS::SNS::TopicPolicy WILL_UPDATE: PolicyDocument',
+      ...more,
+    ].sort();
+
+  test('defaults: the bucket gains versioning and the lifecycle rule in place, alarms are added, the rest updates in place', () => {
     expect(ENV.region).toBe('eu-west-1');
     const result = deployment(
       before('default'),
@@ -566,25 +585,13 @@ describe('HighlyAvailableWebApp updated from the release before these options', 
         before('default'),
         after(() => ({})),
       ),
-    ).toEqual([
-      'AWS::EC2::SecurityGroup WILL_UPDATE: Metadata',
-      'AWS::ElasticLoadBalancingV2::Listener WILL_UPDATE: Metadata',
-      // The notification topic admits CloudWatch alarms (topic and key policy), in place.
-      'AWS::KMS::Key WILL_UPDATE: KeyPolicy, Metadata',
-      'AWS::S3::Bucket WILL_UPDATE: LifecycleConfiguration, Metadata, VersioningConfiguration',
-      'AWS::SNS::TopicPolicy WILL_UPDATE: PolicyDocument',
-    ]);
+    ).toEqual(UPGRADE_CHANGES(['AWS::ElasticLoadBalancingV2::Listener WILL_UPDATE: Metadata']));
   });
 
   test('with a certificate: the same, and the HTTPS listener keeps its TLS policy', () => {
     const to = after((s) => ({ certificate: certificate(s) }));
     expect(lostResources(deployment(before('certificate'), to), () => true)).toEqual([]);
-    expect(changes(before('certificate'), to)).toEqual([
-      'AWS::EC2::SecurityGroup WILL_UPDATE: Metadata',
-      'AWS::KMS::Key WILL_UPDATE: KeyPolicy, Metadata',
-      'AWS::S3::Bucket WILL_UPDATE: LifecycleConfiguration, Metadata, VersioningConfiguration',
-      'AWS::SNS::TopicPolicy WILL_UPDATE: PolicyDocument',
-    ]);
+    expect(changes(before('certificate'), to)).toEqual(UPGRADE_CHANGES([]));
   });
 
   test('turning on the production options later replaces nothing: the load balancer, listener, target group, group and bucket stay', () => {
@@ -612,6 +619,7 @@ describe('HighlyAvailableWebApp updated from the release before these options', 
       .map((c) => c.type)
       .sort();
     expect(added).toEqual([
+      ...Array(6).fill('AWS::CloudWatch::Alarm'),
       'AWS::ElasticLoadBalancingV2::Listener',
       'AWS::IAM::ManagedPolicy',
       'AWS::IAM::Role',

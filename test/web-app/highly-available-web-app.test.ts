@@ -315,7 +315,8 @@ describe('HighlyAvailableWebApp load balancer', () => {
 
 describe('HighlyAvailableWebApp releases that never turn healthy fail and roll back', () => {
   test('creation waits for every instance to signal; the rolling update waits on signals and keeps health checks running', () => {
-    const { template } = build();
+    // Without the bake (rollout, see monitoring.test.ts), the wait is instanceReadyTimeout alone.
+    const { template } = build({ rollout: { rollbackOnAlarms: false } });
     const [group] = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
     expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 2, Timeout: 'PT15M' } });
     expect(group.UpdatePolicy.AutoScalingRollingUpdate).toEqual({
@@ -329,14 +330,15 @@ describe('HighlyAvailableWebApp releases that never turn healthy fail and roll b
   });
 
   test('instanceReadyTimeout sets how long creation and each update batch wait; desiredCapacity sets the count', () => {
+    // The wait is instanceReadyTimeout plus the default 5 minute bake.
     const { template } = build({ instanceReadyTimeout: Duration.minutes(40), minCapacity: 2, desiredCapacity: 3 });
     const [group] = Object.values(template.findResources('AWS::AutoScaling::AutoScalingGroup'));
-    expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 3, Timeout: 'PT40M' } });
-    expect(group.UpdatePolicy.AutoScalingRollingUpdate.PauseTime).toBe('PT40M');
+    expect(group.CreationPolicy).toEqual({ ResourceSignal: { Count: 3, Timeout: 'PT45M' } });
+    expect(group.UpdatePolicy.AutoScalingRollingUpdate.PauseTime).toBe('PT45M');
   });
 
   test('the instances may read target health (a policy of its own) and signal this stack only', () => {
-    const { stack, template, webApp } = build();
+    const { stack, template, webApp } = build({ rollout: { rollbackOnAlarms: false } });
     const role = webApp.launchTemplate.role as iam.Role;
     template.hasResourceProperties('AWS::IAM::ManagedPolicy', {
       PolicyDocument: {
