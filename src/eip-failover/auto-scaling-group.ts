@@ -409,7 +409,13 @@ export function bindAutoScalingGroup(
 
   const snapshotPolicy = volume ? createSnapshotPolicy(scope, stack, groupName, volume) : undefined;
   if (volume) {
-    createDataRetention(scope, { groupName, volume, deadLetterQueue, notificationTopic: context.notificationTopic });
+    createDataRetention(scope, {
+      groupName,
+      allocationId: context.elasticIp.attrAllocationId,
+      volume,
+      deadLetterQueue,
+      notificationTopic: context.notificationTopic,
+    });
   }
   const dataVolumeBackup = volume?.backupPlan
     ? volume.backupPlan._bind(new Construct(scope, 'DataVolumeBackup'), {

@@ -174,6 +174,8 @@ export interface LifecycleHookEnvironment extends Partial<DataVolumeEnvironment>
 /** The environment of the data retention function (with `dataVolume`). */
 export interface DataRetentionEnvironment {
   readonly GROUP_NAME: string;
+  /** The Elastic IP's allocation ID: the dimension of `NEWEST_SNAPSHOT_AGE_METRIC`, recorded on every run. */
+  readonly ALLOCATION_ID: string;
   /** Not read by the handler, which uses `DATA_VOLUME_TAG` itself. */
   readonly DATA_VOLUME_TAG: typeof DATA_VOLUME_TAG;
   /** Not read by the handler, which uses `ATTACHED_AT_TAG` itself. */
@@ -190,3 +192,16 @@ export interface DataRetentionEnvironment {
   /** Not set by the construct (default 6). */
   readonly MAX_RETRIES?: string;
 }
+
+/**
+ * Launches the lifecycle hook function abandoned (1 each): the new instance could not be given the
+ * Elastic IP (or its data volume) and the group terminates it and launches another.
+ */
+export const ABANDONED_LAUNCHES_METRIC = 'AbandonedLaunches';
+
+/**
+ * How old the newest completed snapshot of the group's data is (seconds), recorded by the data
+ * retention function on every run (see `newestSnapshotAgeSeconds` in decisions.ts): the data a
+ * zone failure would lose now. The age of the volume serving the data when it has no snapshot yet.
+ */
+export const NEWEST_SNAPSHOT_AGE_METRIC = 'NewestSnapshotAge';

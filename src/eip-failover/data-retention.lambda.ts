@@ -40,6 +40,12 @@
  * The rules are decided in decisions.ts (planRetention), from the listing; this function lists,
  * asks, and carries the verdicts out.
  *
+ * Every run also records, from the same listing, how old the newest completed snapshot of the
+ * group's data is (`NewestSnapshotAge`, seconds, by allocation ID: an embedded-metric-format record
+ * on stdout, no API call; see newestSnapshotAgeSeconds in decisions.ts). It is written right after
+ * the listing, before anything is deleted, so a run that fails later still records it; a run that
+ * cannot list records nothing, and the construct's alarm treats that as breaching.
+ *
  * Imports only the AWS SDK v3 (provided by the Lambda runtime), its retry strategy (bundled), its own
  * helpers and the contract it shares with the construct, and nothing from aws-cdk-lib.
  */
@@ -56,11 +62,14 @@ import {
   ATTACHED_AT_TAG,
   DATA_VOLUME_TAG,
   DataRetentionEnvironment,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
+  NEWEST_SNAPSHOT_AGE_METRIC,
   RETIRED_SNAPSHOT,
   SNAPSHOT_REASON_TAG,
 } from './contract';
 import { listGroupSnapshots, listGroupVolumes, snapshotDescription } from './data-lineage';
-import { lastUseOf, planRetention, tagValue } from './decisions';
+import { lastUseOf, newestSnapshotAgeSeconds, planRetention, tagValue } from './decisions';
 import { environment, errorText, numberFrom, retryingClientConfig } from './handler-support';
 
 /** What the function did and why it kept the rest, returned for logs and tests. */
@@ -78,6 +87,8 @@ export interface RetentionResult {
 /** The environment the construct sets (DataRetentionEnvironment), read. */
 interface Config {
   readonly groupName: string;
+  /** The dimension of the snapshot age metric; not recorded without it. */
+  readonly allocationId?: string;
   readonly retentionMs: number;
   readonly graceMs: number;
   readonly topicArn?: string;
@@ -93,6 +104,7 @@ function config(): Config {
   if (!env.GROUP_NAME || !(hours > 0)) throw new Error('GROUP_NAME and RETENTION_HOURS must be set');
   return {
     groupName: env.GROUP_NAME,
+    allocationId: env.ALLOCATION_ID || undefined,
     retentionMs: hours * 3_600_000,
     graceMs: numberFrom(env.GRACE_MINUTES, 60) * 60_000,
     topicArn: env.TOPIC_ARN || undefined,
@@ -111,6 +123,7 @@ export async function handler(): Promise<RetentionResult> {
   };
   const volumes = await listGroupVolumes(ec2, cfg.groupName);
   const snapshots = await listGroupSnapshots(ec2, cfg.groupName);
+  emitSnapshotAge(cfg, newestSnapshotAgeSeconds({ volumes, snapshots }, now), now);
   const plan = planRetention({ volumes, snapshots, now, retentionMs: cfg.retentionMs, graceMs: cfg.graceMs });
   for (const verdict of plan.volumes) {
     if (verdict.kind === 'keep') result.kept[verdict.volumeId] = verdict.why;
@@ -237,6 +250,31 @@ async function report(cfg: Config, result: RetentionResult): Promise<void> {
   } catch (e) {
     console.error(JSON.stringify({ message: 'notification failed', error: errorText(e) }));
   }
+}
+
+/**
+ * The age of the newest snapshot of the group's data, as an embedded-metric-format record on stdout
+ * (no API call). Nothing when there is no data yet (no volume, no snapshot) or no allocation ID.
+ */
+function emitSnapshotAge(cfg: Config, ageSeconds: number | undefined, now: number): void {
+  if (ageSeconds === undefined || cfg.allocationId === undefined) return;
+  process.stdout.write(
+    JSON.stringify({
+      _aws: {
+        Timestamp: now,
+        CloudWatchMetrics: [
+          {
+            Namespace: METRIC_NAMESPACE,
+            Dimensions: [[METRIC_DIMENSION]],
+            Metrics: [{ Name: NEWEST_SNAPSHOT_AGE_METRIC, Unit: 'Seconds' }],
+          },
+        ],
+      },
+      [METRIC_DIMENSION]: cfg.allocationId,
+      GroupName: cfg.groupName,
+      [NEWEST_SNAPSHOT_AGE_METRIC]: ageSeconds,
+    }) + '\n',
+  );
 }
 
 function retentionText(cfg: Config): string {

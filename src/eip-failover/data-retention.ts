@@ -18,8 +18,15 @@ import { PropsValidator } from '../common/validation';
 // FailoverStrategy.autoScalingGroup() no longer needs (see data-retention.lambda.ts for the rules).
 
 export const DEFAULT_REPLACED_DATA_RETENTION = Duration.days(7);
-/** How often the retention function runs. */
-export const RETENTION_SCHEDULE = Duration.hours(6);
+/**
+ * How often the retention function runs. Each run also records the age of the newest snapshot
+ * (`NewestSnapshotAge`), which the snapshot age alarm reads over one-hour periods: two runs an hour
+ * put a reading in every period even when a run is late or its log arrives late (a period without
+ * one counts as breaching), and a snapshot overdue is reported within half an hour, well inside
+ * the shortest snapshot interval (1 hour). Deleting is unaffected: its rules are times (the
+ * retention period, the grace period), not counts of runs.
+ */
+export const RETENTION_SCHEDULE = Duration.minutes(30);
 /**
  * A volume created or put into service this recently is never deleted: a launch may be creating or
  * attaching it (the lifecycle hook function runs for at most 14 minutes).
@@ -43,6 +50,8 @@ export function validateDataRetention(volume: DataVolumeOptions, check: PropsVal
 
 export interface DataRetentionProps {
   readonly groupName: string;
+  /** The Elastic IP's allocation ID: the dimension of the snapshot age the function records. */
+  readonly allocationId: string;
   readonly volume: DataVolumeOptions;
   readonly deadLetterQueue: sqs.IQueue;
   readonly notificationTopic: sns.ITopic;
@@ -51,14 +60,14 @@ export interface DataRetentionProps {
 /** The retention function, its role (deletes only this group's volumes and snapshots) and its schedule. */
 export function createDataRetention(scope: Construct, props: DataRetentionProps): lambda.Function {
   const stack = Stack.of(scope);
-  const { groupName, deadLetterQueue, notificationTopic } = props;
+  const { groupName, allocationId, deadLetterQueue, notificationTopic } = props;
   const retention = props.volume.replacedDataRetention ?? DEFAULT_REPLACED_DATA_RETENTION;
 
   const { fn } = createHandlerFunction(scope, DataRetentionFunction, {
     name: 'DataRetention',
     functionId: 'DataRetentionFunction',
     calls: 'the EC2 API (data volumes and snapshots) and SNS',
-    description: `Deletes data volumes left behind (once a snapshot holds their data) and snapshots past ${retention.toHumanString()} that no launch needs`,
+    description: `Deletes data volumes left behind (once a snapshot holds their data) and snapshots past ${retention.toHumanString()} that no launch needs; records the age of the newest snapshot`,
     roleDescription: 'Deletes the data volumes and snapshots one ElasticIpFailoverInstance group no longer needs',
     timeout: Duration.minutes(5),
     deadLetterQueue,
@@ -68,6 +77,7 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
     permissions: (role) => grantRetentionPermissions(stack, role, groupName),
     environment: {
       GROUP_NAME: groupName,
+      ALLOCATION_ID: allocationId,
       DATA_VOLUME_TAG,
       ATTACHED_AT_TAG,
       SNAPSHOT_REASON_TAG,
@@ -79,7 +89,7 @@ export function createDataRetention(scope: Construct, props: DataRetentionProps)
 
   new events.Rule(scope, 'DataRetentionSchedule', {
     description:
-      `Every ${RETENTION_SCHEDULE.toHumanString()}: remove the data volumes and snapshots ${groupName} no longer needs`.slice(
+      `Every ${RETENTION_SCHEDULE.toHumanString()}: remove the data volumes and snapshots ${groupName} no longer needs, record the age of its newest snapshot`.slice(
         0,
         512,
       ),

@@ -354,3 +354,51 @@ function snapshotVerdicts(input: RetentionInput): SnapshotVerdict[] {
     return { kind: 'delete', snapshotId };
   });
 }
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring: how old the newest snapshot of the group's data is
+
+/** What the age of the newest snapshot is decided from: the group's listing, as the retention run has it. */
+export interface SnapshotAgeInput {
+  /** The group's volumes. */
+  readonly volumes: readonly Volume[];
+  /** The group's snapshots as listed (AWS Backup's included: they are set aside here). */
+  readonly snapshots: readonly Snapshot[];
+}
+
+/**
+ * How long ago (whole seconds, never negative) the newest completed snapshot of the group's data
+ * was started: what a zone failure would lose now. Only the group's own snapshots count (never AWS
+ * Backup's: a launch does not restore them), and only completed ones.
+ *
+ *  1. While a volume has served (the newest `attached-at`): its own snapshots, and the one it was
+ *     restored from (which holds the data it started with). Snapshots of a volume left behind in
+ *     another zone do not count, however new: they hold that volume's data, not the data served
+ *     now. With none of them, the age of the volume itself (created that long ago: nothing it holds
+ *     is in a snapshot), so a volume never snapshotted is reported as it ages.
+ *  2. While none has: the restore point (`restorePoint`), the data a launch would restore.
+ *  3. Otherwise the age of the group's newest volume; undefined when there is no volume and no
+ *     snapshot of the group's data (nothing to protect, nothing to report).
+ */
+export function newestSnapshotAgeSeconds(input: SnapshotAgeInput, now: number): number | undefined {
+  const age = (time: Date | undefined) =>
+    time === undefined ? undefined : Math.max(0, Math.floor((now - time.getTime()) / 1000));
+  const completed = ownSnapshots(input.snapshots).filter((s) => s.State === 'completed');
+  const newest = (candidates: readonly { time?: Date }[]) =>
+    candidates
+      .map((c) => c.time)
+      .filter((t): t is Date => t !== undefined)
+      .sort((a, b) => b.getTime() - a.getTime())[0];
+  const served = newestServed(input.volumes);
+  if (served !== undefined) {
+    const holding = completed.filter(
+      (s) =>
+        (s.VolumeId !== undefined && s.VolumeId === served.VolumeId) ||
+        (s.SnapshotId !== undefined && s.SnapshotId === served.SnapshotId),
+    );
+    return age(newest(holding.map((s) => ({ time: s.StartTime }))) ?? served.CreateTime);
+  }
+  const point = restorePoint(input.snapshots, now).completed;
+  if (point !== undefined) return age(point.StartTime);
+  return age(newest(input.volumes.map((v) => ({ time: v.CreateTime }))));
+}

@@ -10,13 +10,81 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { METRIC_NAMESPACE } from './contract';
 import { FailoverStrategy } from './failover-strategy';
+import {
+  FailoverMetrics,
+  createOperatorAlarms,
+  dashboardRows,
+  dataVolumeWatch,
+  validateMonitoring,
+} from './monitoring';
 import type { DataVolumeOptions } from './options';
 import { acknowledge, skipCheckov } from '../common/acknowledge';
+import { AlarmSetting } from '../common/alarm-setting';
 import { createSessionManagerRole } from '../common/instance-role';
+import { addDashboardSection } from '../common/monitoring';
 import { admitServiceLinkedPublishers, createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+
+/**
+ * The operator alarms of an {@link ElasticIpFailoverInstance}, each sent to its notification topic
+ * (ALARM and OK). Each is on unless its `enabled` is false; `threshold` is in the unit named.
+ */
+export interface ElasticIpFailoverAlarmSettings {
+  /**
+   * Errors of the failover function (with `autoScalingGroup()`, the lifecycle hook function):
+   * AWS/Lambda `Errors`, Sum per minute, at or above `threshold` (a count, 1 to 1000).
+   *
+   * @default - on, threshold 1, 1 evaluation period
+   */
+  readonly failoverErrors?: AlarmSetting;
+
+  /**
+   * Events the function gave up on: AWS/SQS `ApproximateNumberOfMessagesVisible` of its
+   * dead-letter queue, Maximum per minute, at or above `threshold` (a count, 1 to 1000).
+   *
+   * @default - on, threshold 1, 1 evaluation period
+   */
+  readonly deadLetterMessages?: AlarmSetting;
+
+  /**
+   * A slow recovery: the `TimeToRecovery` metric (Maximum over 5 minutes) above `threshold`
+   * (seconds, 10 to 3600).
+   *
+   * @default - on, threshold 300 seconds, 1 evaluation period
+   */
+  readonly timeToRecovery?: AlarmSetting;
+
+  /**
+   * Launches the lifecycle hook function abandoned (`AbandonedLaunches`, Sum per minute) at or
+   * above `threshold` (a count, 1 to 100). Only with `FailoverStrategy.autoScalingGroup()`.
+   *
+   * @default - on with autoScalingGroup(), threshold 1, 1 evaluation period
+   */
+  readonly abandonedLaunches?: AlarmSetting;
+
+  /**
+   * Both instances unhealthy at once: a composite alarm, in ALARM while a status-check alarm of the
+   * primary and one of the standby are both in ALARM. Takes only `enabled` (the status-check alarms
+   * have their own timing: 2 of 2 one-minute periods). Only with `FailoverStrategy.standbyInstance()`.
+   *
+   * @default - on with standbyInstance()
+   */
+  readonly bothUnhealthy?: AlarmSetting;
+
+  /**
+   * The data volume has no recent snapshot: the `NewestSnapshotAge` metric (seconds since the newest
+   * completed snapshot of the data served was started, or the age of the volume when it has none;
+   * Maximum per hour, recorded every 30 minutes by the data retention function) above `threshold`
+   * (whole seconds, from the snapshot interval to 2592000, 30 days). An hour without a reading is
+   * breaching: the retention function did not run, so nothing watches the volume either. Only with
+   * `FailoverStrategy.autoScalingGroup({ dataVolume })`.
+   *
+   * @default - on with a data volume, threshold twice `dataVolume.snapshotInterval` (7200 seconds
+   * for the default interval of 1 hour), 1 evaluation period
+   */
+  readonly snapshotAge?: AlarmSetting;
+}
 
 /**
  * Properties for an {@link ElasticIpFailoverInstance}.
@@ -122,6 +190,22 @@ export interface ElasticIpFailoverInstanceProps {
    * @default true
    */
   readonly terminationProtection?: boolean;
+
+  /**
+   * Whether the construct creates its operator alarms (`operatorAlarms`), sent to the notification
+   * topic. The standby strategy's status-check and CPU alarms, which trigger the failover, are
+   * created either way.
+   *
+   * @default true
+   */
+  readonly alarms?: boolean;
+
+  /**
+   * Per-alarm settings of the operator alarms: turn one off, or change its threshold and periods.
+   *
+   * @default - every alarm with its documented defaults
+   */
+  readonly alarmSettings?: ElasticIpFailoverAlarmSettings;
 }
 
 /**
@@ -263,6 +347,15 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   /** The alarms that trigger a failover (status checks and CPU of each instance). */
   public readonly alarms: cloudwatch.IAlarm[];
 
+  /**
+   * The alarms that tell an operator (through `notificationTopic`) that the pair needs attention:
+   * function errors, dead-letter messages, slow recovery, abandoned launches (Auto Scaling
+   * strategy), both instances unhealthy (standby strategy). Empty with `alarms: false`.
+   */
+  public readonly operatorAlarms: cloudwatch.IAlarm[];
+
+  private readonly metrics: FailoverMetrics;
+
   /** Whether the instances' subnets have IPv6 CIDR blocks, so `allowFromInternet()` opens `::/0` too. */
   private readonly subnetsHaveIpv6: boolean;
 
@@ -386,6 +479,99 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.dataVolumeBackupPlan = bound.dataVolumeBackup?.plan;
     this.dataVolumeBackupVault = bound.dataVolumeBackup?.vault;
     this.dataVolumeBackupRole = bound.dataVolumeBackup?.role;
+
+    this.metrics = new FailoverMetrics(
+      this.allocationId,
+      this.failoverFunction,
+      this.deadLetterQueue,
+      dataVolumeWatch(this.strategy._snapshotInterval()),
+    );
+    const byId = (prefix: string) =>
+      bound.alarms.filter(
+        (a) => /^(Primary|Standby)(Instance|System)StatusCheckAlarm$/.test(a.node.id) && a.node.id.startsWith(prefix),
+      );
+    this.operatorAlarms = createOperatorAlarms(this, props, {
+      strategy: this.strategy.name,
+      topic: this.notificationTopic,
+      metrics: this.metrics,
+      hasFunction: this.failoverFunction !== undefined,
+      hasDeadLetterQueue: this.deadLetterQueue !== undefined,
+      primaryStatusChecks: byId('Primary'),
+      standbyStatusChecks: byId('Standby'),
+    });
+  }
+
+  /**
+   * Adds this pair's section to a dashboard: the state of its operator alarms, its recovery times
+   * and its function's failures.
+   *
+   * @param dashboard the dashboard to add to
+   */
+  public addToDashboard(dashboard: cloudwatch.Dashboard): void {
+    addDashboardSection(
+      dashboard,
+      `Elastic IP failover ${this.node.path}`,
+      this.operatorAlarms,
+      dashboardRows(this.metrics, {
+        hasFunction: this.failoverFunction !== undefined,
+        hasDeadLetterQueue: this.deadLetterQueue !== undefined,
+        strategy: this.strategy.name,
+      }),
+    );
+  }
+
+  /**
+   * Errors of the failover function (with `autoScalingGroup()`, the lifecycle hook function):
+   * AWS/Lambda `Errors`, the sum per minute unless `props` says otherwise.
+   *
+   * @param props options for the metric
+   */
+  public metricFailoverErrors(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.failoverErrors(props);
+  }
+
+  /**
+   * Messages waiting in the function's dead-letter queue: AWS/SQS
+   * `ApproximateNumberOfMessagesVisible`, the maximum per minute unless `props` says otherwise.
+   *
+   * @param props options for the metric
+   */
+  public metricDeadLetterMessages(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.deadLetterMessages(props);
+  }
+
+  /**
+   * Launches the lifecycle hook function abandoned (`AbandonedLaunches`, count), the sum per minute
+   * unless `props` says otherwise. Recorded only with `FailoverStrategy.autoScalingGroup()`.
+   *
+   * @param props options for the metric
+   */
+  public metricAbandonedLaunches(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.abandonedLaunches(props);
+  }
+
+  /**
+   * The health probe's verdict (`HealthProbeFailed`: 1 when the service did not answer through the
+   * Elastic IP in a minute, 0 when it did), the maximum per minute unless `props` says otherwise.
+   * Recorded only when a health probe runs.
+   *
+   * @param props options for the metric
+   */
+  public metricHealthProbeFailed(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.healthProbeFailed(props);
+  }
+
+  /**
+   * How old the newest completed snapshot of the data volume is (`NewestSnapshotAge`, seconds; the
+   * age of the volume itself while it has none), recorded every 30 minutes by the data retention
+   * function: the data a zone failure would lose now. The maximum per hour unless `props` says
+   * otherwise. Only with `FailoverStrategy.autoScalingGroup({ dataVolume })`: throws without a data
+   * volume.
+   *
+   * @param props options for the metric
+   */
+  public metricNewestSnapshotAge(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return this.metrics.newestSnapshotAge(props);
   }
 
   /**
@@ -473,7 +659,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    * @param props options for the metric
    */
   public metricFailoverDuration(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.failoverMetric('FailoverDuration', props);
+    return this.metrics.failoverDuration(props);
   }
 
   /**
@@ -485,18 +671,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    * @param props options for the metric
    */
   public metricTimeToRecovery(props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
-    return this.failoverMetric('TimeToRecovery', props);
-  }
-
-  private failoverMetric(metricName: string, props: cloudwatch.MetricOptions): cloudwatch.Metric {
-    return new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName,
-      dimensionsMap: { AllocationId: this.allocationId },
-      statistic: cloudwatch.Stats.MAXIMUM,
-      unit: cloudwatch.Unit.MILLISECONDS,
-      ...props,
-    });
+    return this.metrics.timeToRecovery(props);
   }
 }
 
@@ -517,6 +692,8 @@ interface ResolvedProps {
   readonly userData?: ec2.UserData;
   readonly notificationTopic?: sns.ITopic;
   readonly ebsEncryptionKey?: kms.IKey;
+  readonly alarms?: boolean;
+  readonly alarmSettings?: ElasticIpFailoverAlarmSettings;
 }
 
 /** Settles the props; a deprecated prop that conflicts with the strategy is recorded in `check`. */
@@ -535,6 +712,8 @@ function resolveProps(props: ElasticIpFailoverInstanceProps, check: PropsValidat
     userData: props.userData,
     notificationTopic: props.notificationTopic,
     ebsEncryptionKey: props.ebsEncryptionKey,
+    alarms: props.alarms,
+    alarmSettings: props.alarmSettings,
   };
 }
 
@@ -551,6 +730,7 @@ function validate(props: ResolvedProps, check: PropsValidator): void {
   }
   check.integerInRange('rootVolumeSizeGiB', props.rootVolumeSizeGiB, 1, 16384);
   props.strategy._validate(props.userData, check);
+  validateMonitoring(props, props.strategy.name, dataVolumeWatch(props.strategy._snapshotInterval()), check);
 }
 
 /** The VPC's public subnets, the first of each Availability Zone (unresolved zones count as distinct). */

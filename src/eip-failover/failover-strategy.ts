@@ -1,6 +1,12 @@
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
-import { bindAutoScalingGroup, requirementsOfAutoScalingGroup, validateAutoScalingGroup } from './auto-scaling-group';
+import {
+  bindAutoScalingGroup,
+  DEFAULT_SNAPSHOT_INTERVAL,
+  requirementsOfAutoScalingGroup,
+  validateAutoScalingGroup,
+} from './auto-scaling-group';
 import type { DeprecatedStrategyProps, FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
 import { dataVolumeSizeGiB } from './data-volume-size';
 import type { AutoScalingGroupOptions, StandbyInstanceOptions } from './options';
@@ -107,6 +113,14 @@ export abstract class FailoverStrategy {
    * @internal
    */
   public abstract _bind(scope: Construct, context: FailoverContext): FailoverBinding;
+
+  /**
+   * How often the data volume is snapshotted, when the strategy carries one (its
+   * `snapshotInterval`, or the default); undefined without a data volume.
+   *
+   * @internal
+   */
+  public abstract _snapshotInterval(): Duration | undefined;
 }
 
 class StandbyInstanceStrategy extends FailoverStrategy {
@@ -145,6 +159,10 @@ class StandbyInstanceStrategy extends FailoverStrategy {
     validateStandbyInstance(this.options, check);
   }
 
+  public _snapshotInterval(): Duration | undefined {
+    return undefined;
+  }
+
   public _bind(scope: Construct, context: FailoverContext): FailoverBinding {
     return bindStandbyInstance(scope, context, this.options);
   }
@@ -178,6 +196,11 @@ class AutoScalingGroupStrategy extends FailoverStrategy {
 
   public _validate(userData: ec2.UserData | undefined, check: PropsValidator): void {
     validateAutoScalingGroup(this.options, userData, check);
+  }
+
+  public _snapshotInterval(): Duration | undefined {
+    const volume = this.options.dataVolume;
+    return volume === undefined ? undefined : (volume.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL);
   }
 
   public _bind(scope: Construct, context: FailoverContext): FailoverBinding {

@@ -12,9 +12,10 @@
  *    StandbyState.STOPPED it then stops the standby it created (see "Stopping the standby").
  *
  * The hot path (the instance holding the EIP fails, the other one is running and healthy) makes five
- * EC2 calls: DescribeAddresses, DescribeInstanceStatus, AssociateAddress and two CreateTags (one per
- * role). An event about the instance that does not hold the EIP, or a duplicate delivered after the
- * EIP moved, costs one call (DescribeAddresses) and changes nothing.
+ * EC2 calls in three round trips: DescribeAddresses and DescribeInstanceStatus sent together, then
+ * AssociateAddress (the move), then two CreateTags (one per role) together, after the move. An event
+ * about the instance that does not hold the EIP, or a duplicate delivered after the EIP moved, costs
+ * the two reads and changes nothing.
  *
  * Imports only the AWS SDK v3 (provided by the Lambda runtime), its retry strategy (bundled), its own
  * helpers and the contract it shares with the construct, and nothing from aws-cdk-lib.
@@ -157,23 +158,25 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
     return log({ action: 'ignored', reason: `${subject.instanceId}: ${subject.what} is not a failure` });
   }
 
-  // 1. Who holds the EIP now? Events about the other instance (the standby), and duplicates delivered
-  //    after the EIP has already moved away from the subject, stop here.
-  const addresses = await ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] }));
-  const holder = addresses.Addresses?.[0]?.InstanceId;
-  if (holder !== undefined && holder !== subject.instanceId) {
-    return log({
-      action: 'ignored',
-      reason: `${subject.instanceId} (${subject.what}) does not hold the Elastic IP; ${holder} does`,
-    });
-  }
+  // 1. Who holds the EIP now, and the state and status checks of both instances: two reads sent
+  //    together, so the move follows one round trip later instead of two. Events about the other
+  //    instance (the standby), and duplicates delivered after the EIP has already moved away from
+  //    the subject, stop once both have answered; they change nothing.
   const failed = subject.instanceId;
   const target = cfg.instanceIds[0] === failed ? cfg.instanceIds[1] : cfg.instanceIds[0];
+  const [addresses, statuses] = await Promise.all([
+    ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] })),
+    ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [failed, target], IncludeAllInstances: true })),
+  ]);
+  const holder = addresses.Addresses?.[0]?.InstanceId;
+  if (holder !== undefined && holder !== failed) {
+    return log({
+      action: 'ignored',
+      reason: `${failed} (${subject.what}) does not hold the Elastic IP; ${holder} does`,
+    });
+  }
 
-  // 2. The state and status checks of both instances, in one call.
-  const statuses = await ec2.send(
-    new DescribeInstanceStatusCommand({ InstanceIds: [failed, target], IncludeAllInstances: true }),
-  );
+  // 2. Decide from the statuses read.
   const failedStatus = statuses.InstanceStatuses?.find((s) => s.InstanceId === failed);
   const targetStatus = statuses.InstanceStatuses?.find((s) => s.InstanceId === target);
 

@@ -58,6 +58,7 @@ import {
 } from '@aws-sdk/client-ec2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import {
+  ABANDONED_LAUNCHES_METRIC,
   ATTACHED_AT_TAG,
   DATA_VOLUME_TAG,
   DETACHED_SNAPSHOT,
@@ -68,6 +69,8 @@ import {
   SnapshotReason,
   TERMINATING_TRANSITION,
   TERMINATION_SNAPSHOT,
+  METRIC_DIMENSION,
+  METRIC_NAMESPACE,
 } from './contract';
 import { listGroupSnapshots, listGroupVolumes, snapshotDescription } from './data-lineage';
 import { decideLaunchVolume, DEFAULT_STUCK_SNAPSHOT_MS, isoTime, LaunchInput, tagValue } from './decisions';
@@ -214,6 +217,7 @@ async function onLaunch(
       `Elastic IP ${cfg.publicIp || cfg.allocationId}: launch of ${instanceId} abandoned`,
       `The new instance ${instanceId} could not be given ${cfg.dataVolume ? 'its data volume and ' : ''}the Elastic IP: ${errorText(e)}\nThe launch was abandoned; the group will launch another instance.`,
     );
+    emitAbandonedLaunch(cfg, instanceId);
     return log({ action: 'abandoned', instanceId, volumeId, reason: errorText(e) });
   }
   emitMetric(cfg, Date.now() - started, eventTimeMs, instanceId);
@@ -555,6 +559,27 @@ function emitMetric(cfg: Config, durationMs: number, eventTimeMs: number | undef
     durationMs,
     eventTimeMs,
   });
+}
+
+/** One abandoned launch, as an embedded-metric-format record on stdout (no API call). */
+function emitAbandonedLaunch(cfg: Config, instanceId: string): void {
+  process.stdout.write(
+    JSON.stringify({
+      _aws: {
+        Timestamp: Date.now(),
+        CloudWatchMetrics: [
+          {
+            Namespace: METRIC_NAMESPACE,
+            Dimensions: [[METRIC_DIMENSION]],
+            Metrics: [{ Name: ABANDONED_LAUNCHES_METRIC, Unit: 'Count' }],
+          },
+        ],
+      },
+      [METRIC_DIMENSION]: cfg.allocationId,
+      InstanceId: instanceId,
+      [ABANDONED_LAUNCHES_METRIC]: 1,
+    }) + '\n',
+  );
 }
 
 function eventTime(event: LifecycleEvent): number | undefined {

@@ -464,7 +464,7 @@ describe('autoScalingGroup strategy: data volume', () => {
     ).toEqual(['ec2:DescribeInstances', 'ec2:DescribeSnapshots', 'ec2:DescribeVolumes']);
   });
 
-  test('data retention: a function every 6 hours (with a DLQ), told the group, the tags, 7 days and a 1 hour grace', () => {
+  test('data retention: a function every 30 minutes (with a DLQ), told the group, the allocation id, the tags, 7 days and a 1 hour grace', () => {
     const { template } = withVolume();
     const functions = template.findResources('AWS::Lambda::Function', {
       Properties: { Environment: { Variables: { RETENTION_HOURS: Match.anyValue() } } },
@@ -479,6 +479,7 @@ describe('autoScalingGroup strategy: data volume', () => {
       Environment: {
         Variables: {
           GROUP_NAME: GROUP_NAME,
+          ALLOCATION_ID: { 'Fn::GetAtt': [expect.stringMatching(/ElasticIp/), 'AllocationId'] },
           DATA_VOLUME_TAG: 'cdk-ha-patterns:data-volume',
           ATTACHED_AT_TAG: 'cdk-ha-patterns:attached-at',
           SNAPSHOT_REASON_TAG: 'cdk-ha-patterns:snapshot-reason',
@@ -489,7 +490,8 @@ describe('autoScalingGroup strategy: data volume', () => {
       },
     });
     template.hasResourceProperties('AWS::Events::Rule', {
-      ScheduleExpression: 'rate(6 hours)',
+      ScheduleExpression: 'rate(30 minutes)',
+      Description: Match.stringLikeRegexp('^Every 30 minutes: .* record the age of its newest snapshot$'),
       State: 'ENABLED',
       Targets: [
         Match.objectLike({

@@ -7,6 +7,7 @@ import {
 import { PublishCommand } from '@aws-sdk/client-sns';
 import 'aws-sdk-client-mock-jest';
 import {
+  ALLOCATION,
   ATTACHED_AT,
   AWS_BACKUP_TAG,
   AZ_A,
@@ -27,6 +28,7 @@ const DAY = 24 * 60;
 const CURRENT = 'i-0current0000000000';
 const ENV = {
   GROUP_NAME: GROUP,
+  ALLOCATION_ID: ALLOCATION,
   DATA_VOLUME_TAG: GROUP_TAG,
   ATTACHED_AT_TAG: ATTACHED_AT,
   SNAPSHOT_REASON_TAG: REASON,
@@ -38,6 +40,8 @@ const ENV = {
 
 let world: World;
 const savedEnv = { ...process.env };
+/** What the handler wrote to stdout (its embedded-metric-format records). */
+let written: string[];
 
 beforeEach(() => {
   ec2Mock.reset();
@@ -45,6 +49,11 @@ beforeEach(() => {
   process.env = { ...savedEnv, ...ENV };
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   jest.spyOn(console, 'warn').mockImplementation(() => undefined);
+  written = [];
+  jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    written.push(String(chunk));
+    return true;
+  });
   world = new World();
 });
 
@@ -564,5 +573,88 @@ describe('snapshots AWS Backup took of the data volumes (dataVolume.backupPlan)'
     const second = await handler();
     expect(second.deletedVolumes).toEqual([{ volumeId: 'vol-a', snapshotId: retired }]);
     expect(world.snapshots['snap-backup-a']).toBeDefined();
+  });
+});
+
+describe('the age of the newest snapshot (NewestSnapshotAge, embedded metric format)', () => {
+  const NOW = Date.parse('2026-11-20T12:00:00.000Z');
+  const records = () => written.filter((w) => w.includes('"_aws"')).map((w) => JSON.parse(w));
+  /** The one record a run writes, with the age in seconds. */
+  const ageRecord = (seconds: number) => ({
+    _aws: {
+      Timestamp: NOW,
+      CloudWatchMetrics: [
+        {
+          Namespace: 'CdkHaPatterns/ElasticIpFailover',
+          Dimensions: [['AllocationId']],
+          Metrics: [{ Name: 'NewestSnapshotAge', Unit: 'Seconds' }],
+        },
+      ],
+    },
+    AllocationId: ALLOCATION,
+    GroupName: GROUP,
+    NewestSnapshotAge: seconds,
+  });
+
+  beforeEach(() => {
+    // The world's times (minutesAgo) and the handler's clock agree to the millisecond.
+    jest.spyOn(Date, 'now').mockReturnValue(NOW);
+  });
+
+  test("every run records the newest completed snapshot of the volume that serves, by allocation id (not vol-a's, not pending ones)", async () => {
+    history();
+    await handler();
+    // snap-term-recent (3 days) is vol-b's newest; snap-pending-old and the left-behind vol-a's do not count.
+    expect(records()).toEqual([ageRecord(3 * DAY * 60)]);
+    await handler();
+    expect(records()).toHaveLength(2);
+  });
+
+  test('a new periodic snapshot brings the age down; a newer one of AWS Backup does not', async () => {
+    history()
+      .snapshot('snap-periodic-new', {
+        volumeId: 'vol-b',
+        start: minutesAgo(25),
+        tags: snapshotTags('periodic', 10 * DAY),
+      })
+      .snapshot('snap-backup-new', {
+        volumeId: 'vol-b',
+        start: minutesAgo(5),
+        tags: { ...served(10 * DAY), [AWS_BACKUP_TAG]: 'arn:aws:ec2:eu-west-1:111111111111:volume/vol-b' },
+      });
+    await handler();
+    expect(records()).toEqual([ageRecord(25 * 60)]);
+  });
+
+  test('a volume that serves without any snapshot: its own age, so it alarms as it ages', async () => {
+    world.volume('vol-b', { az: AZ_B, attachedTo: CURRENT, tags: served(2 * 60), created: minutesAgo(3 * 60) });
+    await handler();
+    expect(records()).toEqual([ageRecord(3 * 60 * 60)]);
+  });
+
+  test('recorded right after the listing, before anything is deleted: a run that fails later still records it', async () => {
+    history();
+    world.failDelete['snap-term-old'] = 'UnauthorizedOperation';
+    const deletionsWhenWritten: number[] = [];
+    (process.stdout.write as unknown as jest.SpyInstance).mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      deletionsWhenWritten.push(
+        ec2Mock.commandCalls(DeleteSnapshotCommand).length + ec2Mock.commandCalls(DeleteVolumeCommand).length,
+      );
+      return true;
+    });
+    await expect(handler()).rejects.toThrow(/UnauthorizedOperation/);
+    expect(records()).toEqual([ageRecord(3 * DAY * 60)]);
+    expect(deletionsWhenWritten).toEqual([0]);
+    expect(ec2Mock.commandCalls(DeleteSnapshotCommand).length).toBeGreaterThan(0);
+  });
+
+  test('nothing recorded when the group has no volume and no snapshot yet, or without ALLOCATION_ID', async () => {
+    await handler();
+    expect(records()).toEqual([]);
+    delete process.env.ALLOCATION_ID;
+    history();
+    await handler();
+    expect(records()).toEqual([]);
   });
 });

@@ -18,6 +18,7 @@ import {
   LaunchInput,
   lastUseOf,
   newestServed,
+  newestSnapshotAgeSeconds,
   ownSnapshots,
   planRetention,
   restoreLineage,
@@ -845,5 +846,136 @@ describe('snapshots AWS Backup took (a data volume in a backup plan) are never r
       expect(verdictOf(p, 'vol-left')).toMatchObject({ kind: 'snapshot', volumeId: 'vol-left' });
       expect(verdictOf(p, 'snap-backup')).toEqual(keptByBackup('snap-backup'));
     });
+  });
+});
+
+describe('newestSnapshotAgeSeconds: how old the newest completed snapshot of the data served is', () => {
+  // The volume that serves (in use, served a day ago), created 30 days ago unless said otherwise.
+  const serving = (spec: VolumeSpec = {}) => volume('vol-live', { attachedTo: INSTANCE, servedAgo: DAY, ...spec });
+  const seconds = (ms: number) => ms / 1000;
+
+  test.each<[string, Volume[], Snapshot[], number | undefined]>([
+    [
+      'the newest completed of several (periodic, termination, detached)',
+      [serving()],
+      [
+        snapshot('snap-old', { startedAgo: 5 * HOUR, servedAgo: DAY, reason: PERIODIC_SNAPSHOT }),
+        snapshot('snap-new', { startedAgo: 50 * MINUTE, servedAgo: DAY, reason: PERIODIC_SNAPSHOT }),
+        snapshot('snap-t', { startedAgo: 2 * DAY, servedAgo: 3 * DAY, reason: TERMINATION_SNAPSHOT }),
+        snapshot('snap-d', { startedAgo: 3 * HOUR, servedAgo: DAY, reason: DETACHED_SNAPSHOT }),
+      ],
+      seconds(50 * MINUTE),
+    ],
+    [
+      'a newer pending snapshot does not count (nor a failed one): the newest completed',
+      [serving()],
+      [
+        snapshot('snap-done', { startedAgo: 3 * HOUR, servedAgo: DAY }),
+        snapshot('snap-pending', { startedAgo: 10 * MINUTE, servedAgo: DAY, state: 'pending' }),
+        snapshot('snap-error', { startedAgo: 20 * MINUTE, servedAgo: DAY, state: 'error' }),
+      ],
+      seconds(3 * HOUR),
+    ],
+    [
+      "a newer snapshot AWS Backup took does not count: the group's own",
+      [serving()],
+      [
+        snapshot('snap-own', { startedAgo: 4 * HOUR, servedAgo: DAY }),
+        snapshot('snap-backup', { startedAgo: 5 * MINUTE, servedAgo: DAY, awsBackup: true }),
+      ],
+      seconds(4 * HOUR),
+    ],
+    [
+      'only AWS Backup snapshots: the age of the volume',
+      [serving({ createdAgo: 6 * HOUR })],
+      [snapshot('snap-backup', { startedAgo: 5 * MINUTE, servedAgo: DAY, awsBackup: true })],
+      seconds(6 * HOUR),
+    ],
+    [
+      'only pending snapshots: the age of the volume',
+      [serving({ createdAgo: 3 * HOUR })],
+      [snapshot('snap-pending', { startedAgo: 10 * MINUTE, servedAgo: DAY, state: 'pending' })],
+      seconds(3 * HOUR),
+    ],
+    [
+      'no snapshot at all: the age of the volume served last (never snapshotted, it ages)',
+      [serving({ createdAgo: 2 * HOUR + 30_000 })],
+      [],
+      seconds(2 * HOUR + 30_000),
+    ],
+    [
+      "a newer snapshot of a volume left behind in another zone does not count: it holds that volume's data",
+      [
+        serving({ createdAgo: 5 * HOUR, servedAgo: 5 * HOUR, fromSnapshot: 'snap-moved' }),
+        volume('vol-left', { zone: ZONE_B, servedAgo: 3 * DAY }),
+      ],
+      [
+        snapshot('snap-moved', {
+          volumeId: 'vol-left',
+          startedAgo: 6 * HOUR,
+          servedAgo: 3 * DAY,
+          reason: DETACHED_SNAPSHOT,
+        }),
+        snapshot('snap-left', {
+          volumeId: 'vol-left',
+          startedAgo: 10 * MINUTE,
+          servedAgo: 3 * DAY,
+          reason: PERIODIC_SNAPSHOT,
+        }),
+      ],
+      seconds(6 * HOUR),
+    ],
+    [
+      'the snapshot the volume was restored from counts while it has none of its own',
+      [serving({ createdAgo: 2 * HOUR, servedAgo: 2 * HOUR, fromSnapshot: 'snap-source' })],
+      [snapshot('snap-source', { volumeId: 'vol-gone', startedAgo: 3 * HOUR, servedAgo: 2 * DAY })],
+      seconds(3 * HOUR),
+    ],
+    [
+      "the volume's own snapshot, once completed, is newer than the one it was restored from",
+      [serving({ createdAgo: 2 * HOUR, servedAgo: 2 * HOUR, fromSnapshot: 'snap-source' })],
+      [
+        snapshot('snap-source', { volumeId: 'vol-gone', startedAgo: 3 * HOUR, servedAgo: 2 * DAY }),
+        snapshot('snap-own', { startedAgo: 40 * MINUTE, servedAgo: 2 * HOUR, reason: PERIODIC_SNAPSHOT }),
+      ],
+      seconds(40 * MINUTE),
+    ],
+    [
+      'between instances (the volume served last is available): still its newest snapshot',
+      [volume('vol-live', { servedAgo: DAY })],
+      [snapshot('snap-t', { startedAgo: 20 * MINUTE, servedAgo: DAY, reason: TERMINATION_SNAPSHOT })],
+      seconds(20 * MINUTE),
+    ],
+    [
+      'no volume has served but a snapshot of the data exists: the restore point',
+      [],
+      [
+        snapshot('snap-point', { volumeId: 'vol-gone', startedAgo: 7 * HOUR, servedAgo: 2 * DAY }),
+        snapshot('snap-older', { volumeId: 'vol-gone', startedAgo: 9 * HOUR, servedAgo: 2 * DAY }),
+      ],
+      seconds(7 * HOUR),
+    ],
+    [
+      'a volume that never served yet (the first launch): its age',
+      [volume('vol-new', { createdAgo: 4 * MINUTE })],
+      [],
+      240,
+    ],
+    ['nothing at all: nothing to report', [], [], undefined],
+    [
+      'only snapshots AWS Backup took, and no volume: nothing to report',
+      [],
+      [snapshot('snap-backup', { startedAgo: HOUR, servedAgo: DAY, awsBackup: true })],
+      undefined,
+    ],
+    [
+      'whole seconds, never negative (a clock a little behind the snapshot)',
+      [serving()],
+      [snapshot('snap-future', { startedAgo: -1500, servedAgo: DAY })],
+      0,
+    ],
+    ['whole seconds, rounded down', [serving()], [snapshot('snap-x', { startedAgo: 61_999, servedAgo: DAY })], 61],
+  ])('%s', (_, volumes, snapshots, expected) => {
+    expect(newestSnapshotAgeSeconds({ volumes, snapshots }, NOW)).toBe(expected);
   });
 });

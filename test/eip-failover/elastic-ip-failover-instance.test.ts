@@ -311,7 +311,9 @@ describe('ElasticIpFailoverInstance detection', () => {
 
   test('each alarm may invoke the function, and only that alarm', () => {
     const { template } = build();
-    const alarms = Object.keys(template.findResources('AWS::CloudWatch::Alarm'));
+    const alarms = Object.keys(
+      template.findResources('AWS::CloudWatch::Alarm', { Properties: { Namespace: 'AWS/EC2' } }),
+    );
     expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       template.hasResourceProperties('AWS::Lambda::Permission', {
@@ -332,7 +334,7 @@ describe('ElasticIpFailoverInstance detection', () => {
 
   test('cpuAlarm: false leaves only the status-check alarms', () => {
     const { server, template } = withStandby({ cpuAlarm: false });
-    template.resourceCountIs('AWS::CloudWatch::Alarm', 4);
+    template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { Namespace: 'AWS/EC2' }, 4);
     template.resourcePropertiesCountIs('AWS::CloudWatch::Alarm', { MetricName: 'CPUUtilization' }, 0);
     expect(server.alarms).toHaveLength(4);
   });

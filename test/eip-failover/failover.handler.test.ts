@@ -207,7 +207,8 @@ describe('failover', () => {
     expect(fake.holder).toBe(STANDBY);
     expect(ec2Mock).not.toHaveReceivedCommand(StartInstancesCommand);
     expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
-    // The hot path: who holds the EIP, the state of both instances, the move, one tag per role.
+    // The hot path: who holds the EIP and the state of both instances (together), the move, one tag
+    // per role (after the move).
     expect(ec2Calls()).toEqual([
       'DescribeAddressesCommand',
       'DescribeInstanceStatusCommand',
@@ -227,6 +228,60 @@ describe('failover', () => {
       Resources: [PRIMARY],
       Tags: [{ Key: 'FailoverRole', Value: 'standby' }],
     });
+  });
+
+  test('the two reads are sent before either answers; the move waits for both, the tags for the move', async () => {
+    fake.instances[PRIMARY].state = 'stopping';
+    const sent: string[] = [];
+    let statusAsked!: () => void;
+    const statusWasAsked = new Promise<void>((resolve) => (statusAsked = resolve));
+    const answer = { Addresses: [{ AllocationId: ALLOCATION, PublicIp: '203.0.113.10', InstanceId: PRIMARY }] };
+    // DescribeAddresses answers only once DescribeInstanceStatus has been sent: a handler that
+    // waited for the address before asking for the statuses would never get an answer (1 s).
+    ec2Mock.on(DescribeAddressesCommand).callsFake(async () => {
+      sent.push('DescribeAddresses');
+      await Promise.race([
+        statusWasAsked,
+        new Promise((_, reject) =>
+          setTimeout(() => reject(new Error('DescribeInstanceStatus was not sent before this answer')), 1000),
+        ),
+      ]);
+      sent.push('DescribeAddresses answered');
+      return answer;
+    });
+    ec2Mock.on(DescribeInstanceStatusCommand).callsFake((input) => {
+      sent.push('DescribeInstanceStatus');
+      statusAsked();
+      return {
+        InstanceStatuses: (input.InstanceIds as string[]).map((id) => ({
+          InstanceId: id,
+          InstanceState: { Name: fake.instances[id].state },
+          InstanceStatus: { Status: fake.instances[id].state === 'running' ? 'ok' : 'not-applicable' },
+          SystemStatus: { Status: fake.instances[id].state === 'running' ? 'ok' : 'not-applicable' },
+        })),
+      };
+    });
+    ec2Mock.on(AssociateAddressCommand).callsFake((input) => {
+      sent.push('AssociateAddress');
+      fake.holder = input.InstanceId;
+      return { AssociationId: 'eipassoc-1' };
+    });
+    ec2Mock.on(CreateTagsCommand).callsFake(() => {
+      sent.push('CreateTags');
+      return {};
+    });
+
+    const result = await handler(stateChange(PRIMARY, 'stopping'));
+
+    expect(result).toMatchObject({ action: 'moved', to: STANDBY });
+    expect(sent).toEqual([
+      'DescribeAddresses',
+      'DescribeInstanceStatus',
+      'DescribeAddresses answered',
+      'AssociateAddress',
+      'CreateTags',
+      'CreateTags',
+    ]);
   });
 
   test('a status-check alarm on the holder moves the EIP', async () => {
@@ -283,7 +338,8 @@ describe('no action', () => {
 
     expect(result).toMatchObject({ action: 'ignored', reason: expect.stringContaining(`${PRIMARY} does`) });
     expect(fake.holder).toBe(PRIMARY);
-    expect(ec2Calls()).toEqual(['DescribeAddressesCommand']);
+    // The two reads, sent together; nothing is changed.
+    expect(ec2Calls()).toEqual(['DescribeAddressesCommand', 'DescribeInstanceStatusCommand']);
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });
 
@@ -299,7 +355,7 @@ describe('no action', () => {
 
     expect(again).toMatchObject({ action: 'ignored' });
     expect(fake.holder).toBe(STANDBY);
-    expect(ec2Calls()).toEqual(['DescribeAddressesCommand']);
+    expect(ec2Calls()).toEqual(['DescribeAddressesCommand', 'DescribeInstanceStatusCommand']);
     expect(snsMock).not.toHaveReceivedCommand(PublishCommand);
   });
 

@@ -50,9 +50,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
     const ingress = server.securityGroup.node.findChild('FromInternetTcp443Ipv4');
     expect(acknowledgementsOn(ingress)).toEqual({
-      'AwsSolutions-EC23': expect.stringMatching(
-        /^TCP port 443 \(HTTPS\) from any IPv4 address is the public service/,
-      ),
+      'AwsSolutions-EC23': expect.stringMatching(/^TCP port 443 \(HTTPS\) from any IPv4 address is the public service/),
     });
     expect(acknowledgementsOn(server.securityGroup)).toEqual({});
   });
@@ -121,9 +119,7 @@ describe('ElasticIpFailoverInstance.allowFromInternet', () => {
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { IpProtocol: 'udp', FromPort: 443, ToPort: 443 });
     template.hasResourceProperties('AWS::EC2::SecurityGroupIngress', { FromPort: 8000, ToPort: 8080 });
     expect(
-      acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp8000To8080Ipv4'))[
-        'AwsSolutions-EC23'
-      ],
+      acknowledgementsOn(server.securityGroup.node.findChild('FromInternetTcp8000To8080Ipv4'))['AwsSolutions-EC23'],
     ).toMatch(/^TCP ports 8000-8080 \(Application ports\)/);
   });
 

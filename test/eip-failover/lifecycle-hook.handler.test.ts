@@ -226,6 +226,39 @@ describe('launch', () => {
     expect(snsMock).toHaveReceivedCommandWith(PublishCommand, { TopicArn: TOPIC });
   });
 
+  test('an abandoned launch records AbandonedLaunches = 1 (embedded metric format) by allocation id', async () => {
+    world.instance(NEW, AZ_A, 'Pending:Wait').volume('vol-live', {
+      az: AZ_A,
+      attachedTo: OLD,
+      releaseAfter: Infinity,
+      tags: { [GROUP_TAG]: GROUP, [ATTACHED_AT]: '2026-11-20T10:00:00.000Z' },
+    });
+    const written: string[] = [];
+    jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      written.push(String(chunk));
+      return true;
+    });
+    const result = await launch();
+    expect(result).toMatchObject({ action: 'abandoned' });
+    const records = written.filter((w) => w.includes('"_aws"')).map((w) => JSON.parse(w));
+    expect(records).toEqual([
+      expect.objectContaining({
+        _aws: expect.objectContaining({
+          CloudWatchMetrics: [
+            {
+              Namespace: 'CdkHaPatterns/ElasticIpFailover',
+              Dimensions: [['AllocationId']],
+              Metrics: [{ Name: 'AbandonedLaunches', Unit: 'Count' }],
+            },
+          ],
+        }),
+        AllocationId: ALLOCATION,
+        InstanceId: NEW,
+        AbandonedLaunches: 1,
+      }),
+    ]);
+  });
+
   test('replacement in another AZ, old volume released: snapshot it now, restore from that snapshot in the new AZ', async () => {
     world
       .instance(NEW, AZ_B, 'Pending:Wait')
