@@ -11,7 +11,7 @@ import {
   StackProps,
   Validations,
 } from 'aws-cdk-lib';
-import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -23,6 +23,7 @@ import {
   BeanstalkEnvironment,
   BeanstalkEnvironmentPair,
   BeanstalkPlatform,
+  Cutover,
   DeploymentPolicy,
   DetachableDatabase,
   EnvironmentPreset,
@@ -73,6 +74,7 @@ export class DataStack extends Stack {
     // Multi-AZ MySQL 8.4 on 3307 in the isolated subnets: deletion protection, snapshot on delete,
     // TLS only, KMS-encrypted rotated credentials.
     this.database = new DetachableDatabase(this, 'Database', { vpc: this.vpc, databaseName: props.databaseName });
+    this.database.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
   }
@@ -118,6 +120,9 @@ export class WebTierStack extends Stack {
       props.database.allowConnectionsFrom(this.webApp);
       props.database.grantSecretRead(this.webApp.autoScalingGroup);
     }
+    // The web tier's alarms notify its topic; its dashboard shows them beside its metrics (the
+    // database's is in the data stack, so that no metric crosses the stacks).
+    this.webApp.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
     new CfnOutput(this, 'Url', { value: this.webApp.url });
   }
 }
@@ -259,14 +264,9 @@ export class LicenceServerStack extends Stack {
     // The licence service is public: allowFromInternet opens exactly its port (and acknowledges
     // cdk-nag's AwsSolutions-EC23 on that one rule, with a reason naming the port).
     this.server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS licence service');
-    this.server
-      .deadLetterQueue!.metricApproximateNumberOfMessagesVisible()
-      .createAlarm(this, 'FailoverFailed', {
-        alarmDescription: 'A failover event could not be handled: check the notification topic and the function logs',
-        threshold: 1,
-        evaluationPeriods: 1,
-      })
-      .addAlarmAction(new cloudwatchActions.SnsAction(this.server.notificationTopic));
+    // The construct's operator alarms (failures, dead letters, time to recovery, both unhealthy)
+    // notify its topic; the dashboard shows them with the recovery times.
+    this.server.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
     new CfnOutput(this, 'PublicIp', { value: this.server.publicIp });
     new CfnOutput(this, 'NotificationTopic', { value: this.server.notificationTopic.topicArn });
   }
@@ -351,9 +351,13 @@ export class ShopProdStack extends Stack {
       blue: { sourceBundle: SourceBundle.fromAsset(BEANSTALK_APP), environmentVariables: { SLOT: 'blue' } },
       green: { sourceBundle: SourceBundle.fromAsset(BEANSTALK_APP), environmentVariables: { SLOT: 'green' } },
       live: Slot.BLUE,
-      // Cutover.cnameSwap() is the default; Cutover.route53({ zone, recordName }) points a record of
-      // your hosted zone at the live environment instead.
+      // Cutover.cnameSwap() is the default: it swaps only to an environment that is Ok and answers
+      // its health check path, and swaps back if the new live slot's alarms fire within 5 minutes.
+      // Cutover.route53({ zone, recordName }) points a record of your hosted zone at the live
+      // environment instead.
+      cutover: Cutover.cnameSwap({ healthCheckPath: '/' }),
     });
+    pair.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
     new CfnOutput(this, 'LiveUrl', { value: pair.liveUrl });
     new CfnOutput(this, 'IdleUrl', { value: pair.idleEnvironment.url });
   }

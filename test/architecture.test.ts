@@ -113,11 +113,13 @@ describe('module dependencies of src/', () => {
     expect(importers).toEqual([]);
   });
 
-  test('the eip-failover options and the contract modules are leaves (options imports only the backup plan it names, which never reaches back)', () => {
-    expect(graph.get('eip-failover/options')!.filter((t) => graph.has(t))).toEqual([
+  test('the eip-failover options and the contract modules are leaves (options imports only the backup plan and the health probe it names, which never reach back)', () => {
+    expect(graph.get('eip-failover/options')!.filter((t) => graph.has(t)).sort()).toEqual([
       'eip-failover/data-volume-backup-plan',
+      'eip-failover/health-probe',
     ]);
     expect([...reachable('eip-failover/data-volume-backup-plan')]).not.toContain('eip-failover/options');
+    expect([...reachable('eip-failover/health-probe')]).not.toContain('eip-failover/options');
     expect(graph.get('eip-failover/contract')).toEqual([]);
     expect(graph.get('beanstalk/contract')).toEqual([]);
   });

@@ -73,6 +73,29 @@ export const TIME_TO_RECOVERY_METRIC = 'TimeToRecovery';
  */
 export const HEALTH_PROBE_FAILED_METRIC = 'HealthProbeFailed';
 
+/** How the health probe reaches the service: an HTTP(S) GET, or a TCP connection. */
+export type HealthProbeProtocol = 'http' | 'https' | 'tcp';
+
+/** The environment of the health probe function (all values strings). */
+export interface HealthProbeEnvironment {
+  /** The Elastic IP's allocation ID: the metric's dimension. */
+  readonly ALLOCATION_ID: string;
+  /** The Elastic IP's address: what the probe connects to. */
+  readonly PUBLIC_IP: string;
+  /** `http`, `https` or `tcp`. */
+  readonly PROTOCOL: HealthProbeProtocol;
+  /** The port on the Elastic IP. */
+  readonly PORT: string;
+  /** The path an HTTP(S) probe requests, starting with `/` (unused for TCP). */
+  readonly PATH: string;
+  /** How long one attempt may take, in milliseconds. */
+  readonly TIMEOUT_MS: string;
+  /** How many attempts one run makes at most (it stops at the first that succeeds). */
+  readonly ATTEMPTS: string;
+  /** The pause between two attempts, in milliseconds. */
+  readonly ATTEMPT_INTERVAL_MS: string;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Events
 

@@ -49,7 +49,7 @@ export abstract class FailoverStrategy {
    *
    * With `dataVolume`, a termination lifecycle hook snapshots the volume, Data Lifecycle Manager
    * snapshots it periodically, and the launch hook reattaches it (same zone) or restores it from
-   * the newest completed snapshot (other zone). A function run every 6 hours deletes volumes left
+   * the newest completed snapshot (other zone). A function run every 30 minutes deletes volumes left
    * behind in another zone (once a snapshot holds their data) and snapshots older than
    * `replacedDataRetention` that no launch would restore.
    *

@@ -37,6 +37,8 @@ import {
   FAILED_STATES,
   FailoverEnvironment,
   FailoverRole,
+  HEALTH_PROBE_FAILED_METRIC,
+  METRIC_DIMENSION,
   PlacementResourceProperties,
   PRIMARY_ROLE,
   ROLE_TAG,
@@ -151,24 +153,41 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
   if (subject === undefined) {
     return log({ action: 'ignored', reason: 'not a state change or alarm event this function handles' });
   }
-  if (!cfg.instanceIds.includes(subject.instanceId)) {
+  if (subject.kind === 'probe' && subject.allocationId !== cfg.allocationId) {
+    return log({ action: 'ignored', reason: `health probe of ${subject.allocationId}, not of this pair's Elastic IP` });
+  }
+  if (subject.instanceId !== undefined && !cfg.instanceIds.includes(subject.instanceId)) {
     return log({ action: 'ignored', reason: `event about ${subject.instanceId}, which is not one of this pair` });
   }
   if (!subject.unhealthy) {
-    return log({ action: 'ignored', reason: `${subject.instanceId}: ${subject.what} is not a failure` });
+    return log({
+      action: 'ignored',
+      reason: `${subject.instanceId ?? 'health probe'}: ${subject.what} is not a failure`,
+    });
   }
 
   // 1. Who holds the EIP now, and the state and status checks of both instances: two reads sent
   //    together, so the move follows one round trip later instead of two. Events about the other
   //    instance (the standby), and duplicates delivered after the EIP has already moved away from
-  //    the subject, stop once both have answered; they change nothing.
-  const failed = subject.instanceId;
-  const target = cfg.instanceIds[0] === failed ? cfg.instanceIds[1] : cfg.instanceIds[0];
+  //    the subject, stop once both have answered; they change nothing. A failed health probe is
+  //    about the service behind the Elastic IP, so its subject is the instance holding it.
+  const [first, second] =
+    subject.instanceId === undefined || subject.instanceId === cfg.instanceIds[0]
+      ? cfg.instanceIds
+      : [cfg.instanceIds[1], cfg.instanceIds[0]];
   const [addresses, statuses] = await Promise.all([
     ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] })),
-    ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [failed, target], IncludeAllInstances: true })),
+    ec2.send(new DescribeInstanceStatusCommand({ InstanceIds: [first, second], IncludeAllInstances: true })),
   ]);
   const holder = addresses.Addresses?.[0]?.InstanceId;
+  if (subject.instanceId === undefined && (holder === undefined || !cfg.instanceIds.includes(holder))) {
+    return log({
+      action: 'ignored',
+      reason: `${subject.what}, but ${holder === undefined ? 'no instance' : `${holder}, not one of this pair,`} holds the Elastic IP`,
+    });
+  }
+  const failed = subject.instanceId ?? holder!;
+  const target = cfg.instanceIds[0] === failed ? cfg.instanceIds[1] : cfg.instanceIds[0];
   if (holder !== undefined && holder !== failed) {
     return log({
       action: 'ignored',
@@ -260,8 +279,11 @@ async function failover(event: FailoverEvent): Promise<FailoverResult> {
 }
 
 interface Subject {
-  readonly kind: 'state-change' | 'alarm';
-  readonly instanceId: string;
+  readonly kind: 'state-change' | 'alarm' | 'probe';
+  /** The instance the event is about; none for the health probe (it is about the Elastic IP's holder). */
+  readonly instanceId?: string;
+  /** The Elastic IP the health probe checked. */
+  readonly allocationId?: string;
   readonly unhealthy: boolean;
   /** For messages: `stopped`, `alarm StatusCheckFailed_Instance`. */
   readonly what: string;
@@ -278,6 +300,17 @@ function subjectOf(event: FailoverEvent): Subject | undefined {
     };
   }
   if (event?.source === 'aws.cloudwatch' && event.alarmData) {
+    const probe = event.alarmData.configuration?.metrics?.find(
+      (m) => m.metricStat?.metric?.name === HEALTH_PROBE_FAILED_METRIC,
+    )?.metricStat?.metric;
+    if (probe) {
+      return {
+        kind: 'probe',
+        allocationId: probe.dimensions?.[METRIC_DIMENSION],
+        unhealthy: event.alarmData.state?.value === 'ALARM',
+        what: `health probe ${event.alarmData.state?.value === 'ALARM' ? 'failed' : event.alarmData.state?.value}`,
+      };
+    }
     const metric = event.alarmData.configuration?.metrics?.find((m) => m.metricStat?.metric?.dimensions?.InstanceId)
       ?.metricStat?.metric;
     const instanceId = metric?.dimensions?.InstanceId;

@@ -2,10 +2,12 @@ import { Duration, Size } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataVolumeBackupPlan } from './data-volume-backup-plan';
+import type { HealthProbe } from './health-probe';
 
 // The options of each failover strategy. Nearly a leaf module: of this package it imports only the
-// type of the data volume's backup plan (whose module imports none of the strategy modules), so the
-// construct, the strategies and their implementations can all read these types.
+// types of the data volume's backup plan and of the health probe (whose modules import none of the
+// strategy modules), so the construct, the strategies and their implementations can all read these
+// types.
 
 /**
  * Whether the standby instance of {@link FailoverStrategy.standbyInstance} runs all the time.
@@ -101,6 +103,20 @@ export interface StandbyInstanceOptions {
    * @default '1' (the first version, the one the stack creates)
    */
   readonly standbyLaunchTemplateVersion?: string;
+
+  /**
+   * A check of the service itself through the Elastic IP, once a minute from outside the VPC
+   * (`HealthProbe.http()`, `.https()` or `.tcp(port)`), so that a service that hangs on a healthy
+   * instance fails over too: `failedRuns` failed runs in a row (default 3) set off an alarm that
+   * invokes the failover function, which moves the Elastic IP from the instance holding it to the
+   * other one if that one is healthy. The probe's port must be open to the internet
+   * (`server.allowFromInternet()`). Costs one short Lambda invocation a minute (≈ 43,800 a
+   * month) and one alarm.
+   *
+   * @default - no probe: failures are detected from the instances (state changes, status checks,
+   * CPU)
+   */
+  readonly healthProbe?: HealthProbe;
 
   /**
    * Whether the two instances have termination protection. Keep it on for a production service;

@@ -330,6 +330,69 @@ describe('failover', () => {
   });
 });
 
+/** The event of the health probe's alarm (its metric names the Elastic IP, not an instance). */
+function probeAlarm(value = 'ALARM', allocationId = ALLOCATION): AlarmEvent {
+  return {
+    source: 'aws.cloudwatch',
+    alarmArn: 'arn:aws:cloudwatch:eu-west-1:111111111111:alarm:probe',
+    time: new Date().toISOString(),
+    alarmData: {
+      alarmName: 'Stack-ServerHealthProbeAlarm',
+      state: { value, timestamp: new Date(Date.now() - 60_000).toISOString() },
+      configuration: {
+        metrics: [
+          { metricStat: { metric: { name: 'HealthProbeFailed', dimensions: { AllocationId: allocationId } } } },
+        ],
+      },
+    },
+  };
+}
+
+describe('health probe', () => {
+  test('a failed probe moves the EIP from its holder to the healthy other instance, whichever holds it', async () => {
+    const first = await handler(probeAlarm());
+    expect(first).toMatchObject({ action: 'moved', from: PRIMARY, to: STANDBY });
+    expect(fake.holder).toBe(STANDBY);
+    expect(fake.tags).toEqual({ [PRIMARY]: 'standby', [STANDBY]: 'primary' });
+
+    // The service fails again on the new holder (a later ALARM): the EIP goes back.
+    const again = await handler(probeAlarm());
+    expect(again).toMatchObject({ action: 'moved', from: STANDBY, to: PRIMARY });
+  });
+
+  test('the two reads are sent together for a probe too (both instances, the EIP)', async () => {
+    await handler(probeAlarm());
+    expect(ec2Calls().slice(0, 2)).toEqual(['DescribeAddressesCommand', 'DescribeInstanceStatusCommand']);
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstanceStatusCommand, {
+      InstanceIds: [PRIMARY, STANDBY],
+      IncludeAllInstances: true,
+    });
+  });
+
+  test('a failed probe with the other instance impaired leaves the EIP (both unhealthy)', async () => {
+    fake.instances[STANDBY].checks = 'impaired';
+    const result = await handler(probeAlarm());
+    expect(result).toMatchObject({ action: 'both-unhealthy' });
+    expect(fake.holder).toBe(PRIMARY);
+  });
+
+  test('the probe alarm returning to OK, or a probe of another Elastic IP, calls nothing', async () => {
+    expect(await handler(probeAlarm('OK'))).toMatchObject({ action: 'ignored' });
+    expect(await handler(probeAlarm('ALARM', 'eipalloc-0someoneelse00000'))).toMatchObject({ action: 'ignored' });
+    expect(ec2Calls()).toEqual([]);
+  });
+
+  test('a failed probe while no instance holds the EIP moves nothing', async () => {
+    fake.holder = undefined;
+    const result = await handler(probeAlarm());
+    expect(result).toMatchObject({
+      action: 'ignored',
+      reason: expect.stringContaining('no instance holds the Elastic IP'),
+    });
+    expect(ec2Mock).not.toHaveReceivedCommand(AssociateAddressCommand);
+  });
+});
+
 describe('no action', () => {
   test('an event about the standby moves nothing', async () => {
     fake.instances[STANDBY].state = 'stopped';

@@ -1,0 +1,77 @@
+// Internal: the pure decisions of the health probe (STYLE, "Handlers: decide purely"): what its
+// environment says, what one attempt's answer means and what a run concluded. Imports only types,
+// so the bundled handler can import it. Not exported from the package.
+import type { HealthProbeEnvironment, HealthProbeProtocol } from './contract';
+
+/** The probe's settings, read from its environment. */
+export interface ProbeConfig {
+  readonly allocationId: string;
+  readonly publicIp: string;
+  readonly protocol: HealthProbeProtocol;
+  readonly port: number;
+  readonly path: string;
+  readonly timeoutMs: number;
+  readonly attempts: number;
+  readonly attemptIntervalMs: number;
+}
+
+const PROTOCOLS: readonly string[] = ['http', 'https', 'tcp'];
+
+function positive(value: string | undefined, fallback: number): number {
+  const n = Number(value);
+  return value !== undefined && value !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
+}
+
+/** The settings, with defaults (3 attempts 5 s apart, 5 s each); throws naming what is missing or wrong. */
+export function probeConfig(env: Partial<Record<keyof HealthProbeEnvironment, string>>): ProbeConfig {
+  for (const name of ['ALLOCATION_ID', 'PUBLIC_IP', 'PROTOCOL', 'PORT'] as const) {
+    if (!env[name]) throw new Error(`The health probe needs ${name} in its environment`);
+  }
+  if (!PROTOCOLS.includes(env.PROTOCOL!)) {
+    throw new Error(`The health probe's PROTOCOL must be http, https or tcp, not ${env.PROTOCOL}`);
+  }
+  const port = Number(env.PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`The health probe's PORT must be a port number from 1 to 65535, not ${env.PORT}`);
+  }
+  return {
+    allocationId: env.ALLOCATION_ID!,
+    publicIp: env.PUBLIC_IP!,
+    protocol: env.PROTOCOL as HealthProbeProtocol,
+    port,
+    path: env.PATH || '/',
+    timeoutMs: positive(env.TIMEOUT_MS, 5000),
+    attempts: Math.floor(positive(env.ATTEMPTS, 3)),
+    attemptIntervalMs: positive(env.ATTEMPT_INTERVAL_MS, 5000),
+  };
+}
+
+/** What the probe reaches, for logs and the metric record: a URL, or `tcp://ip:port`. */
+export function probeTarget(config: ProbeConfig): string {
+  const base = `${config.protocol}://${config.publicIp}:${config.port}`;
+  return config.protocol === 'tcp' ? base : `${base}${config.path}`;
+}
+
+/** What one attempt saw: an HTTP status, a TCP connection, or an error (code or message). */
+export interface AttemptResult {
+  readonly status?: number;
+  readonly connected?: boolean;
+  readonly error?: string;
+}
+
+/** One attempt's meaning: ok, or why it failed. */
+export type AttemptOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: string };
+
+/** HTTP(S): a status from 200 to 399 is healthy (redirects are not followed). TCP: connected. */
+export function attemptOutcome(protocol: HealthProbeProtocol, result: AttemptResult): AttemptOutcome {
+  if (result.error !== undefined) return { ok: false, failure: result.error };
+  if (protocol === 'tcp') return result.connected ? { ok: true } : { ok: false, failure: 'not connected' };
+  const status = result.status;
+  if (status === undefined) return { ok: false, failure: 'no answer' };
+  return status >= 200 && status < 400 ? { ok: true } : { ok: false, failure: `HTTP ${status}` };
+}
+
+/** A run is healthy when one of its attempts was. */
+export function runHealthy(outcomes: readonly AttemptOutcome[]): boolean {
+  return outcomes.some((o) => o.ok);
+}

@@ -1,0 +1,225 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as http from 'http';
+import * as https from 'https';
+import * as net from 'net';
+import * as os from 'os';
+import * as path from 'path';
+import { attemptOutcome, probeConfig, probeTarget, runHealthy } from '../../src/eip-failover/service-probe-decisions';
+import { handler } from '../../src/eip-failover/service-probe.lambda';
+
+const ALLOCATION = 'eipalloc-0123456789abcdef0';
+
+describe('service probe decisions', () => {
+  test.each([
+    [199, false],
+    [200, true],
+    [302, true],
+    [399, true],
+    [400, false],
+    [500, false],
+    [503, false],
+  ])('HTTP %d healthy: %s', (status, ok) => {
+    expect(attemptOutcome('http', { status }).ok).toBe(ok);
+    expect(attemptOutcome('https', { status }).ok).toBe(ok);
+  });
+
+  test('failures say what happened', () => {
+    expect(attemptOutcome('http', { status: 503 })).toEqual({ ok: false, failure: 'HTTP 503' });
+    expect(attemptOutcome('http', { error: 'ECONNREFUSED' })).toEqual({ ok: false, failure: 'ECONNREFUSED' });
+    expect(attemptOutcome('tcp', { error: 'timeout after 5000 ms' })).toEqual({
+      ok: false,
+      failure: 'timeout after 5000 ms',
+    });
+    expect(attemptOutcome('tcp', { connected: true })).toEqual({ ok: true });
+    expect(attemptOutcome('http', {})).toEqual({ ok: false, failure: 'no answer' });
+  });
+
+  test('a run is healthy when any attempt was', () => {
+    expect(runHealthy([{ ok: false, failure: 'x' }, { ok: true }])).toBe(true);
+    expect(runHealthy([{ ok: false, failure: 'x' }])).toBe(false);
+  });
+
+  test('configuration: defaults, the target, and refusals naming the variable', () => {
+    const base = { ALLOCATION_ID: ALLOCATION, PUBLIC_IP: '203.0.113.10', PROTOCOL: 'https', PORT: '443' };
+    const config = probeConfig(base);
+    expect(config).toMatchObject({ path: '/', timeoutMs: 5000, attempts: 3, attemptIntervalMs: 5000 });
+    expect(probeTarget({ ...config, path: '/health' })).toBe('https://203.0.113.10:443/health');
+    expect(probeTarget(probeConfig({ ...base, PROTOCOL: 'tcp', PORT: '5432' }))).toBe('tcp://203.0.113.10:5432');
+    expect(() => probeConfig({ ...base, PORT: undefined })).toThrow(/needs PORT/);
+    expect(() => probeConfig({ ...base, PUBLIC_IP: '' })).toThrow(/needs PUBLIC_IP/);
+    expect(() => probeConfig({ ...base, PROTOCOL: 'ftp' })).toThrow(/PROTOCOL must be http, https or tcp, not ftp/);
+    expect(() => probeConfig({ ...base, PORT: '70000' })).toThrow(/PORT must be a port number .*70000/);
+  });
+});
+
+/** A server on 127.0.0.1 at a free port; closed after the test. */
+const servers: { close(): void }[] = [];
+function listen(server: net.Server): Promise<number> {
+  servers.push({ close: () => server.close() });
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const server = net.createServer();
+  const port = await new Promise<number>((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
+  );
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
+
+/** Answers each request with the next status of `statuses` (the last repeats). */
+function httpServer(statuses: number[]): { server: http.Server; requests: string[] } {
+  const requests: string[] = [];
+  const server = http.createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    res.statusCode = statuses.length > 1 ? statuses.shift()! : statuses[0];
+    res.end('body');
+  });
+  return { server, requests };
+}
+
+let stdout: jest.SpyInstance;
+const saved = { ...process.env };
+
+function configure(protocol: string, port: number, extra: Record<string, string> = {}): void {
+  Object.assign(process.env, {
+    ALLOCATION_ID: ALLOCATION,
+    PUBLIC_IP: '127.0.0.1',
+    PROTOCOL: protocol,
+    PORT: String(port),
+    PATH: '/health',
+    TIMEOUT_MS: '300',
+    ATTEMPTS: '3',
+    ATTEMPT_INTERVAL_MS: '10',
+    ...extra,
+  });
+}
+
+/** The embedded-metric-format record the run wrote. */
+function record(): any {
+  const lines = stdout.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"_aws"'));
+  expect(lines).toHaveLength(1);
+  return JSON.parse(lines[0]);
+}
+
+beforeEach(() => {
+  stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  jest.spyOn(console, 'log').mockImplementation(() => undefined);
+});
+
+afterEach(() => {
+  jest.restoreAllMocks();
+  for (const s of servers.splice(0)) s.close();
+  for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
+  Object.assign(process.env, saved);
+});
+
+describe('service probe handler (real sockets on 127.0.0.1)', () => {
+  test('HTTP 200: healthy after one attempt; the metric record is 0 for this Elastic IP', async () => {
+    const { server, requests } = httpServer([200]);
+    configure('http', await listen(server));
+    const run = await handler();
+    expect(run.healthy).toBe(true);
+    expect(run.attempts).toHaveLength(1);
+    expect(requests).toEqual(['GET /health']);
+    const emf = record();
+    expect(emf._aws.CloudWatchMetrics).toEqual([
+      {
+        Namespace: 'CdkHaPatterns/ElasticIpFailover',
+        Dimensions: [['AllocationId']],
+        Metrics: [{ Name: 'HealthProbeFailed', Unit: 'Count' }],
+      },
+    ]);
+    expect(emf).toMatchObject({ AllocationId: ALLOCATION, HealthProbeFailed: 0, Attempts: 1 });
+  });
+
+  test('HTTP 503 every time: unhealthy after 3 attempts, metric 1, the last failure recorded', async () => {
+    const { server, requests } = httpServer([503]);
+    configure('http', await listen(server));
+    const run = await handler();
+    expect(run.healthy).toBe(false);
+    expect(requests).toHaveLength(3);
+    expect(record()).toMatchObject({ HealthProbeFailed: 1, Attempts: 3, LastFailure: 'HTTP 503' });
+  });
+
+  test('503 then 200: healthy on the second attempt', async () => {
+    const { server } = httpServer([503, 200]);
+    configure('http', await listen(server));
+    const run = await handler();
+    expect(run.healthy).toBe(true);
+    expect(run.attempts.map((a) => a.outcome.ok)).toEqual([false, true]);
+    expect(record().HealthProbeFailed).toBe(0);
+  });
+
+  test('a server that accepts but never answers: each attempt times out', async () => {
+    const hung = http.createServer(() => undefined);
+    configure('http', await listen(hung), { ATTEMPTS: '2' });
+    const run = await handler();
+    expect(run.healthy).toBe(false);
+    expect(run.attempts.map((a) => a.outcome)).toEqual([
+      { ok: false, failure: 'timeout after 300 ms' },
+      { ok: false, failure: 'timeout after 300 ms' },
+    ]);
+  });
+
+  test('a closed port: ECONNREFUSED, unhealthy', async () => {
+    configure('http', await closedPort());
+    const run = await handler();
+    expect(run.healthy).toBe(false);
+    expect(record()).toMatchObject({ HealthProbeFailed: 1, LastFailure: 'ECONNREFUSED' });
+  });
+
+  test('HTTPS with a self-signed certificate (not verified): healthy', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'probe-cert-'));
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-keyout',
+        path.join(dir, 'key.pem'),
+        '-out',
+        path.join(dir, 'cert.pem'),
+        '-days',
+        '1',
+        '-subj',
+        '/CN=localhost',
+      ],
+      { stdio: 'ignore' },
+    );
+    const server = https.createServer(
+      { key: fs.readFileSync(path.join(dir, 'key.pem')), cert: fs.readFileSync(path.join(dir, 'cert.pem')) },
+      (_req, res) => {
+        res.statusCode = 204;
+        res.end();
+      },
+    );
+    configure('https', await listen(server));
+    const run = await handler();
+    expect(run).toMatchObject({ healthy: true, target: expect.stringMatching(/^https:\/\/127\.0\.0\.1:\d+\/health$/) });
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('TCP: a listening port is healthy, a closed one is not', async () => {
+    const server = net.createServer((socket) => socket.end());
+    configure('tcp', await listen(server));
+    expect((await handler()).healthy).toBe(true);
+    configure('tcp', await closedPort());
+    expect((await handler()).healthy).toBe(false);
+  });
+
+  test('a bad configuration throws, naming it (a failed probe never does)', async () => {
+    configure('http', 80, { PORT: '' });
+    await expect(handler()).rejects.toThrow(/needs PORT/);
+    configure('gopher', 80);
+    await expect(handler()).rejects.toThrow(/PROTOCOL must be http, https or tcp, not gopher/);
+  });
+});
