@@ -1,5 +1,7 @@
 import { Duration, Lazy, Names, Stack, Token, Tokenization } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatchActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as dlm from 'aws-cdk-lib/aws-dlm';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
@@ -21,6 +23,7 @@ import {
 import { createDataRetention, validateDataRetention } from './data-retention';
 import { dataVolumeSizeGiB } from './data-volume-size';
 import { grantEbsKeyUse } from './ebs-key';
+import { createHealthProbe } from './health-probe-resources';
 import { LifecycleHookFunction } from './lifecycle-hook-function';
 import { MOUNT_DATA_VOLUME_SCRIPT } from './mount-data-volume-script';
 import { ec2Arn, ec2NagArn, elasticIpArn, groupArn, nagGroupArn } from './naming';
@@ -59,6 +62,7 @@ export function validateAutoScalingGroup(
   check: PropsValidator,
 ): void {
   check.secondsInRange('healthCheckGracePeriod', options.healthCheckGracePeriod, 0, 7200);
+  options.healthProbe?._validate(check);
   const name = options.autoScalingGroupName;
   if (name !== undefined && !Token.isUnresolved(name) && (name.length < 1 || name.length > 255 || name.includes(':'))) {
     check.fail('autoScalingGroupName', "must be 1 to 255 characters without ':'", name);
@@ -337,15 +341,17 @@ export function bindAutoScalingGroup(
     functionId: 'LifecycleHookFunction',
     calls:
       'the EC2 API (Elastic IP address, instances, data volumes and their snapshots), the Auto Scaling API (lifecycle actions) and SNS',
-    description:
-      'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
+    description: options.healthProbe
+      ? 'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination; replaces an instance failing the health probe'
+      : 'Gives each new instance the Elastic IP (and data volume) before InService; snapshots the data volume at termination',
     roleDescription: 'Gives each new instance of one ElasticIpFailoverInstance group its Elastic IP and data volume',
     timeout: HANDLER_TIMEOUT,
     deadLetterQueue: true,
     // A replacement's launch can overlap the termination of the instance it replaces: two at once.
     reservedConcurrentExecutions: 2,
     notificationTopic: context.notificationTopic,
-    permissions: (role) => grantLifecycleHookPermissions(stack, role, context, groupName, volume),
+    permissions: (role) =>
+      grantLifecycleHookPermissions(stack, role, context, groupName, volume, options.healthProbe !== undefined),
     environment: {
       GROUP_NAME: groupName,
       ALLOCATION_ID: context.elasticIp.attrAllocationId,
@@ -424,13 +430,27 @@ export function bindAutoScalingGroup(
       })
     : undefined;
 
+  // The health probe's alarm invokes the lifecycle hook function, which marks the holder Unhealthy.
+  const alarms: cloudwatch.Alarm[] = [];
+  if (options.healthProbe) {
+    const probeAlarm = createHealthProbe(
+      scope,
+      context,
+      options.healthProbe,
+      deadLetterQueue,
+      'mark the instance holding the Elastic IP Unhealthy, so the group replaces it',
+    );
+    probeAlarm.addAlarmAction(new cloudwatchActions.LambdaAction(fn, { useUniquePermissionId: true }));
+    alarms.push(probeAlarm);
+  }
+
   return {
     autoScalingGroup: group,
     failoverFunction: fn,
     deadLetterQueue,
     snapshotPolicy,
     dataVolumeBackup,
-    alarms: [],
+    alarms,
   };
 }
 
@@ -455,6 +475,7 @@ function grantLifecycleHookPermissions(
   context: FailoverContext,
   groupName: string,
   volume: DataVolumeOptions | undefined,
+  healthProbe: boolean,
 ): void {
   const instances = ec2Arn(stack, 'instance');
   const ofThisGroup = { StringEquals: { [`aws:ResourceTag/${GROUP_NAME_TAG}`]: groupName } };
@@ -463,15 +484,20 @@ function grantLifecycleHookPermissions(
 
   const describe = ['ec2:DescribeInstances', 'autoscaling:DescribeAutoScalingInstances'];
   if (volume) describe.push('ec2:DescribeVolumes', 'ec2:DescribeSnapshots');
+  if (healthProbe) describe.push('ec2:DescribeAddresses');
   add('ReadInstancesVolumesAndSnapshots', describe, ['*']);
   add('CompleteLifecycleActionsOfThisGroup', ['autoscaling:CompleteLifecycleAction'], [groupArn(stack, groupName)]);
+  if (healthProbe) {
+    add('MarkInstancesOfThisGroupUnhealthy', ['autoscaling:SetInstanceHealth'], [groupArn(stack, groupName)]);
+  }
   add('AssociateThisElasticIp', ['ec2:AssociateAddress'], [elasticIpArn(stack, context.elasticIp.attrAllocationId)]);
   add('AssociateWithInstancesOfThisGroup', ['ec2:AssociateAddress'], [instances], ofThisGroup);
   const acknowledgements = [
     {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'Only ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots and autoscaling:DescribeAutoScalingInstances are granted on *: these Describe actions support no resource-level permissions.',
+      reason: healthProbe
+        ? 'Only ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots, ec2:DescribeAddresses and autoscaling:DescribeAutoScalingInstances are granted on *: these Describe actions support no resource-level permissions.'
+        : 'Only ec2:DescribeInstances, ec2:DescribeVolumes, ec2:DescribeSnapshots and autoscaling:DescribeAutoScalingInstances are granted on *: these Describe actions support no resource-level permissions.',
     },
     {
       id: `AwsSolutions-IAM5[Resource::${ec2NagArn(stack, 'instance')}]`,
@@ -479,8 +505,9 @@ function grantLifecycleHookPermissions(
     },
     {
       id: `AwsSolutions-IAM5[Resource::${nagGroupArn(stack, groupName)}]`,
-      reason:
-        "autoscaling:CompleteLifecycleAction is scoped to this group by name; the group ARN's id part is generated by Auto Scaling, hence the *.",
+      reason: healthProbe
+        ? "autoscaling:CompleteLifecycleAction and SetInstanceHealth (the health probe's remedy) are scoped to this group by name; the group ARN's id part is generated by Auto Scaling, hence the *."
+        : "autoscaling:CompleteLifecycleAction is scoped to this group by name; the group ARN's id part is generated by Auto Scaling, hence the *.",
     },
   ];
 

@@ -94,6 +94,11 @@ export interface HealthProbeEnvironment {
   readonly ATTEMPTS: string;
   /** The pause between two attempts, in milliseconds. */
   readonly ATTEMPT_INTERVAL_MS: string;
+  /**
+   * Seconds after the holder of the Elastic IP started (its `LaunchTime`) during which a failed
+   * run records nothing, so a service still starting is not failed over. `0` or absent: none.
+   */
+  readonly STARTUP_GRACE_SECONDS?: string;
 }
 
 // ---------------------------------------------------------------------------------------------

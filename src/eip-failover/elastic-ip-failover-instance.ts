@@ -344,7 +344,11 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    */
   public readonly dataVolumeBackupRole?: iam.IRole;
 
-  /** The alarms that trigger a failover (status checks and CPU of each instance). */
+  /**
+   * The alarms that trigger a failover: with a standby instance, the status checks and CPU of each
+   * instance and the health probe's; with the Auto Scaling strategy, the health probe's only (the
+   * group acts on status checks itself), so none without a probe.
+   */
   public readonly alarms: cloudwatch.IAlarm[];
 
   /**

@@ -10,6 +10,13 @@
  *    instance's data volume, then completes with CONTINUE without waiting for it to finish (the
  *    instance keeps running while the hook waits, and its volume is only released once it is gone).
  *
+ * Invoked by the health probe's alarm (`autoScalingGroup({ healthProbe })`), when the service failed
+ * the probe through the Elastic IP: it marks the instance holding the Elastic IP Unhealthy
+ * (SetInstanceHealth; the probe's own startup grace spares a new instance), and the group replaces it
+ * as it replaces an instance that fails its EC2 status checks, through the same hooks. An alarm of
+ * another Elastic IP, a state other than ALARM, no holder, or a holder that is not InService in this
+ * group (a replacement is already under way) changes nothing, so duplicates are harmless.
+ *
  * Which data volume a new instance gets (nothing is ever deleted here):
  *  1. The volume served last (the newest `attached-at` tag) when it is in the new instance's zone:
  *     it is reattached, after waiting (bounded) for the dying instance to release it.
@@ -39,6 +46,7 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingInstancesCommand,
+  SetInstanceHealthCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   AssociateAddressCommand,
@@ -46,6 +54,7 @@ import {
   CreateSnapshotCommand,
   CreateTagsCommand,
   CreateVolumeCommand,
+  DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -62,6 +71,7 @@ import {
   ATTACHED_AT_TAG,
   DATA_VOLUME_TAG,
   DETACHED_SNAPSHOT,
+  HEALTH_PROBE_FAILED_METRIC,
   INSTANCE_VOLUME_TAG,
   LAUNCHING_TRANSITION,
   LifecycleHookEnvironment,
@@ -90,6 +100,24 @@ export interface LifecycleEvent {
   };
 }
 
+/** The event of a CloudWatch alarm's Lambda action: here, the health probe's alarm. */
+export interface ProbeAlarmEvent {
+  readonly source: 'aws.cloudwatch';
+  readonly alarmArn?: string;
+  readonly time?: string;
+  readonly alarmData: {
+    readonly alarmName?: string;
+    readonly state?: { readonly value?: string };
+    readonly configuration?: {
+      readonly metrics?: {
+        readonly metricStat?: {
+          readonly metric?: { readonly name?: string; readonly dimensions?: Record<string, string> };
+        };
+      }[];
+    };
+  };
+}
+
 /** The part of the Lambda context the function uses. */
 export interface LambdaContextLike {
   getRemainingTimeInMillis(): number;
@@ -97,7 +125,7 @@ export interface LambdaContextLike {
 
 /** What the function did, returned for logs and tests. */
 export interface LifecycleResult {
-  readonly action: 'continued' | 'abandoned' | 'ignored';
+  readonly action: 'continued' | 'abandoned' | 'ignored' | 'marked-unhealthy';
   readonly reason: string;
   readonly instanceId?: string;
   readonly volumeId?: string;
@@ -162,8 +190,12 @@ function config(): Config {
   };
 }
 
-export async function handler(event: LifecycleEvent, context?: LambdaContextLike): Promise<LifecycleResult> {
+export async function handler(
+  event: LifecycleEvent | ProbeAlarmEvent,
+  context?: LambdaContextLike,
+): Promise<LifecycleResult> {
   const cfg = config();
+  if (event?.source === 'aws.cloudwatch') return onProbeAlarm(cfg, event);
   const detail = event?.detail;
   if (event?.source !== 'aws.autoscaling' || !detail?.EC2InstanceId || !detail.LifecycleActionToken) {
     return log({ action: 'ignored', reason: 'not a lifecycle action event' });
@@ -178,6 +210,51 @@ export async function handler(event: LifecycleEvent, context?: LambdaContextLike
   }
   if (detail.LifecycleTransition === TERMINATING_TRANSITION) return onTerminate(cfg, detail);
   return log({ action: 'ignored', reason: `transition ${detail.LifecycleTransition} is not handled` });
+}
+
+// ---------------------------------------------------------------------------------------------
+// The health probe's alarm
+
+async function onProbeAlarm(cfg: Config, event: ProbeAlarmEvent): Promise<LifecycleResult> {
+  const metric = event.alarmData?.configuration?.metrics?.find(
+    (m) => m.metricStat?.metric?.name === HEALTH_PROBE_FAILED_METRIC,
+  )?.metricStat?.metric;
+  if (metric === undefined) return log({ action: 'ignored', reason: 'not the health probe alarm' });
+  const allocationId = metric.dimensions?.[METRIC_DIMENSION];
+  if (allocationId !== cfg.allocationId) {
+    return log({ action: 'ignored', reason: `health probe of ${allocationId}, not of this group's Elastic IP` });
+  }
+  const state = event.alarmData.state?.value;
+  if (state !== 'ALARM') return log({ action: 'ignored', reason: `health probe alarm ${state} is not a failure` });
+
+  const addresses = await ec2.send(new DescribeAddressesCommand({ AllocationIds: [cfg.allocationId] }));
+  const holder = addresses.Addresses?.[0]?.InstanceId;
+  if (holder === undefined) {
+    return log({ action: 'ignored', reason: 'health probe failed, but no instance holds the Elastic IP' });
+  }
+  const lifecycle = await lifecycleState(cfg, holder);
+  if (lifecycle !== 'InService') {
+    return log({
+      action: 'ignored',
+      instanceId: holder,
+      reason: `health probe failed; ${holder} holds the Elastic IP but is ${lifecycle ?? 'not in this group'}, not InService`,
+    });
+  }
+  // Not respecting the group's grace period: the probe records no failure within its own startup
+  // grace of the holder's start, and a call ignored within a longer group grace would be lost (the
+  // alarm does not fire again while it stays in ALARM).
+  await autoscaling.send(
+    new SetInstanceHealthCommand({ InstanceId: holder, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: false }),
+  );
+  await notify(
+    cfg,
+    `Elastic IP ${cfg.publicIp || cfg.allocationId}: ${holder} failed the health probe`,
+    [
+      `The service did not answer the health probe through the Elastic IP, so ${holder}, which holds it, was marked Unhealthy.`,
+      `The group ${cfg.groupName} replaces it: the new instance gets the Elastic IP${cfg.dataVolume ? ' and the data volume' : ''} before it is InService.`,
+    ].join('\n'),
+  );
+  return log({ action: 'marked-unhealthy', instanceId: holder, reason: 'health probe failed' });
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -109,9 +109,9 @@ export interface StandbyInstanceOptions {
    * (`HealthProbe.http()`, `.https()` or `.tcp(port)`), so that a service that hangs on a healthy
    * instance fails over too: `failedRuns` failed runs in a row (default 3) set off an alarm that
    * invokes the failover function, which moves the Elastic IP from the instance holding it to the
-   * other one if that one is healthy. The probe's port must be open to the internet
-   * (`server.allowFromInternet()`). Costs one short Lambda invocation a minute (≈ 43,800 a
-   * month) and one alarm.
+   * other one if that one is healthy. Runs within `startupGrace` of the holder's start count for
+   * nothing. The probe's port must be open to the internet (`server.allowFromInternet()`). Costs
+   * one short Lambda invocation a minute (≈ 43,800 a month) and one alarm.
    *
    * @default - no probe: failures are detected from the instances (state changes, status checks,
    * CPU)
@@ -159,6 +159,20 @@ export interface AutoScalingGroupOptions {
    * @default - no data volume
    */
   readonly dataVolume?: DataVolumeOptions;
+
+  /**
+   * A check of the service itself through the Elastic IP, once a minute from outside the VPC
+   * (`HealthProbe.http()`, `.https()` or `.tcp(port)`), so that a service that hangs on an
+   * instance passing its EC2 status checks is replaced too: `failedRuns` failed runs in a row
+   * (default 3) set off an alarm that invokes the lifecycle hook function, which marks the
+   * instance holding the Elastic IP Unhealthy; the group then replaces it (with the data volume,
+   * if any, as for any replacement). Runs within `startupGrace` of the instance's start count for
+   * nothing. The probe's port must be open to the internet (`server.allowFromInternet()`). Costs
+   * one short Lambda invocation a minute (≈ 43,800 a month) and one alarm.
+   *
+   * @default - no probe: only the EC2 status checks of the instance are watched
+   */
+  readonly healthProbe?: HealthProbe;
 }
 
 /**

@@ -5,7 +5,6 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct, IDependable } from 'constructs';
 import type { FailoverBinding, FailoverContext } from './binding';
 import {
@@ -13,10 +12,6 @@ import {
   FAILOVER_PAIR_TAG,
   FailoverEnvironment,
   FailoverRole,
-  HEALTH_PROBE_FAILED_METRIC,
-  HealthProbeEnvironment,
-  HealthProbeProtocol,
-  METRIC_DIMENSION,
   METRIC_NAMESPACE,
   PLACEMENT_RESOURCE_TYPE,
   PlacementResourceProperties,
@@ -26,10 +21,9 @@ import {
 } from './contract';
 import { grantEbsKeyUse } from './ebs-key';
 import { FailoverFunction } from './failover-function';
-import type { HealthProbe } from './health-probe';
+import { createHealthProbe } from './health-probe-resources';
 import { ec2Arn, ec2NagArn, elasticIpArn } from './naming';
 import type { StandbyInstanceOptions } from './options';
-import { ServiceProbeFunction } from './service-probe-function';
 import { acknowledge, skipCheckov } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
 import { PropsValidator } from '../common/validation';
@@ -171,80 +165,19 @@ export function bindStandbyInstance(
     ...createAlarms(scope, 'Standby', standbyInstance, options),
   ];
   if (options.healthProbe) {
-    alarms.push(createHealthProbe(scope, context, options.healthProbe, deadLetterQueue!));
+    alarms.push(
+      createHealthProbe(
+        scope,
+        context,
+        options.healthProbe,
+        deadLetterQueue!,
+        'fail the Elastic IP over to the other instance if it is healthy',
+      ),
+    );
   }
   for (const alarm of alarms) alarm.addAlarmAction(action);
 
   return { primaryInstance, standbyInstance, failoverFunction, deadLetterQueue, alarms };
-}
-
-/** Attempts of one probe run, and the pause between two (HealthProbeEnvironment). */
-const PROBE_ATTEMPTS = 3;
-const PROBE_ATTEMPT_INTERVAL = Duration.seconds(5);
-
-/**
- * The health probe: a function run once a minute that checks the service through the Elastic IP
- * and records HealthProbeFailed (1 when every attempt of the run failed), and the alarm on it
- * that (like the status-check alarms) invokes the failover function. Its events that fail (a
- * configuration error: a failed probe is a result, not an error) go to the failover function's
- * dead-letter queue.
- */
-function createHealthProbe(
-  scope: Construct,
-  context: FailoverContext,
-  probe: HealthProbe,
-  deadLetterQueue: sqs.IQueue,
-): cloudwatch.Alarm {
-  const target =
-    probe.protocol === 'tcp' ? `TCP port ${probe.port}` : `${probe.protocol.toUpperCase()} ${probe.port} ${probe.path}`;
-  const timeoutSeconds = probe.timeout.toSeconds();
-  const { fn } = createHandlerFunction(scope, ServiceProbeFunction, {
-    name: 'HealthProbe',
-    functionId: 'HealthProbeFunction',
-    calls: `the service through the Elastic IP on the internet (${target}); no AWS API`,
-    description: `Checks the service through the Elastic IP once a minute (${target})`,
-    roleDescription:
-      'Checks the service of one ElasticIpFailoverInstance through its Elastic IP; writes its own logs only',
-    // The attempts, their pauses and a margin: a run ends before the next one starts.
-    timeout: Duration.seconds(
-      PROBE_ATTEMPTS * timeoutSeconds + (PROBE_ATTEMPTS - 1) * PROBE_ATTEMPT_INTERVAL.toSeconds() + 5,
-    ),
-    reservedConcurrentExecutions: 1,
-    deadLetterQueue,
-    environment: {
-      ALLOCATION_ID: context.elasticIp.attrAllocationId,
-      PUBLIC_IP: context.elasticIp.attrPublicIp,
-      PROTOCOL: probe.protocol as HealthProbeProtocol,
-      PORT: String(probe.port),
-      PATH: probe.path ?? '/',
-      TIMEOUT_MS: String(timeoutSeconds * 1000),
-      ATTEMPTS: String(PROBE_ATTEMPTS),
-      ATTEMPT_INTERVAL_MS: String(PROBE_ATTEMPT_INTERVAL.toMilliseconds()),
-    } satisfies HealthProbeEnvironment,
-  });
-  new events.Rule(scope, 'HealthProbeSchedule', {
-    description: `Every minute: check the service through the Elastic IP (${target})`,
-    schedule: events.Schedule.rate(Duration.minutes(1)),
-    // A run that cannot be delivered within a minute is superseded by the next one.
-    targets: [new targets.LambdaFunction(fn, { deadLetterQueue, retryAttempts: 0, maxEventAge: Duration.minutes(1) })],
-  });
-  return new cloudwatch.Alarm(scope, 'HealthProbeAlarm', {
-    alarmDescription: `Every attempt to reach the service through the Elastic IP (${target}) failed in ${probe.failedRuns} one-minute run(s) in a row: fail the Elastic IP over to the other instance if it is healthy`,
-    metric: new cloudwatch.Metric({
-      namespace: METRIC_NAMESPACE,
-      metricName: HEALTH_PROBE_FAILED_METRIC,
-      dimensionsMap: { [METRIC_DIMENSION]: context.elasticIp.attrAllocationId },
-      // Minimum: a minute counts as failed only if every run in it failed.
-      statistic: cloudwatch.Stats.MINIMUM,
-      period: Duration.minutes(1),
-    }),
-    threshold: 1,
-    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-    evaluationPeriods: probe.failedRuns,
-    datapointsToAlarm: probe.failedRuns,
-    // No run recorded (the function did not run) is not a failure of the service.
-    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-  });
 }
 
 function createInstance(

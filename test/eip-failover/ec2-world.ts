@@ -4,6 +4,7 @@ import {
   AutoScalingClient,
   CompleteLifecycleActionCommand,
   DescribeAutoScalingInstancesCommand,
+  SetInstanceHealthCommand,
 } from '@aws-sdk/client-auto-scaling';
 import {
   AssociateAddressCommand,
@@ -13,6 +14,7 @@ import {
   CreateVolumeCommand,
   DeleteSnapshotCommand,
   DeleteVolumeCommand,
+  DescribeAddressesCommand,
   DescribeInstancesCommand,
   DescribeSnapshotsCommand,
   DescribeVolumesCommand,
@@ -82,6 +84,8 @@ export class World {
   public readonly log: string[] = [];
   public failCreateSnapshot = false;
   public failAttach = false;
+  /** SetInstanceHealth calls, in order. */
+  public readonly healthSet: { instanceId: string; status: string; respectGrace?: boolean }[] = [];
   /** Error names DeleteVolume and DeleteSnapshot throw, by resource id. */
   public readonly failDelete: Record<string, string> = {};
   private seq = 0;
@@ -108,6 +112,19 @@ export class World {
       this.completions.push({ instanceId: input.InstanceId, result: input.LifecycleActionResult });
       this.log.push(`complete ${input.LifecycleActionResult}`);
       return {};
+    });
+    asMock.on(SetInstanceHealthCommand).callsFake((input) => {
+      this.healthSet.push({
+        instanceId: input.InstanceId,
+        status: input.HealthStatus,
+        respectGrace: input.ShouldRespectGracePeriod,
+      });
+      this.log.push(`health ${input.InstanceId} ${input.HealthStatus}`);
+      return {};
+    });
+    ec2Mock.on(DescribeAddressesCommand).callsFake((input) => {
+      expect(input).toEqual({ AllocationIds: [ALLOCATION] });
+      return { Addresses: [{ AllocationId: ALLOCATION, InstanceId: this.holder }] };
     });
     ec2Mock.on(DescribeInstancesCommand).callsFake((input) => {
       const id = (input.InstanceIds as string[])[0];

@@ -1,4 +1,4 @@
-import { CompleteLifecycleActionCommand } from '@aws-sdk/client-auto-scaling';
+import { CompleteLifecycleActionCommand, SetInstanceHealthCommand } from '@aws-sdk/client-auto-scaling';
 import {
   AttachVolumeCommand,
   CreateSnapshotCommand,
@@ -28,7 +28,7 @@ import {
   TOPIC,
   World,
 } from './ec2-world';
-import { handler, LifecycleEvent } from '../../src/eip-failover/lifecycle-hook.lambda';
+import { handler, LifecycleEvent, ProbeAlarmEvent } from '../../src/eip-failover/lifecycle-hook.lambda';
 
 function event(transition: 'LAUNCHING' | 'TERMINATING', instanceId: string, group = GROUP): LifecycleEvent {
   return {
@@ -603,5 +603,83 @@ describe('launch with snapshots AWS Backup took of the data volume (dataVolume.b
     const restoredFrom = world.volumeOf(NEW)![1].snapshotId!;
     expect(restoredFrom).not.toBe('snap-backup');
     expect(world.snapshots[restoredFrom].tags).toMatchObject({ [REASON]: 'detached' });
+  });
+});
+
+/** The event of the health probe alarm's Lambda action. */
+function probeAlarm(state = 'ALARM', allocationId = ALLOCATION, metricName = 'HealthProbeFailed'): ProbeAlarmEvent {
+  return {
+    source: 'aws.cloudwatch',
+    alarmArn: 'arn:aws:cloudwatch:eu-west-1:111111111111:alarm:probe',
+    alarmData: {
+      alarmName: 'probe',
+      state: { value: state },
+      configuration: {
+        metrics: [
+          {
+            metricStat: {
+              metric: { name: metricName, dimensions: { AllocationId: allocationId } },
+            },
+          },
+        ],
+      },
+    },
+  };
+}
+
+describe('health probe alarm', () => {
+  test('ALARM: the instance holding the Elastic IP is marked Unhealthy (not waiting for the group grace), and the topic told', async () => {
+    world.instance(OLD, AZ_A, 'InService');
+    const result = await handler(probeAlarm(), context);
+    expect(result).toMatchObject({ action: 'marked-unhealthy', instanceId: OLD });
+    expect(world.healthSet).toEqual([{ instanceId: OLD, status: 'Unhealthy', respectGrace: false }]);
+    expect(snsMock).toHaveReceivedCommandWith(PublishCommand, {
+      TopicArn: TOPIC,
+      Subject: expect.stringContaining(`${OLD} failed the health probe`),
+    });
+    expect(asMock).not.toHaveReceivedCommand(CompleteLifecycleActionCommand);
+    expectNothingDeleted();
+  });
+
+  test('the holder is not InService (a replacement is under way): nothing marked', async () => {
+    world.instance(OLD, AZ_A, 'Terminating:Wait');
+    const result = await handler(probeAlarm(), context);
+    expect(result).toMatchObject({ action: 'ignored', instanceId: OLD });
+    expect(result.reason).toMatch(/Terminating:Wait, not InService/);
+    expect(asMock).not.toHaveReceivedCommand(SetInstanceHealthCommand);
+  });
+
+  test('the holder is not in this group, or nothing holds the Elastic IP: nothing marked', async () => {
+    world.holder = 'i-0notinthegroup0000';
+    expect((await handler(probeAlarm(), context)).reason).toMatch(/not in this group/);
+    world.holder = undefined;
+    expect((await handler(probeAlarm(), context)).reason).toMatch(/no instance holds the Elastic IP/);
+    expect(asMock).not.toHaveReceivedCommand(SetInstanceHealthCommand);
+  });
+
+  test('OK, another Elastic IP, another metric: ignored without a call', async () => {
+    world.instance(OLD, AZ_A, 'InService');
+    for (const e of [
+      probeAlarm('OK'),
+      probeAlarm('ALARM', 'eipalloc-0ther'),
+      probeAlarm('ALARM', ALLOCATION, 'CPUUtilization'),
+    ]) {
+      expect(await handler(e, context)).toMatchObject({ action: 'ignored' });
+    }
+    expect(ec2Mock.calls()).toHaveLength(0);
+    expect(asMock.calls()).toHaveLength(0);
+  });
+
+  test('a duplicate delivery after the group took the instance out of service marks nothing twice', async () => {
+    world.instance(OLD, AZ_A, 'InService');
+    asMock.on(SetInstanceHealthCommand).callsFake((input) => {
+      world.healthSet.push({ instanceId: input.InstanceId, status: input.HealthStatus });
+      world.instances[input.InstanceId].lifecycle = 'Terminating';
+      return {};
+    });
+    await handler(probeAlarm(), context);
+    const again = await handler(probeAlarm(), context);
+    expect(again).toMatchObject({ action: 'ignored' });
+    expect(world.healthSet).toHaveLength(1);
   });
 });

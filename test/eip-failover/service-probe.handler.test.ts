@@ -5,8 +5,20 @@ import * as https from 'https';
 import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
-import { attemptOutcome, probeConfig, probeTarget, runHealthy } from '../../src/eip-failover/service-probe-decisions';
+import { DescribeAddressesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { mockClient } from 'aws-sdk-client-mock';
+import 'aws-sdk-client-mock-jest';
+import {
+  attemptOutcome,
+  failedRunVerdict,
+  probeConfig,
+  probeTarget,
+  runHealthy,
+} from '../../src/eip-failover/service-probe-decisions';
 import { handler } from '../../src/eip-failover/service-probe.lambda';
+
+const ec2Mock = mockClient(EC2Client);
+const HOLDER = 'i-0holder00000000000';
 
 const ALLOCATION = 'eipalloc-0123456789abcdef0';
 
@@ -40,10 +52,39 @@ describe('service probe decisions', () => {
     expect(runHealthy([{ ok: false, failure: 'x' }])).toBe(false);
   });
 
+  test.each([
+    ['no holder', false, {}, 0, /no instance holds the Elastic IP/],
+    ['holder up 10 min, grace 5 min', true, { instanceId: HOLDER, launchTime: new Date(0) }, 600_000, undefined],
+    [
+      'holder up 4 min, grace 5 min',
+      false,
+      { instanceId: HOLDER, launchTime: new Date(0) },
+      240_000,
+      /started 240 s ago, within the startup grace of 300 s/,
+    ],
+    ['holder up exactly 5 min', true, { instanceId: HOLDER, launchTime: new Date(0) }, 300_000, undefined],
+    ['launch time unknown (a failed read)', true, { instanceId: 'unknown' }, 1, undefined],
+  ])('a failed run with %s: recorded %s', (_what, recorded, holder, now, reason) => {
+    const verdict = failedRunVerdict(holder, now as number, 300_000);
+    expect(verdict.record).toBe(recorded);
+    if (reason) expect(verdict).toMatchObject({ reason: expect.stringMatching(reason as RegExp) });
+  });
+
+  test('no startup grace: a failed run of a holder just started is recorded', () => {
+    expect(failedRunVerdict({ instanceId: HOLDER, launchTime: new Date(0) }, 1_000, 0)).toEqual({ record: true });
+  });
+
   test('configuration: defaults, the target, and refusals naming the variable', () => {
     const base = { ALLOCATION_ID: ALLOCATION, PUBLIC_IP: '203.0.113.10', PROTOCOL: 'https', PORT: '443' };
     const config = probeConfig(base);
-    expect(config).toMatchObject({ path: '/', timeoutMs: 5000, attempts: 3, attemptIntervalMs: 5000 });
+    expect(config).toMatchObject({
+      path: '/',
+      timeoutMs: 5000,
+      attempts: 3,
+      attemptIntervalMs: 5000,
+      startupGraceMs: 0,
+    });
+    expect(probeConfig({ ...base, STARTUP_GRACE_SECONDS: '300' }).startupGraceMs).toBe(300_000);
     expect(probeTarget({ ...config, path: '/health' })).toBe('https://203.0.113.10:443/health');
     expect(probeTarget(probeConfig({ ...base, PROTOCOL: 'tcp', PORT: '5432' }))).toBe('tcp://203.0.113.10:5432');
     expect(() => probeConfig({ ...base, PORT: undefined })).toThrow(/needs PORT/);
@@ -107,7 +148,19 @@ function record(): any {
   return JSON.parse(lines[0]);
 }
 
+/** The holder of the Elastic IP, as the EC2 mock reports it: started `upSeconds` ago. */
+function holderUp(upSeconds: number): void {
+  ec2Mock.on(DescribeAddressesCommand, { AllocationIds: [ALLOCATION] }).resolves({
+    Addresses: [{ AllocationId: ALLOCATION, InstanceId: HOLDER }],
+  });
+  ec2Mock.on(DescribeInstancesCommand, { InstanceIds: [HOLDER] }).resolves({
+    Reservations: [{ Instances: [{ InstanceId: HOLDER, LaunchTime: new Date(Date.now() - upSeconds * 1000) }] }],
+  });
+}
+
 beforeEach(() => {
+  ec2Mock.reset();
+  holderUp(3600);
   stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
@@ -127,6 +180,8 @@ describe('service probe handler (real sockets on 127.0.0.1)', () => {
     expect(run.healthy).toBe(true);
     expect(run.attempts).toHaveLength(1);
     expect(requests).toEqual(['GET /health']);
+    // A healthy run reads nothing of EC2.
+    expect(ec2Mock.calls()).toHaveLength(0);
     const emf = record();
     expect(emf._aws.CloudWatchMetrics).toEqual([
       {
@@ -221,5 +276,43 @@ describe('service probe handler (real sockets on 127.0.0.1)', () => {
     await expect(handler()).rejects.toThrow(/needs PORT/);
     configure('gopher', 80);
     await expect(handler()).rejects.toThrow(/PROTOCOL must be http, https or tcp, not gopher/);
+  });
+
+  test("a failed run within the startup grace of the holder's start records nothing (the alarm sees no data)", async () => {
+    holderUp(60);
+    configure('http', await closedPort(), { STARTUP_GRACE_SECONDS: '300' });
+    const run = await handler();
+    expect(run.healthy).toBe(false);
+    expect(run.notRecorded).toMatch(new RegExp(`${HOLDER} started 60 s ago, within the startup grace of 300 s`));
+    const lines = stdout.mock.calls.map((c) => String(c[0])).filter((l) => l.includes('"_aws"'));
+    expect(lines).toHaveLength(0);
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeAddressesCommand, { AllocationIds: [ALLOCATION] });
+    expect(ec2Mock).toHaveReceivedCommandWith(DescribeInstancesCommand, { InstanceIds: [HOLDER] });
+  });
+
+  test('a failed run after the startup grace is recorded', async () => {
+    holderUp(301);
+    configure('http', await closedPort(), { STARTUP_GRACE_SECONDS: '300' });
+    const run = await handler();
+    expect(run.notRecorded).toBeUndefined();
+    expect(record()).toMatchObject({ HealthProbeFailed: 1 });
+  });
+
+  test('nothing holds the Elastic IP: a failed run records nothing', async () => {
+    ec2Mock.on(DescribeAddressesCommand).resolves({ Addresses: [{ AllocationId: ALLOCATION }] });
+    configure('http', await closedPort(), { STARTUP_GRACE_SECONDS: '300' });
+    const run = await handler();
+    expect(run.notRecorded).toMatch(/no instance holds the Elastic IP/);
+    expect(ec2Mock).not.toHaveReceivedCommand(DescribeInstancesCommand);
+  });
+
+  test('the EC2 read fails: the failed run is recorded anyway (a read error never hides a failure)', async () => {
+    ec2Mock
+      .on(DescribeAddressesCommand)
+      .rejects(Object.assign(new Error('Rate exceeded'), { name: 'RequestLimitExceeded' }));
+    configure('http', await closedPort(), { STARTUP_GRACE_SECONDS: '300' });
+    const run = await handler();
+    expect(run.notRecorded).toBeUndefined();
+    expect(record()).toMatchObject({ HealthProbeFailed: 1 });
   });
 });
