@@ -74,6 +74,7 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-auto-scaling',
     '@aws-sdk/client-elastic-beanstalk',
     '@aws-sdk/client-cloudwatch',
+    '@aws-sdk/client-cloudformation',
     '@types/aws-lambda',
     // The SDK clients' retry strategy with a configurable backoff (bundled into the handlers).
     '@smithy/core@^3.41.1',

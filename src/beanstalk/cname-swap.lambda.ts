@@ -16,15 +16,26 @@
  * BakeSeconds; if one goes to ALARM it swaps back and fails. The decisions are pure functions
  * (cutover-decisions.ts); this module reads and acts.
  *
+ * While the stack rolls back (DescribeStacks says UPDATE_ROLLBACK_IN_PROGRESS), a swap puts the
+ * previous live slot back without checks or bake: it was serving before, and a check could only
+ * make the rollback fail.
+ *
  * Properties: ApplicationName, LiveEnvironmentName, IdleEnvironmentName, PollIntervalSeconds
  * (optional, default 15), RequireHealthOk, HttpCheck, LiveAlarmNames, BakeSeconds (optional).
  * Attributes: LiveCname, IdleCname, Swapped ("true"/"false").
+ *
+ * The same function serves Cutover.route53()'s check resources (Custom::BeanstalkCutoverCheck):
+ * `Phase: before` checks the environment becoming live as a swap does before the record moves (the
+ * record depends on it), and `Phase: after` watches its alarms for the bake time after the record
+ * moved and fails if one fires, so that CloudFormation rolls the record back. Both act only on an
+ * Update that changes LiveEnvironmentName, and not during a rollback.
  *
  * Imports only the AWS SDK v3, Node's HTTP clients, its own helpers and the contract it shares
  * with the construct.
  */
 import * as http from 'http';
 import * as https from 'https';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeEnvironmentHealthCommand,
@@ -33,13 +44,21 @@ import {
   EnvironmentDescription,
   SwapEnvironmentCNAMEsCommand,
 } from '@aws-sdk/client-elastic-beanstalk';
-import { CnameSwapAttributes, CnameSwapProperties, DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS } from './contract';
+import {
+  CnameSwapAttributes,
+  CnameSwapProperties,
+  CUTOVER_CHECK_RESOURCE_TYPE,
+  CutoverCheckProperties,
+  DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS,
+} from './contract';
 import {
   AlarmState,
   alarmsBeforeSwapVerdict,
   bakeEnd,
   bakeVerdict,
+  cutoverCheckPlan,
   healthVerdict,
+  isRollingBack,
   ProbeResult,
   probeVerdict,
   Verdict,
@@ -54,6 +73,7 @@ import {
 
 const client = new ElasticBeanstalkClient({});
 const cloudwatchClient = new CloudWatchClient({});
+const cloudformationClient = new CloudFormationClient({});
 
 /** Time left for the response after the last poll. */
 const RESPONSE_MARGIN_MS = 30_000;
@@ -76,6 +96,14 @@ export type HttpProbe = (url: string, timeoutMs: number) => Promise<ProbeResult>
 export interface CutoverClients {
   readonly cloudwatch: CloudWatchClient;
   readonly probe: HttpProbe;
+  /** The status of the stack (DescribeStacks); defaults to the CloudFormation API. */
+  readonly stackStatus?: (stackId: string) => Promise<string | undefined>;
+}
+
+/** The stack's status, from the CloudFormation API. */
+export async function describeStackStatus(stackId: string): Promise<string | undefined> {
+  const out = await cloudformationClient.send(new DescribeStacksCommand({ StackName: stackId }));
+  return out.Stacks?.[0]?.StackStatus;
 }
 
 /** How the handler waits; injectable for tests. */
@@ -113,6 +141,7 @@ export async function onEvent(
   wait: WaitOptions,
   cutover: CutoverClients = { cloudwatch: cloudwatchClient, probe: httpProbe },
 ): Promise<CustomResourceResult> {
+  if (event.ResourceType === CUTOVER_CHECK_RESOURCE_TYPE) return onCutoverCheck(event, eb, wait, cutover);
   if (event.RequestType === 'Delete') {
     // The environments belong to the stack; leaving the CNAMEs where they are is the safe choice.
     return { physicalResourceId: event.PhysicalResourceId ?? event.LogicalResourceId };
@@ -141,8 +170,23 @@ export async function onEvent(
   let swapped = false;
   if (cnameOf(envs[live]) !== liveCname) {
     const properties = event.ResourceProperties as Partial<CnameSwapProperties>;
-    const liveAlarms = properties.LiveAlarmNames ?? [];
-    await checkBeforeSwap(eb, cutover, wait, properties, live, cnameOf(envs[live]), liveAlarms);
+    // A rollback puts back the slot that was live before: no checks, no bake.
+    const rollingBack = isRollingBack(await (cutover.stackStatus ?? describeStackStatus)(event.StackId));
+    const liveAlarms = rollingBack ? [] : (properties.LiveAlarmNames ?? []);
+    if (rollingBack) {
+      log('the stack is rolling back: swapping back without checks', { applicationName, live, idle });
+    } else {
+      await checkBeforeCutover(
+        eb,
+        cutover,
+        wait,
+        properties,
+        live,
+        cnameOf(envs[live]),
+        liveAlarms,
+        (reason) => new Error(`Did not swap the CNAMEs: ${reason}; the live CNAME stays where it was`),
+      );
+    }
     log('swapping CNAMEs', { applicationName, live, idle, liveCname });
     await eb.send(new SwapEnvironmentCNAMEsCommand({ SourceEnvironmentName: idle, DestinationEnvironmentName: live }));
     swapped = true;
@@ -154,7 +198,7 @@ export async function onEvent(
     }
     const bakeSeconds = Number(properties.BakeSeconds ?? 0);
     if (Number.isFinite(bakeSeconds) && bakeSeconds > 0 && liveAlarms.length > 0) {
-      const firing = await bake(cutover.cloudwatch, wait, liveAlarms, bakeSeconds);
+      const firing = await bake(cutover.cloudwatch, wait, liveAlarms, bakeSeconds, SWAP_BACK_RESERVE_MS);
       if (firing.length > 0) {
         log('alarms fired during the bake: swapping back', { applicationName, live, idle, firing });
         await eb.send(
@@ -171,6 +215,63 @@ export async function onEvent(
   }
   const data: CnameSwapAttributes = { LiveCname: liveCname, IdleCname: cnameOf(envs[idle]), Swapped: String(swapped) };
   return { physicalResourceId: liveCname, data: { ...data } };
+}
+
+/**
+ * A Route 53 cutover's check resource: before the record moves, the checks a swap makes; after it,
+ * the bake. Its physical id is its logical id, so an Update never replaces it.
+ */
+async function onCutoverCheck(
+  event: CustomResourceEvent,
+  eb: ElasticBeanstalkClient,
+  wait: WaitOptions,
+  cutover: CutoverClients,
+): Promise<CustomResourceResult> {
+  const physicalResourceId = event.PhysicalResourceId ?? event.LogicalResourceId;
+  const properties = event.ResourceProperties as Partial<CutoverCheckProperties>;
+  const previous = event.OldResourceProperties as Partial<CutoverCheckProperties> | undefined;
+  const live = properties.LiveEnvironmentName ?? '';
+  const cutoverUpdate = event.RequestType === 'Update' && previous?.LiveEnvironmentName !== live;
+  const stackStatus = cutoverUpdate ? await (cutover.stackStatus ?? describeStackStatus)(event.StackId) : undefined;
+  const plan = cutoverCheckPlan(event.RequestType, previous?.LiveEnvironmentName, live, stackStatus);
+  if (!plan.act) {
+    log('nothing to check', { phase: properties.Phase, reason: plan.reason });
+    return { physicalResourceId };
+  }
+  const required = (name: keyof CutoverCheckProperties) => requiredString(event, name);
+  const applicationName = required('ApplicationName');
+  required('LiveEnvironmentName');
+  const alarmNames = properties.LiveAlarmNames ?? [];
+  if (properties.Phase === 'before') {
+    const envs = await waitUntilReady(eb, applicationName, [live], wait);
+    const cname = cnameOf(envs[live]);
+    if (cname === '') {
+      throw new Error(`Environment ${live} has no CNAME: a Route 53 cutover needs a web server environment`);
+    }
+    await checkBeforeCutover(
+      eb,
+      cutover,
+      wait,
+      properties,
+      live,
+      cname,
+      alarmNames,
+      (reason) => new Error(`Did not move the record to ${live}: ${reason}; it stays on the environment that was live`),
+    );
+    return { physicalResourceId };
+  }
+  if (properties.Phase !== 'after') throw new Error(`Phase must be before or after, not ${properties.Phase}`);
+  const bakeSeconds = Number(properties.BakeSeconds ?? 0);
+  if (Number.isFinite(bakeSeconds) && bakeSeconds > 0 && alarmNames.length > 0) {
+    // Nothing to swap back: failing is the step back (CloudFormation rolls the record back).
+    const firing = await bake(cutover.cloudwatch, wait, alarmNames, bakeSeconds, 0);
+    if (firing.length > 0) {
+      throw new Error(
+        `Alarm(s) of ${live} went to ALARM during the bake after the record moved to it (${firing.join(', ')}): failing the deployment, so CloudFormation moves the record back to the environment that was live`,
+      );
+    }
+  }
+  return { physicalResourceId };
 }
 
 /**
@@ -220,19 +321,19 @@ export async function waitUntilReady(
 }
 
 /**
- * Fails (without swapping) unless the environment becoming live passes every check its
+ * Fails (before the cutover) unless the environment becoming live passes every check its
  * properties ask for: enhanced health Ok, the HTTP check, and none of its alarms in ALARM.
  */
-async function checkBeforeSwap(
+async function checkBeforeCutover(
   eb: ElasticBeanstalkClient,
   cutover: CutoverClients,
   wait: WaitOptions,
-  properties: Partial<CnameSwapProperties>,
+  properties: Partial<Pick<CnameSwapProperties, 'RequireHealthOk' | 'HttpCheck'>>,
   live: string,
   cname: string,
   alarmNames: string[],
+  refuse: (reason: string) => Error,
 ): Promise<void> {
-  const refuse = (reason: string) => new Error(`Did not swap the CNAMEs: ${reason}; the live CNAME stays where it was`);
   if (properties.RequireHealthOk === 'true') {
     const verdict = await retry(HEALTH_ATTEMPTS, wait.pollIntervalMs, wait, async () => {
       const health = await eb.send(
@@ -272,16 +373,18 @@ async function retry(
 }
 
 /**
- * Watches the alarms every poll interval for `bakeSeconds` (cut short so a swap back still fits
- * before the deadline); returns the alarms that went to ALARM, none when the bake passed.
+ * Watches the alarms every poll interval for `bakeSeconds` (cut short so that `reserveMs`, the
+ * time a swap back needs, still fits before the deadline); returns the alarms that went to ALARM,
+ * none when the bake passed.
  */
 async function bake(
   cw: CloudWatchClient,
   wait: WaitOptions,
   alarmNames: string[],
   bakeSeconds: number,
+  reserveMs: number,
 ): Promise<string[]> {
-  const end = bakeEnd(wait.now(), bakeSeconds, wait.deadline - SWAP_BACK_RESERVE_MS);
+  const end = bakeEnd(wait.now(), bakeSeconds, wait.deadline - reserveMs);
   log('baking: watching the alarms of the newly live environment', { alarmNames, bakeSeconds });
   for (;;) {
     const verdict = bakeVerdict(await alarmStates(cw, alarmNames), wait.now(), end);

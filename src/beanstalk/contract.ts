@@ -50,6 +50,43 @@ export interface CnameSwapAttributes {
 export const DEFAULT_CNAME_SWAP_POLL_INTERVAL_SECONDS = 15;
 
 // ---------------------------------------------------------------------------------------------
+// Cutover.route53(): the checks before the record moves and the bake after (served by the
+// cname-swap function too, which tells the two resource types apart)
+
+/** The CloudFormation resource type of a Route 53 cutover's check and bake. */
+export const CUTOVER_CHECK_RESOURCE_TYPE = 'Custom::BeanstalkCutoverCheck';
+
+/** Which side of the record change a check resource is on. */
+export type CutoverCheckPhase = 'before' | 'after';
+
+/**
+ * The properties of a cutover check resource. It acts only on an Update that changes
+ * `LiveEnvironmentName` (a cutover), and not while the stack rolls back.
+ */
+export interface CutoverCheckProperties {
+  readonly ApplicationName: string;
+  /** The environment the record points at once this deployment is done. */
+  readonly LiveEnvironmentName: string;
+  /**
+   * `before`: the record depends on this resource; it checks the environment becoming live
+   * (RequireHealthOk, HttpCheck, none of LiveAlarmNames in ALARM). `after`: it depends on the
+   * record; it watches LiveAlarmNames for BakeSeconds and fails if one goes to ALARM, so
+   * CloudFormation rolls the record back.
+   */
+  readonly Phase: CutoverCheckPhase;
+  /** Seconds between two polls (default 15). */
+  readonly PollIntervalSeconds?: string;
+  /** As for the CNAME swap (`before` only). */
+  readonly RequireHealthOk?: string;
+  /** As for the CNAME swap (`before` only): requested at the environment's own CNAME. */
+  readonly HttpCheck?: { readonly Scheme: string; readonly Path: string };
+  /** The alarms of the environment becoming live. */
+  readonly LiveAlarmNames?: string[];
+  /** How long the `after` phase watches LiveAlarmNames, in seconds. */
+  readonly BakeSeconds?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
 // BeanstalkPlatform.latest(): the platform lookup
 
 /** The CloudFormation resource type of the platform lookup (served by the platform-lookup function). */

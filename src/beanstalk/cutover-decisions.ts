@@ -71,3 +71,34 @@ export function bakeVerdict(alarms: AlarmState[], now: number, end: number): Bak
 export function bakeEnd(start: number, bakeSeconds: number, latestEnd: number): number {
   return Math.min(start + bakeSeconds * 1000, latestEnd);
 }
+
+/**
+ * Whether CloudFormation is rolling the stack back (`DescribeStacks`' `StackStatus`). During a
+ * rollback a cutover puts the previous live slot back: it was serving before this deployment, so
+ * it is neither checked nor baked, and nothing may make the rollback fail.
+ */
+export function isRollingBack(stackStatus: string | undefined): boolean {
+  return stackStatus === 'UPDATE_ROLLBACK_IN_PROGRESS';
+}
+
+/** What a Route 53 cutover's check resource does with one request. */
+export type CutoverCheckPlan = { readonly act: true } | { readonly act: false; readonly reason: string };
+
+/**
+ * A check acts on an Update that changes the live environment (a cutover), unless the stack is
+ * rolling back; a Create (nothing was live before), a Delete, or an Update that keeps the live
+ * environment check nothing. `stackStatus` is read only when it matters (undefined otherwise).
+ */
+export function cutoverCheckPlan(
+  requestType: string,
+  previousLive: string | undefined,
+  live: string,
+  stackStatus: string | undefined,
+): CutoverCheckPlan {
+  if (requestType !== 'Update') return { act: false, reason: `${requestType}: no cutover` };
+  if (previousLive === live) return { act: false, reason: `${live} stays live: no cutover` };
+  if (isRollingBack(stackStatus)) {
+    return { act: false, reason: `the stack is rolling back to ${live}, which was live before` };
+  }
+  return { act: true };
+}

@@ -2,6 +2,7 @@ import { CustomResource, Duration, Fn, Names, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as targets from 'aws-cdk-lib/aws-route53-targets';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -9,7 +10,13 @@ import { Construct } from 'constructs';
 import { BeanstalkApplication } from './application';
 import { validateEnvironmentOptions, validateName } from './checks';
 import { CnameSwapFunction } from './cname-swap-function';
-import { CNAME_SWAP_RESOURCE_TYPE, CnameSwapProperties, MAX_CNAME_SWAP_BAKE_MINUTES } from './contract';
+import {
+  CNAME_SWAP_RESOURCE_TYPE,
+  CnameSwapProperties,
+  CUTOVER_CHECK_RESOURCE_TYPE,
+  CutoverCheckProperties,
+  MAX_CNAME_SWAP_BAKE_MINUTES,
+} from './contract';
 import { BeanstalkEnvironment, validateAlarmSettings } from './environment';
 import { ResolvedEnvironmentOptions, resolveEnvironmentOptions } from './environment-defaults';
 import { BeanstalkEnvironmentOptions } from './environment-options';
@@ -130,36 +137,36 @@ function validateBeanstalkEnvironmentPairProps(props: ResolvedBeanstalkEnvironme
     );
   }
   validateAlarmSettings(check, props.alarms, tier, props.alarmSettings);
-  const swap = cutover.cnameSwapOptions;
-  if (swap !== undefined) {
-    if (swap.rollbackOnAlarms === true && !props.alarms) {
+  const checks = cutover.checkOptions;
+  const checkCall = cutover.kind === 'route53' ? 'Cutover.route53' : 'Cutover.cnameSwap';
+  const after = cutover.kind === 'route53' ? 'after the record moves' : 'after the swap';
+  if (checks.rollbackOnAlarms === true && !props.alarms) {
+    check.fail(
+      `cutover (${checkCall} rollbackOnAlarms)`,
+      `needs the environments' alarms to watch ${after}: turn alarms on or leave rollbackOnAlarms unset`,
+      'rollbackOnAlarms true with alarms false',
+    );
+  }
+  if (checks.bakeTime !== undefined) {
+    if (checks.rollbackOnAlarms === false) {
       check.fail(
-        'cutover (Cutover.cnameSwap rollbackOnAlarms)',
-        "needs the environments' alarms to watch after the swap: turn alarms on or leave rollbackOnAlarms unset",
-        'rollbackOnAlarms true with alarms false',
+        `cutover (${checkCall} bakeTime)`,
+        `is how long the alarms are watched ${after}, which rollbackOnAlarms false turns off: remove one of them`,
+        'bakeTime with rollbackOnAlarms false',
       );
     }
-    if (swap.bakeTime !== undefined) {
-      if (swap.rollbackOnAlarms === false) {
-        check.fail(
-          'cutover (Cutover.cnameSwap bakeTime)',
-          'is how long the alarms are watched after the swap, which rollbackOnAlarms false turns off: remove one of them',
-          'bakeTime with rollbackOnAlarms false',
-        );
-      }
-      check.secondsInRange('cutover (Cutover.cnameSwap bakeTime)', swap.bakeTime, 60, MAX_CNAME_SWAP_BAKE_MINUTES * 60);
-    }
-    if (swap.httpCheck === false && swap.healthCheckPath !== undefined) {
-      check.fail(
-        'cutover (Cutover.cnameSwap healthCheckPath)',
-        'is the path of the HTTP check, which httpCheck false turns off: remove one of them',
-        swap.healthCheckPath,
-      );
-    }
-    const path = swap.healthCheckPath;
-    if (path !== undefined && !Token.isUnresolved(path) && !/^\/[^\s]*$/.test(path)) {
-      check.fail('cutover (Cutover.cnameSwap healthCheckPath)', 'must start with / and contain no spaces', path);
-    }
+    check.secondsInRange(`cutover (${checkCall} bakeTime)`, checks.bakeTime, 60, MAX_CNAME_SWAP_BAKE_MINUTES * 60);
+  }
+  if (checks.httpCheck === false && checks.healthCheckPath !== undefined) {
+    check.fail(
+      `cutover (${checkCall} healthCheckPath)`,
+      'is the path of the HTTP check, which httpCheck false turns off: remove one of them',
+      checks.healthCheckPath,
+    );
+  }
+  const path = checks.healthCheckPath;
+  if (path !== undefined && !Token.isUnresolved(path) && !/^\/[^\s]*$/.test(path)) {
+    check.fail(`cutover (${checkCall} healthCheckPath)`, 'must start with / and contain no spaces', path);
   }
   if (cutover.kind === 'route53') {
     if (Token.isUnresolved(region)) {
@@ -314,6 +321,7 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
           new targets.ElasticBeanstalkEnvironmentEndpointTarget(`${liveCname}.${region}.elasticbeanstalk.com`),
         ),
       });
+      this.createRoute53Checks(resolved, scheme, this.record);
       this.liveUrl = `${scheme}://${fullyQualified(cutover.recordName, cutover.zone!.zoneName)}`;
     } else {
       this.cnameSwap = this.createCnameSwap(resolved, scheme);
@@ -345,7 +353,17 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     this.idleEnvironment._addToDashboard(dashboard, `${this.node.path} ${name(idleSlot)} (idle)`);
   }
 
-  private createCnameSwap(resolved: ResolvedBeanstalkEnvironmentPairProps, scheme: string): CustomResource {
+  /**
+   * The function behind both cutovers' custom resources: it may describe the environments and
+   * their health, the alarms it watches and this stack (to tell a rollback), and, for a CNAME
+   * swap, swap the CNAMEs of these two environments.
+   */
+  private createCutoverFunction(
+    id: 'CnameSwapFunction' | 'CutoverCheckFunction',
+    description: string,
+    alarms: cloudwatch.IAlarm[],
+    swap: boolean,
+  ): lambda.IFunction {
     const stack = Stack.of(this);
     const environmentArn = (env: BeanstalkEnvironment) =>
       stack.formatArn({
@@ -353,20 +371,14 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
         resource: 'environment',
         resourceName: `${this.application.applicationName}/${env.environmentName}`,
       });
-    const description = `Makes the live slot of ${this.node.path} hold the live CNAME`;
-    const options = resolved.cutover.cnameSwapOptions ?? {};
-    const rollback = options.rollbackOnAlarms ?? resolved.alarms;
-    const alarms = rollback ? [...this.blue.alarms, ...this.green.alarms] : [];
-    const liveAlarms = rollback ? this.liveEnvironment.alarms.map((a) => a.alarmName) : [];
     const { fn, role } = createHandlerFunction(this, CnameSwapFunction, {
-      name: 'CnameSwapFunction',
-      functionId: 'CnameSwapFunction',
-      calls:
-        "the Elastic Beanstalk API (DescribeEnvironments, DescribeEnvironmentHealth, SwapEnvironmentCNAMEs), the CloudWatch API (DescribeAlarms), the environment becoming live at its public Elastic Beanstalk domain name (the HTTP check) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response",
+      name: id,
+      functionId: id,
+      calls: `the Elastic Beanstalk API (DescribeEnvironments, DescribeEnvironmentHealth${swap ? ', SwapEnvironmentCNAMEs' : ''}), the CloudWatch API (DescribeAlarms), the CloudFormation API (DescribeStacks of this stack), the environment becoming live at its public Elastic Beanstalk domain name (the HTTP check) and the pre-signed Amazon S3 URL CloudFormation gives for a custom resource's response`,
       description,
       roleDescription: `${description}: writes its own logs and nothing beyond its own policy`,
       timeout: Duration.minutes(15),
-      // One swap at a time; CloudFormation invokes it asynchronously, so an event it could not
+      // One cutover at a time; CloudFormation invokes it asynchronously, so an event it could not
       // handle (a crash before it answered) is retried twice and then kept in a queue.
       reservedConcurrentExecutions: 1,
       deadLetterQueue: true,
@@ -389,20 +401,41 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
             }),
           );
         }
+        // Whether the stack is rolling back: a rollback puts the previous live slot back unchecked.
         r.addToPrincipalPolicy(
           new iam.PolicyStatement({
-            sid: 'SwapTheseEnvironments',
-            actions: ['elasticbeanstalk:SwapEnvironmentCNAMEs'],
-            resources: [environmentArn(this.blue), environmentArn(this.green)],
+            sid: 'DescribeThisStack',
+            actions: ['cloudformation:DescribeStacks'],
+            resources: [stack.stackId],
           }),
         );
+        if (swap) {
+          r.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'SwapTheseEnvironments',
+              actions: ['elasticbeanstalk:SwapEnvironmentCNAMEs'],
+              resources: [environmentArn(this.blue), environmentArn(this.green)],
+            }),
+          );
+        }
       },
     });
     acknowledge(role, {
       id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'elasticbeanstalk:DescribeEnvironments and DescribeEnvironmentHealth (read only) are granted on * because their authorization covers the environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.',
+      reason: swap
+        ? 'elasticbeanstalk:DescribeEnvironments and DescribeEnvironmentHealth (read only) are granted on * because their authorization covers the environments named in the request; the only write action, SwapEnvironmentCNAMEs, is limited to these two environments.'
+        : 'elasticbeanstalk:DescribeEnvironments and DescribeEnvironmentHealth (read only) are granted on * because their authorization covers the environments named in the request; this function has no write action.',
     });
+    return fn;
+  }
+
+  private createCnameSwap(resolved: ResolvedBeanstalkEnvironmentPairProps, scheme: string): CustomResource {
+    const description = `Makes the live slot of ${this.node.path} hold the live CNAME`;
+    const options = resolved.cutover.checkOptions;
+    const rollback = options.rollbackOnAlarms ?? resolved.alarms;
+    const alarms = rollback ? [...this.blue.alarms, ...this.green.alarms] : [];
+    const liveAlarms = rollback ? this.liveEnvironment.alarms.map((a) => a.alarmName) : [];
+    const fn = this.createCutoverFunction('CnameSwapFunction', description, alarms, true);
     const swap = new CustomResource(this, 'CnameSwap', {
       serviceToken: fn.functionArn,
       resourceType: CNAME_SWAP_RESOURCE_TYPE,
@@ -422,6 +455,66 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
     // The environment names are literals, so the dependency on both environments is explicit.
     swap.node.addDependency(this.blue.cfnEnvironment, this.green.cfnEnvironment);
     return swap;
+  }
+
+  /**
+   * The checks of a Route 53 cutover: `CutoverCheck` (the record depends on it) checks the
+   * environment becoming live before the record moves, `CutoverBake` (it depends on the record)
+   * watches that environment's alarms for the bake time after, and fails the deployment if one
+   * fires, so CloudFormation points the record back. Each acts only on a deployment that changes
+   * `live`. Neither exists when every step is turned off.
+   */
+  private createRoute53Checks(
+    resolved: ResolvedBeanstalkEnvironmentPairProps,
+    scheme: string,
+    record: route53.ARecord,
+  ): void {
+    const options = resolved.cutover.checkOptions;
+    const rollback = options.rollbackOnAlarms ?? resolved.alarms;
+    const watched = rollback ? [...this.blue.alarms, ...this.green.alarms] : [];
+    const liveAlarms = rollback ? this.liveEnvironment.alarms.map((a) => a.alarmName) : [];
+    const requireHealthOk = options.requireHealthOk ?? true;
+    const httpCheck = options.httpCheck !== false;
+    if (!requireHealthOk && !httpCheck && liveAlarms.length === 0) return;
+
+    const fn = this.createCutoverFunction(
+      'CutoverCheckFunction',
+      `Checks the slot of ${this.node.path} becoming live before its record moves, and watches its alarms after`,
+      watched,
+      false,
+    );
+    const common = {
+      ApplicationName: this.application.applicationName,
+      LiveEnvironmentName: this.liveEnvironment.environmentName,
+      LiveAlarmNames: liveAlarms.length > 0 ? liveAlarms : undefined,
+    };
+    const before = new CustomResource(this, 'CutoverCheck', {
+      serviceToken: fn.functionArn,
+      resourceType: CUTOVER_CHECK_RESOURCE_TYPE,
+      properties: {
+        ...common,
+        Phase: 'before',
+        RequireHealthOk: String(requireHealthOk),
+        HttpCheck: httpCheck
+          ? { Scheme: scheme, Path: options.healthCheckPath ?? resolved.healthCheckPath }
+          : undefined,
+      } satisfies CutoverCheckProperties,
+    });
+    // It checks the environments as this deployment leaves them, and the record waits for it.
+    before.node.addDependency(this.blue.cfnEnvironment, this.green.cfnEnvironment);
+    record.node.addDependency(before);
+    if (liveAlarms.length > 0) {
+      const bake = new CustomResource(this, 'CutoverBake', {
+        serviceToken: fn.functionArn,
+        resourceType: CUTOVER_CHECK_RESOURCE_TYPE,
+        properties: {
+          ...common,
+          Phase: 'after',
+          BakeSeconds: String((options.bakeTime ?? Duration.minutes(5)).toSeconds()),
+        } satisfies CutoverCheckProperties,
+      });
+      bake.node.addDependency(record);
+    }
   }
 }
 

@@ -190,40 +190,27 @@ export enum Slot {
 }
 
 /**
- * Options for {@link Cutover.route53}.
+ * What a cutover checks before it moves the traffic to the environment becoming live, and how long
+ * it watches that environment's alarms afterwards ({@link Cutover.cnameSwap} and
+ * {@link Cutover.route53}). Every check runs only when a deployment changes the `live` slot; a
+ * deployment that does not, and a rollback that puts the previous live slot back, check nothing.
  */
-export interface Route53CutoverOptions {
-  /** The public hosted zone the record is created in. */
-  readonly zone: route53.IHostedZone;
-
+export interface CutoverCheckOptions {
   /**
-   * The name of the record, relative to the zone (`www`) or fully qualified (`www.example.com`).
-   *
-   * @default - the zone apex
-   */
-  readonly recordName?: string;
-}
-
-/**
- * Options for {@link Cutover.cnameSwap}: what the swap checks before it moves the traffic, and
- * how long it watches the newly live environment's alarms afterwards. Every check runs only when
- * a deployment swaps (the `live` slot changed); a deployment that does not swap checks nothing.
- */
-export interface CnameSwapOptions {
-  /**
-   * Swap only when enhanced health (`DescribeEnvironmentHealth`) rates the environment becoming
-   * live `Ok`; otherwise (`Info` while an operation runs, `Warning`, `Degraded`...) the deployment
-   * fails without swapping, after a few tries 15 seconds apart.
+   * Cut over only when enhanced health (`DescribeEnvironmentHealth`) rates the environment
+   * becoming live `Ok`; otherwise (`Info` while an operation runs, `Warning`, `Degraded`...) the
+   * deployment fails before the traffic moves, after a few tries 15 seconds apart.
    *
    * @default true
    */
   readonly requireHealthOk?: boolean;
 
   /**
-   * Swap only when an HTTP GET of `healthCheckPath` on the environment becoming live (at its own
-   * CNAME, `https://` with a certificate) answers 2xx or 3xx within 5 seconds, in one of 3 tries.
-   * With a certificate the check does not verify the certificate: it asks the environment's
-   * Elastic Beanstalk domain name, which your certificate does not cover, and sends nothing secret.
+   * Cut over only when an HTTP GET of `healthCheckPath` on the environment becoming live (at its
+   * own Elastic Beanstalk CNAME, `https://` with a certificate) answers 2xx or 3xx within 5
+   * seconds, in one of 3 tries. With a certificate the check does not verify the certificate: it
+   * asks the environment's Elastic Beanstalk domain name, which your certificate does not cover,
+   * and sends nothing secret.
    *
    * @default true
    */
@@ -237,22 +224,48 @@ export interface CnameSwapOptions {
   readonly healthCheckPath?: string;
 
   /**
-   * After the swap, watch the alarms of the newly live environment for `bakeTime`; if one goes to
-   * ALARM, swap back and fail the deployment (CloudFormation then rolls the stack back, which
-   * leaves the CNAMEs where the swap back put them). Needs the environments' alarms (`alarms`).
+   * After the cutover, watch the alarms of the newly live environment for `bakeTime`; if one goes
+   * to ALARM, step back and fail the deployment. A CNAME swap swaps back (CloudFormation's
+   * rollback then leaves the CNAMEs where the swap back put them); a Route 53 cutover fails, and
+   * CloudFormation's rollback points the record at the previous live slot again. Needs the
+   * environments' alarms (`alarms`).
    *
    * @default true
    */
   readonly rollbackOnAlarms?: boolean;
 
   /**
-   * How long the swap watches the alarms after it, 1 to 8 minutes: the checks, the swap, the bake
-   * and a swap back must all fit in the 15 minutes a Lambda function may run.
+   * How long the cutover watches the alarms after it, 1 to 8 minutes: the checks, the cutover, the
+   * bake and a swap back must all fit in the 15 minutes a Lambda function may run. With Route 53,
+   * allow for the record's time to live (60 seconds for an alias to Elastic Beanstalk): clients
+   * reach the new slot only once their resolvers' caches expire.
    *
    * @default Duration.minutes(5)
    */
   readonly bakeTime?: Duration;
 }
+
+/**
+ * Options for {@link Cutover.route53}: the record, and the checks before and after it moves.
+ */
+export interface Route53CutoverOptions extends CutoverCheckOptions {
+  /** The public hosted zone the record is created in. */
+  readonly zone: route53.IHostedZone;
+
+  /**
+   * The name of the record, relative to the zone (`www`) or fully qualified (`www.example.com`).
+   *
+   * @default - the zone apex
+   */
+  readonly recordName?: string;
+}
+
+/**
+ * Options for {@link Cutover.cnameSwap}: what the swap checks before it moves the traffic, and
+ * how long it watches the newly live environment's alarms afterwards ({@link CutoverCheckOptions}).
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface CnameSwapOptions extends CutoverCheckOptions {}
 
 /**
  * How a {@link BeanstalkEnvironmentPair} makes the `live` slot receive the traffic.
@@ -273,10 +286,14 @@ export class Cutover {
   /**
    * An alias A record in your hosted zone that points at the `live` slot's Elastic Beanstalk
    * domain name. Switching `live` changes the record (a DNS change, subject to resolvers' caches)
-   * and nothing outside the template, so there is no drift. Needs the web server tier.
+   * and nothing outside the template, so there is no drift. Needs the web server tier. Before the
+   * record moves, custom resources check the environment becoming live (enhanced health `Ok`, an
+   * HTTP check, no alarm in ALARM) and, after it, watch its alarms for a bake time and fail the
+   * deployment if one fires, so that CloudFormation points the record back (`options`).
    */
   public static route53(options: Route53CutoverOptions): Cutover {
-    return new Cutover('route53', options.zone, options.recordName);
+    const { zone, recordName, ...checks } = options;
+    return new Cutover('route53', zone, recordName, checks);
   }
 
   /** `cnameSwap` or `route53`. */
@@ -300,19 +317,24 @@ export class Cutover {
    * The checks and the bake of a CNAME swap.
    *
    * @default - none (Route 53)
+   * @deprecated use `checkOptions`, which both cutovers have
    */
   public readonly cnameSwapOptions?: CnameSwapOptions;
 
+  /** The checks before the cutover and the bake after it. */
+  public readonly checkOptions: CutoverCheckOptions;
+
   private constructor(
     kind: string,
-    zone?: route53.IHostedZone,
-    recordName?: string,
-    cnameSwapOptions?: CnameSwapOptions,
+    zone: route53.IHostedZone | undefined,
+    recordName: string | undefined,
+    checkOptions: CutoverCheckOptions,
   ) {
     this.kind = kind;
     this.zone = zone;
     this.recordName = recordName;
-    this.cnameSwapOptions = cnameSwapOptions;
+    this.checkOptions = checkOptions;
+    this.cnameSwapOptions = kind === 'cnameSwap' ? checkOptions : undefined;
   }
 }
 

@@ -1,3 +1,4 @@
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import {
   DescribeEnvironmentHealthCommand,
@@ -70,10 +71,21 @@ function fakeClock(timeoutMs = 60_000, pollIntervalMs = 10_000): WaitOptions & {
 
 const cw = mockClient(CloudWatchClient);
 const cwClient = new CloudWatchClient({ region: 'eu-west-1' });
+const cfn = mockClient(CloudFormationClient);
+const STACK_ID = 'arn:aws:cloudformation:eu-west-1:111111111111:stack/Prod/1';
+
+/** The stack's status as DescribeStacks reports it. */
+function stackStatus(status: string): void {
+  cfn.on(DescribeStacksCommand, { StackName: STACK_ID }).resolves({
+    Stacks: [{ StackName: 'Prod', StackId: STACK_ID, StackStatus: status as never, CreationTime: new Date() }],
+  });
+}
 
 beforeEach(() => {
   eb.reset();
   cw.reset();
+  cfn.reset();
+  stackStatus('UPDATE_IN_PROGRESS');
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
 });
 
@@ -404,5 +416,175 @@ describe('CNAME swap that checks before and steps back after', () => {
     expect(eb).toHaveReceivedCommandTimes(DescribeEnvironmentHealthCommand, 0);
     expect(cw.calls()).toHaveLength(0);
     expect(probe.urls).toEqual([]);
+  });
+
+  test('during a rollback: swaps back at once, without checks or bake (the slot was live before)', async () => {
+    stackStatus('UPDATE_ROLLBACK_IN_PROGRESS');
+    eb.on(DescribeEnvironmentsCommand).resolvesOnce(before).resolves(after);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Severe' });
+    eb.on(SwapEnvironmentCNAMEsCommand).resolves({});
+    cw.on(DescribeAlarmsCommand).resolves(alarms('ALARM'));
+    const probe = clients([503]);
+    const clock = fakeClock(900_000, 15_000);
+
+    const result = await onEvent(checked(), client, clock, probe);
+
+    expect(result.data?.Swapped).toBe('true');
+    expect(cfn).toHaveReceivedCommandWith(DescribeStacksCommand, { StackName: STACK_ID });
+    expect(eb).toHaveReceivedCommandTimes(DescribeEnvironmentHealthCommand, 0);
+    expect(probe.urls).toEqual([]);
+    expect(cw.calls()).toHaveLength(0);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  test('the stack status is read only when a swap is needed', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(after);
+    await onEvent(checked(), client, fakeClock(), clients());
+    expect(cfn.calls()).toHaveLength(0);
+  });
+});
+
+describe('Route 53 cutover checks (Custom::BeanstalkCutoverCheck)', () => {
+  const ALARMS = ['Prod-Shop-Green-EnvironmentHealth', 'Prod-Shop-Green-ServerErrorRate'];
+  const GREEN_CNAME = 'prod-shop-green-111111111111.eu-west-1.elasticbeanstalk.com';
+  const checkEvent = (
+    phase: 'before' | 'after',
+    requestType: 'Create' | 'Update' | 'Delete' = 'Update',
+    previousLive: string = BLUE,
+  ): CustomResourceEvent => {
+    const properties = {
+      ServiceToken: 'arn:fn',
+      ApplicationName: APP,
+      LiveEnvironmentName: GREEN,
+      Phase: phase,
+      LiveAlarmNames: ALARMS,
+      ...(phase === 'before'
+        ? { RequireHealthOk: 'true', HttpCheck: { Scheme: 'https', Path: '/health' } }
+        : { BakeSeconds: '300' }),
+    };
+    return {
+      RequestType: requestType,
+      ResponseURL: 'https://example.com/response',
+      StackId: STACK_ID,
+      RequestId: 'request-2',
+      LogicalResourceId: phase === 'before' ? 'ShopCutoverCheck' : 'ShopCutoverBake',
+      ResourceType: 'Custom::BeanstalkCutoverCheck',
+      PhysicalResourceId:
+        requestType === 'Create' ? undefined : phase === 'before' ? 'ShopCutoverCheck' : 'ShopCutoverBake',
+      ResourceProperties: properties,
+      OldResourceProperties:
+        requestType === 'Update' ? { ...properties, LiveEnvironmentName: previousLive } : undefined,
+    };
+  };
+  const alarms = (state: string) => ({
+    MetricAlarms: ALARMS.map((AlarmName) => ({ AlarmName, StateValue: state as any })),
+  });
+  const clients = (statuses: number[] = [200]): CutoverClients & { urls: string[] } => {
+    const urls: string[] = [];
+    return {
+      cloudwatch: cwClient,
+      probe: async (url) => {
+        urls.push(url);
+        return { status: statuses[Math.min(urls.length - 1, statuses.length - 1)] };
+      },
+      urls,
+    };
+  };
+  const green = { Environments: [env(GREEN, GREEN_CNAME)] };
+
+  test('before, healthy: waits for Ready, checks health, the HTTPS path at its own CNAME and the alarms; keeps its physical id', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(green);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    cw.on(DescribeAlarmsCommand).resolves(alarms('OK'));
+    const probe = clients();
+
+    const result = await onEvent(checkEvent('before'), client, fakeClock(900_000, 15_000), probe);
+
+    expect(result).toEqual({ physicalResourceId: 'ShopCutoverCheck' });
+    expect(eb).toHaveReceivedCommandWith(DescribeEnvironmentsCommand, {
+      ApplicationName: APP,
+      EnvironmentNames: [GREEN],
+    });
+    expect(eb).toHaveReceivedCommandWith(DescribeEnvironmentHealthCommand, { EnvironmentName: GREEN });
+    expect(probe.urls).toEqual([`https://${GREEN_CNAME}/health`]);
+    expect(cw).toHaveReceivedCommandWith(DescribeAlarmsCommand, { AlarmNames: ALARMS });
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('before, unhealthy: fails, so the record does not move', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(green);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Severe', Causes: ['No instances'] });
+    await expect(onEvent(checkEvent('before'), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(
+      /Did not move the record to Prod-Shop-Green: enhanced health rates Prod-Shop-Green Severe, not Ok: No instances; it stays on the environment that was live/,
+    );
+  });
+
+  test('before, the HTTP check fails 3 times: fails', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(green);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    const probe = clients([502]);
+    await expect(onEvent(checkEvent('before'), client, fakeClock(900_000, 15_000), probe)).rejects.toThrow(
+      /Did not move the record to Prod-Shop-Green: GET https:\/\/prod-shop-green-111111111111.eu-west-1.elasticbeanstalk.com\/health answered HTTP 502/,
+    );
+    expect(probe.urls).toHaveLength(3);
+  });
+
+  test('before, an alarm already in ALARM: fails', async () => {
+    eb.on(DescribeEnvironmentsCommand).resolves(green);
+    eb.on(DescribeEnvironmentHealthCommand).resolves({ HealthStatus: 'Ok' });
+    cw.on(DescribeAlarmsCommand).resolves(alarms('ALARM'));
+    await expect(onEvent(checkEvent('before'), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(
+      /Did not move the record to Prod-Shop-Green: alarm\(s\) of Prod-Shop-Green already in ALARM/,
+    );
+  });
+
+  test('after: the bake passes when no alarm fires for the bake time', async () => {
+    cw.on(DescribeAlarmsCommand).resolves(alarms('OK'));
+    const clock = fakeClock(900_000, 15_000);
+    const result = await onEvent(checkEvent('after'), client, clock, clients());
+    expect(result).toEqual({ physicalResourceId: 'ShopCutoverBake' });
+    expect(clock.sleeps.reduce((a, b) => a + b, 0)).toBe(300_000);
+    // Nothing to swap back: no time is kept for it.
+    expect(eb.calls()).toHaveLength(0);
+  });
+
+  test('after: an alarm during the bake fails the deployment, so CloudFormation moves the record back', async () => {
+    cw.on(DescribeAlarmsCommand)
+      .resolvesOnce(alarms('OK'))
+      .resolves({ MetricAlarms: [{ AlarmName: ALARMS[0], StateValue: 'ALARM' }] });
+    await expect(onEvent(checkEvent('after'), client, fakeClock(900_000, 15_000), clients())).rejects.toThrow(
+      /Alarm\(s\) of Prod-Shop-Green went to ALARM during the bake after the record moved to it \(Prod-Shop-Green-EnvironmentHealth\): failing the deployment, so CloudFormation moves the record back/,
+    );
+    expect(eb).toHaveReceivedCommandTimes(SwapEnvironmentCNAMEsCommand, 0);
+  });
+
+  test('after: an alarm only after the bake is not seen', async () => {
+    let polls = 0;
+    cw.on(DescribeAlarmsCommand).callsFake(() => (++polls <= 21 ? alarms('OK') : alarms('ALARM')));
+    await onEvent(checkEvent('after'), client, fakeClock(900_000, 15_000), clients());
+    expect(polls).toBe(21);
+  });
+
+  test.each([
+    ['Create (nothing was live before)', 'Create' as const, BLUE, 'UPDATE_IN_PROGRESS'],
+    ['Delete', 'Delete' as const, BLUE, 'UPDATE_IN_PROGRESS'],
+    ['an Update that keeps the live slot', 'Update' as const, GREEN, 'UPDATE_IN_PROGRESS'],
+    ['the rollback of a failed cutover', 'Update' as const, BLUE, 'UPDATE_ROLLBACK_IN_PROGRESS'],
+  ])('%s: checks nothing and bakes nothing', async (_what, requestType, previousLive, status) => {
+    stackStatus(status);
+    const probe = clients();
+    for (const phase of ['before', 'after'] as const) {
+      const result = await onEvent(checkEvent(phase, requestType, previousLive), client, fakeClock(), probe);
+      expect(result.physicalResourceId).toBe(phase === 'before' ? 'ShopCutoverCheck' : 'ShopCutoverBake');
+    }
+    expect(eb.calls()).toHaveLength(0);
+    expect(cw.calls()).toHaveLength(0);
+    expect(probe.urls).toEqual([]);
+  });
+
+  test('the stack status is read only for an Update that changes the live slot', async () => {
+    await onEvent(checkEvent('before', 'Update', GREEN), client, fakeClock(), clients());
+    await onEvent(checkEvent('before', 'Create'), client, fakeClock(), clients());
+    expect(cfn.calls()).toHaveLength(0);
   });
 });

@@ -2,7 +2,9 @@ import {
   alarmsBeforeSwapVerdict,
   bakeEnd,
   bakeVerdict,
+  cutoverCheckPlan,
   healthVerdict,
+  isRollingBack,
   probeVerdict,
 } from '../../src/beanstalk/cutover-decisions';
 
@@ -105,5 +107,28 @@ describe('bakeVerdict and bakeEnd', () => {
   test('the bake is cut short to leave room for a swap back', () => {
     expect(bakeEnd(1000, 300, 1_000_000)).toBe(301_000);
     expect(bakeEnd(1000, 300, 200_000)).toBe(200_000);
+  });
+});
+
+describe('Route 53 cutover check plan', () => {
+  test.each([
+    ['Create', undefined, 'Green', undefined, false, /Create: no cutover/],
+    ['Delete', 'Blue', 'Green', undefined, false, /Delete: no cutover/],
+    ['Update', 'Green', 'Green', undefined, false, /Green stays live: no cutover/],
+    ['Update', 'Blue', 'Green', 'UPDATE_IN_PROGRESS', true, undefined],
+    ['Update', 'Blue', 'Green', 'UPDATE_ROLLBACK_IN_PROGRESS', false, /rolling back to Green, which was live before/],
+  ])('%s from %s to %s (stack %s): acts %s', (requestType, previous, live, status, act, reason) => {
+    const plan = cutoverCheckPlan(requestType, previous, live, status);
+    expect(plan.act).toBe(act);
+    if (reason) expect(plan).toMatchObject({ reason: expect.stringMatching(reason) });
+  });
+
+  test.each([
+    ['UPDATE_ROLLBACK_IN_PROGRESS', true],
+    ['UPDATE_IN_PROGRESS', false],
+    ['UPDATE_COMPLETE_CLEANUP_IN_PROGRESS', false],
+    [undefined, false],
+  ])('stack status %s is a rollback: %s', (status, rollingBack) => {
+    expect(isRollingBack(status)).toBe(rollingBack);
   });
 });

@@ -1,6 +1,7 @@
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as route53 from 'aws-cdk-lib/aws-route53';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { BUNDLE, buildEnvironment, buildPair, ENV, PLATFORM_ARN, BRANCH, settingsOfEnv } from './support';
 import {
@@ -10,9 +11,11 @@ import {
   BeanstalkPlatform,
   Cutover,
   EnvironmentTier,
+  Route53CutoverOptions,
   Slot,
   SourceBundle,
 } from '../../src/beanstalk';
+import { expectNoFindings, newCheckedApp } from '../support/checked-app';
 
 /** An environment (or a pair) and a dashboard it adds itself to, before the one synthesis. */
 function dashboardOf(build: (stack: Stack) => { addToDashboard(d: cloudwatch.Dashboard): void }): any {
@@ -374,5 +377,114 @@ describe('BeanstalkEnvironmentPair monitoring', () => {
     );
     fails({ alarmSettings: { queueAge: { threshold: 600 } } }, /alarmSettings\.queueAge/);
     expect(() => buildPair({ cutover: Cutover.cnameSwap({ bakeTime: Duration.minutes(8) }) })).not.toThrow();
+  });
+});
+
+describe('BeanstalkEnvironmentPair Route 53 cutover checks', () => {
+  function route53Pair(options: Partial<Route53CutoverOptions> = {}, props: object = {}, app?: App) {
+    const stack = new Stack(app ?? new App(), 'Stack', { env: ENV });
+    const zone = route53.HostedZone.fromHostedZoneAttributes(stack, 'Zone', {
+      hostedZoneId: 'Z123',
+      zoneName: 'example.com',
+    });
+    return buildPair(
+      { live: Slot.GREEN, cutover: Cutover.route53({ zone, recordName: 'shop', ...options }), ...props },
+      stack,
+    );
+  }
+  const ofType = (template: Template, type: string) =>
+    Object.entries(template.toJSON().Resources as Record<string, any>).filter(([, r]) => r.Type === type);
+
+  test('a check before the record (which depends on it) and a bake after it (which depends on the record)', () => {
+    const { template, pair, stack } = route53Pair({ healthCheckPath: '/health', bakeTime: Duration.minutes(6) });
+    const checks = ofType(template, 'Custom::BeanstalkCutoverCheck');
+    expect(checks).toHaveLength(2);
+    const [checkId, check] = checks.find(([, r]) => r.Properties.Phase === 'before')!;
+    const [bakeId, bake] = checks.find(([, r]) => r.Properties.Phase === 'after')!;
+    const [recordId, record] = ofType(template, 'AWS::Route53::RecordSet')[0];
+    const liveAlarms = stack.resolve(pair.green.alarms.map((a) => a.alarmName));
+    expect(check.Properties).toEqual({
+      ServiceToken: { 'Fn::GetAtt': [expect.stringMatching(/^PairCutoverCheckFunction/), 'Arn'] },
+      ApplicationName: stack.resolve(pair.application.applicationName),
+      LiveEnvironmentName: stack.resolve(pair.green.environmentName),
+      LiveAlarmNames: liveAlarms,
+      Phase: 'before',
+      RequireHealthOk: 'true',
+      HttpCheck: { Scheme: 'http', Path: '/health' },
+    });
+    expect(bake.Properties).toEqual({
+      ServiceToken: check.Properties.ServiceToken,
+      ApplicationName: check.Properties.ApplicationName,
+      LiveEnvironmentName: check.Properties.LiveEnvironmentName,
+      LiveAlarmNames: liveAlarms,
+      Phase: 'after',
+      BakeSeconds: '360',
+    });
+    expect(record.DependsOn).toContain(checkId);
+    expect(bake.DependsOn).toContain(recordId);
+    expect(check.DependsOn).toEqual(
+      expect.arrayContaining([
+        stack.resolve(pair.blue.cfnEnvironment.logicalId),
+        stack.resolve(pair.green.cfnEnvironment.logicalId),
+      ]),
+    );
+    template.resourceCountIs('Custom::BeanstalkCnameSwap', 0);
+  });
+
+  test('the function may describe the environments, these alarms and this stack, and swap nothing', () => {
+    const { template, pair, stack } = route53Pair();
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p: any) =>
+      JSON.stringify(p.Properties.Roles).includes('CutoverCheckFunction'),
+    ) as any;
+    const statements = policy.Properties.PolicyDocument.Statement;
+    const bySid = (sid: string) => statements.find((st: any) => st.Sid === sid);
+    expect(bySid('DescribeEnvironments').Action).toEqual([
+      'elasticbeanstalk:DescribeEnvironments',
+      'elasticbeanstalk:DescribeEnvironmentHealth',
+    ]);
+    expect(bySid('DescribeTheseAlarms').Resource).toEqual(stack.resolve(pair.alarms.map((a) => a.alarmArn)));
+    expect(bySid('DescribeThisStack')).toEqual({
+      Sid: 'DescribeThisStack',
+      Effect: 'Allow',
+      Action: 'cloudformation:DescribeStacks',
+      Resource: { Ref: 'AWS::StackId' },
+    });
+    expect(JSON.stringify(template.toJSON())).not.toContain('SwapEnvironmentCNAMEs');
+  });
+
+  test('steps turned off: no bake without rollbackOnAlarms; no check resource at all when every step is off', () => {
+    const noBake = route53Pair({ rollbackOnAlarms: false });
+    const checks = ofType(noBake.template, 'Custom::BeanstalkCutoverCheck');
+    expect(checks.map(([, r]) => r.Properties.Phase)).toEqual(['before']);
+    expect(checks[0][1].Properties.LiveAlarmNames).toBeUndefined();
+
+    const off = route53Pair({ requireHealthOk: false, httpCheck: false, rollbackOnAlarms: false });
+    expect(ofType(off.template, 'Custom::BeanstalkCutoverCheck')).toEqual([]);
+    expect(
+      ofType(off.template, 'AWS::Lambda::Function')
+        .map(([id]) => id)
+        .filter((id) => id.includes('Cutover')),
+    ).toEqual([]);
+
+    const quiet = route53Pair({ requireHealthOk: false, httpCheck: false }, { alarms: false });
+    expect(ofType(quiet.template, 'Custom::BeanstalkCutoverCheck')).toEqual([]);
+  });
+
+  test('validation names Cutover.route53', () => {
+    expect(() => route53Pair({ bakeTime: Duration.minutes(9) })).toThrow(
+      /cutover \(Cutover.route53 bakeTime\) must be a whole number of seconds from 60 to 480/,
+    );
+    expect(() => route53Pair({ rollbackOnAlarms: true }, { alarms: false })).toThrow(
+      /cutover \(Cutover.route53 rollbackOnAlarms\) needs the environments' alarms to watch after the record moves/,
+    );
+    expect(() => route53Pair({ httpCheck: false, healthCheckPath: '/x' })).toThrow(
+      /cutover \(Cutover.route53 healthCheckPath\) is the path of the HTTP check, which httpCheck false turns off/,
+    );
+  });
+
+  test('zero cdk-nag and CloudFormation Validate findings', () => {
+    const app = newCheckedApp();
+    route53Pair({}, {}, app);
+    expectNoFindings(app);
   });
 });
