@@ -137,7 +137,7 @@ describe('BeanstalkEnvironmentPair update safety', () => {
     expect(result.changes.map((c) => c.logicalId)).toEqual([swap]);
   });
 
-  test('live flipped from blue to green with the Route 53 cutover: only the record is updated', () => {
+  test('live flipped from blue to green with the Route 53 cutover: the record and its check and bake are updated, nothing replaced', () => {
     const route53Props: Props = (s) => ({
       ...BASE(s),
       cutover: Cutover.route53({ zone: zone(s), recordName: 'shop' }),
@@ -150,7 +150,15 @@ describe('BeanstalkEnvironmentPair update safety', () => {
     expect(result.change(before.green)).toBeUndefined();
     const [record] = idsOfType(before.template, 'AWS::Route53::RecordSet');
     expectUpdated(result, record);
-    expect(result.changes.map((c) => c.logicalId)).toEqual([record]);
+    // The check before the record and the bake after it act on this update (LiveEnvironmentName changes).
+    const checks = idsOfType(before.template, 'Custom::BeanstalkCutoverCheck');
+    expect(checks).toHaveLength(2);
+    for (const id of checks) {
+      expectUpdated(result, id);
+      const live = (t: any) => JSON.stringify(t.Resources[id].Properties.LiveEnvironmentName);
+      expect(live(after.template)).not.toEqual(live(before.template));
+    }
+    expect(result.changes.map((c) => c.logicalId).sort()).toEqual([record, ...checks].sort());
   });
 
   test.each<[string, Props]>([
