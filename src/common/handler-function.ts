@@ -1,4 +1,5 @@
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -104,6 +105,17 @@ export interface HandlerFunctionOptions {
   readonly reservedConcurrentExecutions?: number;
   /** A topic the function publishes to: the publish grant and, for a topic with its own key, its acknowledgement. */
   readonly notificationTopic?: sns.ITopic;
+  /**
+   * Attaches the function to these subnets with these security groups, for a handler that must
+   * reach a resource inside a VPC (the resilience verifier's probe of a database).
+   *
+   * @default - not attached to a VPC (`calls` says what it reaches instead)
+   */
+  readonly vpc?: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.SubnetSelection;
+    readonly securityGroups: ec2.ISecurityGroup[];
+  };
 }
 
 /** What {@link createHandlerFunction} created. */
@@ -161,9 +173,19 @@ export function createHandlerFunction(
     environmentEncryption: key,
     reservedConcurrentExecutions: options.reservedConcurrentExecutions,
     ...(deadLetterQueue ? { deadLetterQueue, retryAttempts: 2, maxEventAge: Duration.hours(1) } : {}),
+    ...(options.vpc
+      ? { vpc: options.vpc.vpc, vpcSubnets: options.vpc.subnets, securityGroups: options.vpc.securityGroups }
+      : {}),
   });
 
-  acknowledgeOutsideVpc(fn, options);
+  if (options.vpc) {
+    acknowledge(role, {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole]',
+      reason: `aws-cdk-lib attaches AWSLambdaVPCAccessExecutionRole to the role of a function in a VPC: the network interface permissions (ec2:CreateNetworkInterface, DescribeNetworkInterfaces, DeleteNetworkInterface...) Lambda needs to place ${options.functionId} in its subnets, which support no narrower resource.`,
+    });
+  } else {
+    acknowledgeOutsideVpc(fn, options);
+  }
 
   const topic = options.notificationTopic;
   if (topic) {

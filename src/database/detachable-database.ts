@@ -21,6 +21,9 @@ import { AlarmSetting } from '../common/alarm-setting';
 import { ConstructAlarms, addDashboardSection } from '../common/monitoring';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+import { MAX_STOP_CONDITIONS, validateResilienceOptions } from '../resilience/experiment-spec';
+import { ResilienceExperiments } from '../resilience/experiments';
+import { ResilienceExperimentOptions } from '../resilience/options';
 
 /**
  * Properties for a {@link DetachableDatabase}.
@@ -574,6 +577,8 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
 
   private readonly metrics: DatabaseMetrics;
   private readonly constructAlarms?: ConstructAlarms;
+  private readonly multiAz: boolean;
+  private readonly subnets: ec2.SubnetSelection;
 
   constructor(scope: Construct, id: string, props: DetachableDatabaseProps) {
     super(scope, id);
@@ -705,6 +710,8 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       acknowledgeNoBackupPlan(instance, resolved);
     }
     this.instance = instance;
+    this.multiAz = resolved.multiAz;
+    this.subnets = resolved.vpcSubnets;
     // The attached secret: it also holds the host, port, engine and instance identifier.
     this.secret = instance.secret!;
     this.endpointAddress = instance.dbInstanceEndpointAddress;
@@ -766,6 +773,89 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
       `Database ${this.node.path}`,
       this.alarms,
       databaseDashboardRows(this.metrics, (setting) => this.constructAlarms?.get(setting)),
+    );
+  }
+
+  /**
+   * Adds fault-injection experiments (AWS FIS) that prove the database's recovery, and a verifier
+   * that measures it. Nothing runs on deployment.
+   *
+   * - `RebootWithFailover`: reboots the instance; with Multi-AZ, through a failover to the standby
+   *   (`forceFailover`), which the README says takes one to two minutes. The role may reboot this
+   *   instance only.
+   *
+   * The database's alarms are the stop conditions. The verifier, a state machine, starts the
+   * experiment and connects to the endpoint by TCP every 5 seconds from a function in the
+   * database's subnets (its security group is allowed in on the database port), measures the time
+   * to detect and to recover, publishes `MeasuredRecoveryTime` and notifies `notificationTopic`.
+   * Its budget is 2 minutes with Multi-AZ, 5 minutes without.
+   *
+   * @param options the fault's duration, more stop conditions, the budget, and whether to verify
+   */
+  public addResilienceExperiments(options: ResilienceExperimentOptions = {}): ResilienceExperiments {
+    if (this.node.tryFindChild('ResilienceExperiments')) {
+      throw new Error(`addResilienceExperiments() was already called on ${this.node.path}: call it once`);
+    }
+    const stopConditions = this.alarms.slice(0, MAX_STOP_CONDITIONS);
+    validateResilienceOptions(options, 'DetachableDatabase', stopConditions.length);
+    const instanceArn = this.instance.instanceArn;
+    const vpc = this.vpc;
+    return ResilienceExperiments._create(
+      this,
+      {
+        constructName: 'DetachableDatabase',
+        experiments: [
+          {
+            name: 'RebootWithFailover',
+            description: this.multiAz
+              ? `Reboots ${this.node.path} through a Multi-AZ failover: the standby becomes the primary`
+              : `Reboots ${this.node.path} (single-AZ: no standby to fail over to)`,
+            targets: {
+              Database: { resourceType: 'aws:rds:db', resourceArns: [instanceArn], selectionMode: 'ALL' },
+            },
+            actions: {
+              Reboot: {
+                actionId: 'aws:rds:reboot-db-instances',
+                parameters: { forceFailover: String(this.multiAz) },
+                targets: { DBInstances: 'Database' },
+              },
+            },
+            stopConditions,
+            budget: this.multiAz ? Duration.minutes(2) : Duration.minutes(5),
+          },
+        ],
+        permissions: (role) => {
+          role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'RebootThisInstance',
+              actions: ['rds:RebootDBInstance'],
+              resources: [instanceArn],
+            }),
+          );
+          role.addToPrincipalPolicy(
+            new iam.PolicyStatement({
+              sid: 'ResolveTheTarget',
+              actions: ['rds:DescribeDBInstances', 'tag:GetResources'],
+              resources: ['*'],
+            }),
+          );
+        },
+        notificationTopic: this.notificationTopic,
+        probe: vpc
+          ? {
+              protocol: 'tcp',
+              host: this.endpointAddress,
+              port: this.port,
+              what: 'the database endpoint',
+              vpc: {
+                vpc,
+                subnets: this.subnets,
+                allow: (group) => this.allowConnectionsFrom(group),
+              },
+            }
+          : undefined,
+      },
+      options,
     );
   }
 

@@ -1,7 +1,8 @@
 // Internal: the pure decisions of the health probe (STYLE, "Handlers: decide purely"): what its
-// environment says, what one attempt's answer means and what a run concluded. Imports only types,
-// so the bundled handler can import it. Not exported from the package.
+// environment says, what one attempt's answer means and what a run concluded. Imports only types
+// and the shared probe attempt, so the bundled handler can import it. Not exported from the package.
 import type { HealthProbeEnvironment, HealthProbeProtocol } from './contract';
+import type { AttemptOutcome } from '../common/probe-attempt';
 
 /** The probe's settings, read from its environment. */
 export interface ProbeConfig {
@@ -55,24 +56,8 @@ export function probeTarget(config: ProbeConfig): string {
   return config.protocol === 'tcp' ? base : `${base}${config.path}`;
 }
 
-/** What one attempt saw: an HTTP status, a TCP connection, or an error (code or message). */
-export interface AttemptResult {
-  readonly status?: number;
-  readonly connected?: boolean;
-  readonly error?: string;
-}
-
-/** One attempt's meaning: ok, or why it failed. */
-export type AttemptOutcome = { readonly ok: true } | { readonly ok: false; readonly failure: string };
-
-/** HTTP(S): a status from 200 to 399 is healthy (redirects are not followed). TCP: connected. */
-export function attemptOutcome(protocol: HealthProbeProtocol, result: AttemptResult): AttemptOutcome {
-  if (result.error !== undefined) return { ok: false, failure: result.error };
-  if (protocol === 'tcp') return result.connected ? { ok: true } : { ok: false, failure: 'not connected' };
-  const status = result.status;
-  if (status === undefined) return { ok: false, failure: 'no answer' };
-  return status >= 200 && status < 400 ? { ok: true } : { ok: false, failure: `HTTP ${status}` };
-}
+export { attemptOutcome } from '../common/probe-attempt';
+export type { AttemptOutcome, AttemptResult } from '../common/probe-attempt';
 
 /** A run is healthy when one of its attempts was. */
 export function runHealthy(outcomes: readonly AttemptOutcome[]): boolean {

@@ -19,22 +19,18 @@
  * Imports only Node's built-ins, the AWS SDK v3's EC2 client (provided by the Lambda runtime), its
  * own helpers and the contract it shares with the construct.
  */
-import * as http from 'http';
-import * as https from 'https';
-import * as net from 'net';
 import { DescribeAddressesCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { HEALTH_PROBE_FAILED_METRIC, HealthProbeEnvironment, METRIC_DIMENSION, METRIC_NAMESPACE } from './contract';
 import {
   AttemptOutcome,
-  AttemptResult,
   attemptOutcome,
   failedRunVerdict,
   HolderView,
-  ProbeConfig,
   probeConfig,
   probeTarget,
   runHealthy,
 } from './service-probe-decisions';
+import { attempt } from '../common/probe-attempt';
 
 /** What one run did, returned for logs and tests. */
 export interface ProbeRun {
@@ -54,7 +50,7 @@ export async function handler(): Promise<ProbeRun> {
   for (let i = 0; i < config.attempts; i++) {
     if (i > 0) await new Promise((resolve) => setTimeout(resolve, config.attemptIntervalMs));
     const started = Date.now();
-    const outcome = attemptOutcome(config.protocol, await attempt(config));
+    const outcome = attemptOutcome(config.protocol, await attempt({ ...config, host: config.publicIp }));
     attempts.push({ outcome, durationMs: Date.now() - started });
     if (outcome.ok) break;
   }
@@ -114,50 +110,4 @@ async function holderOf(allocationId: string): Promise<HolderView> {
     );
     return { instanceId: 'unknown' };
   }
-}
-
-/** One attempt, resolved with what it saw (never rejects). */
-function attempt(config: ProbeConfig): Promise<AttemptResult> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const done = (result: AttemptResult) => {
-      if (settled) return;
-      settled = true;
-      resolve(result);
-    };
-    if (config.protocol === 'tcp') {
-      const socket = net.connect({ host: config.publicIp, port: config.port });
-      socket.setTimeout(config.timeoutMs, () => {
-        done({ error: `timeout after ${config.timeoutMs} ms` });
-        socket.destroy();
-      });
-      socket.once('connect', () => {
-        done({ connected: true });
-        socket.destroy();
-      });
-      socket.once('error', (e: NodeJS.ErrnoException) => done({ error: e.code ?? e.message }));
-      return;
-    }
-    const get = config.protocol === 'https' ? https.get : http.get;
-    const request = get(
-      {
-        host: config.publicIp,
-        port: config.port,
-        path: config.path,
-        headers: { Host: config.publicIp },
-        rejectUnauthorized: false,
-        agent: false,
-      },
-      (res) => {
-        done({ status: res.statusCode });
-        res.resume();
-        res.destroy();
-      },
-    );
-    request.setTimeout(config.timeoutMs, () => {
-      done({ error: `timeout after ${config.timeoutMs} ms` });
-      request.destroy();
-    });
-    request.once('error', (e: NodeJS.ErrnoException) => done({ error: e.code ?? e.message }));
-  });
 }

@@ -400,7 +400,7 @@ describe('BeanstalkEnvironmentPair Route 53 cutover checks', () => {
     const checks = ofType(template, 'Custom::BeanstalkCutoverCheck');
     expect(checks).toHaveLength(2);
     const [checkId, check] = checks.find(([, r]) => r.Properties.Phase === 'before')!;
-    const [bakeId, bake] = checks.find(([, r]) => r.Properties.Phase === 'after')!;
+    const [, bake] = checks.find(([, r]) => r.Properties.Phase === 'after')!;
     const [recordId, record] = ofType(template, 'AWS::Route53::RecordSet')[0];
     const liveAlarms = stack.resolve(pair.green.alarms.map((a) => a.alarmName));
     expect(check.Properties).toEqual({

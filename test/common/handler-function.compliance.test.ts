@@ -164,7 +164,7 @@ const FUNCTIONS: Array<[string, string, RegExp]> = [
   [
     'pair',
     'Shop/CnameSwapFunction',
-    /^CnameSwapFunction calls only the Elastic Beanstalk API \(DescribeEnvironments, DescribeEnvironmentHealth, SwapEnvironmentCNAMEs\), the CloudWatch API \(DescribeAlarms\), the environment becoming live/,
+    /^CnameSwapFunction calls only the Elastic Beanstalk API \(DescribeEnvironments, DescribeEnvironmentHealth, SwapEnvironmentCNAMEs\), the CloudWatch API \(DescribeAlarms\), the CloudFormation API \(DescribeStacks of this stack\), the environment becoming live/,
   ],
   [
     'pair',

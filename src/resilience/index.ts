@@ -1,0 +1,2 @@
+export * from './experiments';
+export * from './options';
