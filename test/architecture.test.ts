@@ -113,11 +113,14 @@ describe('module dependencies of src/', () => {
     expect(importers).toEqual([]);
   });
 
-  test('the eip-failover options and the contract modules are leaves (options imports only the backup plan and the health probe it names, which never reach back)', () => {
+  test('the eip-failover options and the contract modules are leaves (options imports only the backup plan, the health probe and the experiment options it names, which never reach back)', () => {
     expect(graph.get('eip-failover/options')!.filter((t) => graph.has(t)).sort()).toEqual([
       'eip-failover/data-volume-backup-plan',
       'eip-failover/health-probe',
+      'resilience/options',
     ]);
+    expect(graph.get('resilience/options')!.filter((t) => graph.has(t))).toEqual([]);
+    expect(graph.get('resilience/contract')).toEqual([]);
     expect([...reachable('eip-failover/data-volume-backup-plan')]).not.toContain('eip-failover/options');
     expect([...reachable('eip-failover/health-probe')]).not.toContain('eip-failover/options');
     expect(graph.get('eip-failover/contract')).toEqual([]);

@@ -7,6 +7,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { DataVolumeBackupResources } from './data-volume-backup-binding';
+import type { HealthProbe } from './health-probe';
 import type { DataVolumeOptions } from './options';
 
 // Internal: what ElasticIpFailoverInstance hands a FailoverStrategy and what it gets back.
@@ -57,4 +58,11 @@ export interface FailoverBinding {
   readonly failoverFunction?: lambda.Function;
   readonly deadLetterQueue?: sqs.IQueue;
   readonly alarms: cloudwatch.Alarm[];
+}
+
+/** What the resilience experiments need to know of a strategy. */
+export interface StrategyExperimentFacts {
+  readonly healthProbe?: HealthProbe;
+  readonly standbyStopped: boolean;
+  readonly dataVolume: boolean;
 }

@@ -1,4 +1,4 @@
-import { Annotations, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Token } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as backup from 'aws-cdk-lib/aws-backup';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -10,6 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { failoverExperiments } from './experiments';
 import { FailoverStrategy } from './failover-strategy';
 import {
   FailoverMetrics,
@@ -18,13 +19,15 @@ import {
   dataVolumeWatch,
   validateMonitoring,
 } from './monitoring';
-import type { DataVolumeOptions } from './options';
+import type { DataVolumeOptions, ElasticIpFailoverExperimentOptions } from './options';
 import { acknowledge, skipCheckov } from '../common/acknowledge';
 import { AlarmSetting } from '../common/alarm-setting';
 import { createSessionManagerRole } from '../common/instance-role';
 import { addDashboardSection } from '../common/monitoring';
 import { admitServiceLinkedPublishers, createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+import { validateResilienceOptions } from '../resilience/experiment-spec';
+import { ResilienceExperiments } from '../resilience/experiments';
 
 /**
  * The operator alarms of an {@link ElasticIpFailoverInstance}, each sent to its notification topic
@@ -362,6 +365,11 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
 
   /** Whether the instances' subnets have IPv6 CIDR blocks, so `allowFromInternet()` opens `::/0` too. */
   private readonly subnetsHaveIpv6: boolean;
+  private readonly experimentContext: {
+    readonly vpc: ec2.IVpc;
+    readonly subnets: ec2.ISubnet[];
+    readonly ebsEncryptionKey?: kms.IKey;
+  };
 
   /** How many ports with unresolved numbers `allowFromInternet()` has opened (for their ids). */
   private unresolvedInternetPorts = 0;
@@ -479,6 +487,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
     this.deadLetterQueue = bound.deadLetterQueue;
     this.alarms = bound.alarms;
     this.autoScalingGroup = bound.autoScalingGroup;
+    this.experimentContext = { vpc: resolved.vpc, subnets, ebsEncryptionKey: resolved.ebsEncryptionKey };
     this.snapshotPolicy = bound.snapshotPolicy;
     this.dataVolumeBackupPlan = bound.dataVolumeBackup?.plan;
     this.dataVolumeBackupVault = bound.dataVolumeBackup?.vault;
@@ -503,6 +512,71 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
       primaryStatusChecks: byId('Primary'),
       standbyStatusChecks: byId('Standby'),
     });
+  }
+
+  /**
+   * Adds fault-injection experiments (AWS FIS) that prove the failover, and a verifier that
+   * measures it. Nothing runs on deployment. With `FailoverStrategy.standbyInstance()`:
+   *
+   * - `StopPrimary`: stops the instance tagged primary when the experiment starts (after a failover
+   *   that is the former standby) for `faultDuration`, then starts it again as the standby. Budget:
+   *   15 s (75 s with a stopped standby).
+   * - `CpuStress`: loads every CPU of the primary to 100% for `faultDuration` (the AWS managed
+   *   document AWSFIS-Run-CPU-Stress, which installs stress-ng), to exercise its CPU alarm.
+   *
+   * With `FailoverStrategy.autoScalingGroup()`:
+   *
+   * - `TerminateInstance`: terminates the group's instance; the replacement gets the Elastic IP and
+   *   the data volume. Budget: 12 minutes with a data volume, 7 without.
+   * - `ZoneLost1`, `ZoneLost2`...: one per Availability Zone of the group, in the order of its
+   *   subnets: stops the instance if it is in that zone and cuts the zone's subnet off (a network
+   *   ACL that denies all traffic) for `faultDuration`. Run the one of the zone the instance is in
+   *   (another one fails at once: no instance to stop). Budget: 20 minutes with a data volume, 7
+   *   without.
+   *
+   * Targets are chosen by this construct's tags (the pair's tag, or the group's name); the role may
+   * act on no other instance. The operator alarms on the failover itself (function errors, dead
+   * letters, time to recovery, abandoned launches) are the stop conditions. The verifier reaches
+   * the service through the Elastic IP with `options.probe`, or the strategy's `healthProbe`.
+   *
+   * @param options the fault's duration, more stop conditions, the budget, the verifier's probe
+   */
+  public addResilienceExperiments(options: ElasticIpFailoverExperimentOptions = {}): ResilienceExperiments {
+    if (this.node.tryFindChild('ResilienceExperiments')) {
+      throw new Error(`addResilienceExperiments() was already called on ${this.node.path}: call it once`);
+    }
+    const facts = this.strategy._experimentFacts();
+    const probe = options.probe ?? facts.healthProbe;
+    const check = new PropsValidator('ElasticIpFailoverInstance.addResilienceExperiments()');
+    if ((options.verifier ?? true) && probe === undefined) {
+      check.fail(
+        'probe',
+        'is needed for the verifier to reach the service through the Elastic IP: give probe (for example HealthProbe.tcp(443)), a healthProbe to the strategy, or verifier: false',
+        undefined,
+      );
+    }
+    if (options.probe) options.probe._validate(check, 'probe');
+    check.throwIfInvalid();
+    const spec = failoverExperiments({
+      path: this.node.path,
+      facts,
+      allocationId: this.allocationId,
+      publicIp: this.publicIp,
+      vpc: this.experimentContext.vpc,
+      subnets: this.experimentContext.subnets,
+      groupName: this.autoScalingGroup?.autoScalingGroupName,
+      operatorAlarms: this.operatorAlarms,
+      notificationTopic: this.notificationTopic,
+      ebsEncryptionKey: this.experimentContext.ebsEncryptionKey,
+      faultDuration: options.faultDuration ?? Duration.minutes(5),
+      probe,
+    });
+    validateResilienceOptions(
+      options,
+      'ElasticIpFailoverInstance',
+      Math.max(...spec.experiments.map((e) => e.stopConditions.length)),
+    );
+    return ResilienceExperiments._create(this, spec, options);
   }
 
   /**

@@ -7,9 +7,15 @@ import {
   requirementsOfAutoScalingGroup,
   validateAutoScalingGroup,
 } from './auto-scaling-group';
-import type { DeprecatedStrategyProps, FailoverBinding, FailoverContext, StrategyRequirements } from './binding';
+import type {
+  DeprecatedStrategyProps,
+  FailoverBinding,
+  FailoverContext,
+  StrategyExperimentFacts,
+  StrategyRequirements,
+} from './binding';
 import { dataVolumeSizeGiB } from './data-volume-size';
-import type { AutoScalingGroupOptions, StandbyInstanceOptions } from './options';
+import { AutoScalingGroupOptions, StandbyInstanceOptions, StandbyState } from './options';
 import { bindStandbyInstance, validateStandbyInstance } from './standby-instance';
 import { PropsValidator } from '../common/validation';
 
@@ -121,6 +127,14 @@ export abstract class FailoverStrategy {
    * @internal
    */
   public abstract _snapshotInterval(): Duration | undefined;
+
+  /**
+   * What the resilience experiments need to know of the strategy: its health probe, whether the
+   * standby is kept stopped, and whether a data volume follows the instance.
+   *
+   * @internal
+   */
+  public abstract _experimentFacts(): StrategyExperimentFacts;
 }
 
 class StandbyInstanceStrategy extends FailoverStrategy {
@@ -163,6 +177,14 @@ class StandbyInstanceStrategy extends FailoverStrategy {
     return undefined;
   }
 
+  public _experimentFacts(): StrategyExperimentFacts {
+    return {
+      healthProbe: this.options.healthProbe,
+      standbyStopped: this.options.standbyState === StandbyState.STOPPED,
+      dataVolume: false,
+    };
+  }
+
   public _bind(scope: Construct, context: FailoverContext): FailoverBinding {
     return bindStandbyInstance(scope, context, this.options);
   }
@@ -201,6 +223,14 @@ class AutoScalingGroupStrategy extends FailoverStrategy {
   public _snapshotInterval(): Duration | undefined {
     const volume = this.options.dataVolume;
     return volume === undefined ? undefined : (volume.snapshotInterval ?? DEFAULT_SNAPSHOT_INTERVAL);
+  }
+
+  public _experimentFacts(): StrategyExperimentFacts {
+    return {
+      healthProbe: this.options.healthProbe,
+      standbyStopped: false,
+      dataVolume: this.options.dataVolume !== undefined,
+    };
   }
 
   public _bind(scope: Construct, context: FailoverContext): FailoverBinding {

@@ -123,8 +123,8 @@ export class HealthProbe {
    *
    * @internal
    */
-  public _validate(check: PropsValidator): void {
-    const call = `healthProbe (HealthProbe.${this.protocol}())`;
+  public _validate(check: PropsValidator, prop = 'healthProbe'): void {
+    const call = `${prop} (HealthProbe.${this.protocol}())`;
     check.port(`${call} port`, this.port);
     check.integerInRange(`${call} failedRuns`, this.failedRuns, 1, 10);
     check.secondsInRange(`${call} timeout`, this.timeout, 1, MAX_TIMEOUT_SECONDS);

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { DataVolumeBackupPlan } from './data-volume-backup-plan';
 import type { HealthProbe } from './health-probe';
+import type { ResilienceExperimentOptions } from '../resilience/options';
 
 // The options of each failover strategy. Nearly a leaf module: of this package it imports only the
 // types of the data volume's backup plan and of the health probe (whose modules import none of the
@@ -319,4 +320,18 @@ export interface DataVolumeOptions {
    * snapshots kept for `replacedDataRetention` are the data's only history
    */
   readonly backupPlan?: DataVolumeBackupPlan;
+}
+
+/**
+ * Options of {@link ElasticIpFailoverInstance.addResilienceExperiments}.
+ */
+export interface ElasticIpFailoverExperimentOptions extends ResilienceExperimentOptions {
+  /**
+   * How the verifier reaches the service through the Elastic IP, every 5 seconds: the same
+   * `HealthProbe.http()`, `.https()` or `.tcp(port)` the strategy's health probe takes (only its
+   * protocol, port and path are used). Its port must be open to the internet.
+   *
+   * @default - the strategy's `healthProbe`; one of the two is needed unless `verifier: false`
+   */
+  readonly probe?: HealthProbe;
 }

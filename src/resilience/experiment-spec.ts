@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import type { Acknowledgment } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as fis from 'aws-cdk-lib/aws-fis';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -35,6 +36,8 @@ export interface ResilienceExperimentsSpec {
   readonly notificationTopic?: sns.ITopic;
   /** How the verifier reaches the service; none: no verifier. */
   readonly probe?: VerifierProbeSpec;
+  /** cdk-nag acknowledgements of the experiment role's policy, for the construct's own statements. */
+  readonly acknowledgements?: Acknowledgment[];
 }
 
 /** The longest fault: a run, its recovery and the verifier's wait fit in an hour. */

@@ -140,6 +140,8 @@ export class ResilienceExperiments extends Construct {
         "Only reads (ec2:Describe*, rds:DescribeDBInstances, tag:GetResources, ssm:ListCommands) and logs:CreateLogDelivery are granted on *: they support no resource-level permissions. Every action that changes a resource is limited to this construct's resources, by tag or by ARN.",
     });
 
+    if (spec.acknowledgements) acknowledge(role, ...spec.acknowledgements);
+
     if ((options.verifier ?? true) && spec.probe) {
       this.verifier = createVerifier(this, {
         subject: this.subject,

@@ -29,6 +29,10 @@ import {
 } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { createFlowLoggedVpc } from '../common/vpc';
+import { validateResilienceOptions } from '../resilience/experiment-spec';
+import { ResilienceExperiments } from '../resilience/experiments';
+import { groupExperiments } from '../resilience/faults';
+import { ResilienceExperimentOptions } from '../resilience/options';
 
 /**
  * Properties for a {@link HighlyAvailableWebApp}.
@@ -474,6 +478,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
 
   private readonly metrics: WebAppMetrics;
   private readonly zones: string[];
+  private readonly probeSettings: { readonly https: boolean; readonly path: string };
 
   constructor(scope: Construct, id: string, props: HighlyAvailableWebAppProps = {}) {
     super(scope, id);
@@ -665,6 +670,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
     // its listener, so they come after it).
     this.metrics = new WebAppMetrics(this.loadBalancer, this.targetGroup, this.autoScalingGroup);
     this.zones = this.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).availabilityZones;
+    this.probeSettings = { https: resolved.certificate !== undefined, path: resolved.healthCheckPath };
     const alarms = new ConstructAlarms(this, {
       topic: this.notificationTopic,
       enabled: resolved.alarms,
@@ -738,6 +744,70 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
   /** How many more instances the group may launch each minute: `GroupMaxSize` less `GroupDesiredCapacity`. */
   public metricCapacityHeadroom(): cloudwatch.IMetric {
     return this.metrics.capacityHeadroom();
+  }
+
+  /**
+   * Adds fault-injection experiments (AWS FIS) that prove the pattern's claims, and a verifier
+   * that measures them. Nothing runs on deployment.
+   *
+   * - `TerminateInstance`: terminates one instance of the group; the load balancer stops sending
+   *   it traffic and the group replaces it. Budget: 30 s.
+   * - `ZoneLost1`, `ZoneLost2`...: one per Availability Zone: stops the group's instances in that
+   *   zone and cuts the zone's public and application subnets off (a network ACL that denies all
+   *   traffic) for `faultDuration`; the other zone keeps serving. Budget: 30 s.
+   * - `CpuStress`: loads every CPU of one instance to 100% for `faultDuration`
+   *   (AWSFIS-Run-CPU-Stress), to exercise the scaling and the alarms. Budget: 30 s.
+   *
+   * Targets are the group's instances (by the tag `aws:autoscaling:groupName`) and the VPC's
+   * subnets of the zone; the role may act on nothing else. The alarms clients would notice
+   * (`TargetServerErrorRate`, `TargetResponseTime`) are the stop conditions. The verifier requests
+   * `healthCheckPath` from the load balancer every 5 seconds, as users reach it.
+   *
+   * @param options the fault's duration, more stop conditions, the budget, and whether to verify
+   */
+  public addResilienceExperiments(options: ResilienceExperimentOptions = {}): ResilienceExperiments {
+    if (this.node.tryFindChild('ResilienceExperiments')) {
+      throw new Error(`addResilienceExperiments() was already called on ${this.node.path}: call it once`);
+    }
+    const stack = Stack.of(this);
+    const stops = this.alarms.filter((a) => ['TargetServerErrorRate', 'TargetResponseTime'].includes(a.node.id));
+    validateResilienceOptions(options, 'HighlyAvailableWebApp', stops.length);
+    // The load balancer's and the instances' subnets of the zone (a database's isolated ones stay up).
+    const zoneSubnets = (zone: string) =>
+      [...this.vpc.publicSubnets, ...this.vpc.privateSubnets].filter((s) => s.availabilityZone === zone);
+    const group = groupExperiments({
+      stack,
+      path: this.node.path,
+      tags: { 'aws:autoscaling:groupName': this.autoScalingGroup.autoScalingGroupName },
+      zones: this.zones.map((zone) => ({ zone, subnets: zoneSubnets(zone) })),
+      vpc: this.vpc,
+      faultDuration: options.faultDuration ?? Duration.minutes(5),
+      what: 'the instances',
+    });
+    const budget = Duration.seconds(30);
+    const https = this.probeSettings.https;
+    return ResilienceExperiments._create(
+      this,
+      {
+        constructName: 'HighlyAvailableWebApp',
+        experiments: [
+          { name: 'TerminateInstance', ...group.terminate, stopConditions: stops, budget },
+          ...group.zonesLost.map((z) => ({ ...z, stopConditions: stops, budget })),
+          { name: 'CpuStress', ...group.cpuStress, stopConditions: stops, budget },
+        ],
+        permissions: (role) => group.statements.forEach((st) => role.addToPrincipalPolicy(st)),
+        acknowledgements: group.acknowledgements,
+        notificationTopic: this.notificationTopic,
+        probe: {
+          protocol: https ? 'https' : 'http',
+          host: this.loadBalancer.loadBalancerDnsName,
+          port: https ? 443 : 80,
+          path: this.probeSettings.path,
+          what: "the load balancer's URL",
+        },
+      },
+      options,
+    );
   }
 
   /**

@@ -57,7 +57,7 @@ afterEach(() => {
 describe('verifier probe handler (real sockets on 127.0.0.1)', () => {
   test('a service that fails, then answers: the rounds measure the outage and pass once the experiment completed', async () => {
     let up = false;
-    const server = http.createServer((req, res) => {
+    const server = http.createServer((_req, res) => {
       res.statusCode = up ? 200 : 503;
       res.end();
     });
