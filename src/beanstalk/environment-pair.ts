@@ -28,6 +28,10 @@ import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
+import { MAX_STOP_CONDITIONS, validateResilienceOptions } from '../resilience/experiment-spec';
+import { ResilienceExperiments } from '../resilience/experiments';
+import { groupExperiments } from '../resilience/faults';
+import { ResilienceExperimentOptions } from '../resilience/options';
 
 /**
  * One slot (blue or green) of a {@link BeanstalkEnvironmentPair}.
@@ -269,6 +273,11 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
   public readonly alarms: cloudwatch.IAlarm[];
 
   private readonly liveSlot: Slot;
+  private readonly experimentFacts: {
+    readonly loadBalanced: boolean;
+    readonly healthCheckPath: string;
+    readonly liveHost: string;
+  };
 
   constructor(scope: Construct, id: string, props: BeanstalkEnvironmentPairProps) {
     super(scope, id);
@@ -327,6 +336,78 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
       this.cnameSwap = this.createCnameSwap(resolved, scheme);
       this.liveUrl = `${scheme}://${this.cnameSwap.getAttString('LiveCname')}`;
     }
+    this.experimentFacts = {
+      loadBalanced: resolved.preset.loadBalanced,
+      healthCheckPath: resolved.healthCheckPath,
+      liveHost: this.cnameSwap
+        ? this.cnameSwap.getAttString('LiveCname')
+        : fullyQualified(cutover.recordName, cutover.zone!.zoneName),
+    };
+  }
+
+  /**
+   * Adds fault-injection experiments (AWS FIS) on the live slot, and a verifier that measures the
+   * recovery at `liveUrl`. Nothing runs on deployment; after you switch `live`, the next
+   * deployment points the experiments at the new live slot.
+   *
+   * - `TerminateInstance`: terminates one instance of the live environment; its load balancer
+   *   stops sending it traffic and its Auto Scaling group replaces it. Budget: 30 s with the
+   *   high-availability preset, 5 minutes with a single instance (the outage of a replacement).
+   * - `ZoneLost1`, `ZoneLost2`... (high-availability preset): one per Availability Zone of the
+   *   pair's VPC: stops the live environment's instances in that zone and cuts the zone's subnets
+   *   off (a network ACL that denies all traffic) for `faultDuration`. Budget: 30 s.
+   *
+   * Targets are the live environment's instances (by the tag `elasticbeanstalk:environment-name`
+   * that Elastic Beanstalk puts on them) and the zone's subnets; the role may act on nothing else.
+   * The live environment's alarms are the stop conditions. The verifier requests
+   * `healthCheckPath` at `liveUrl` every 5 seconds.
+   *
+   * @param options the fault's duration, more stop conditions, the budget, and whether to verify
+   */
+  public addResilienceExperiments(options: ResilienceExperimentOptions = {}): ResilienceExperiments {
+    if (this.node.tryFindChild('ResilienceExperiments')) {
+      throw new Error(`addResilienceExperiments() was already called on ${this.node.path}: call it once`);
+    }
+    const live = this.liveEnvironment;
+    const stops = live.alarms.slice(0, MAX_STOP_CONDITIONS);
+    validateResilienceOptions(options, 'BeanstalkEnvironmentPair', stops.length);
+    const facts = this.experimentFacts;
+    const zones = this.vpc.availabilityZones.map((zone) => ({
+      zone,
+      subnets: [...this.vpc.publicSubnets, ...this.vpc.privateSubnets].filter((s) => s.availabilityZone === zone),
+    }));
+    const group = groupExperiments({
+      stack: Stack.of(this),
+      path: `${this.node.path} (live: ${live.environmentName})`,
+      tags: { 'elasticbeanstalk:environment-name': live.environmentName },
+      zones,
+      vpc: this.vpc,
+      faultDuration: options.faultDuration ?? Duration.minutes(5),
+      what: "the live environment's instances",
+      cpuStress: false,
+    });
+    const budget = facts.loadBalanced ? Duration.seconds(30) : Duration.minutes(5);
+    return ResilienceExperiments._create(
+      this,
+      {
+        constructName: 'BeanstalkEnvironmentPair',
+        experiments: [
+          { name: 'TerminateInstance', ...group.terminate, stopConditions: stops, budget },
+          ...(facts.loadBalanced ? group.zonesLost.map((z) => ({ ...z, stopConditions: stops, budget })) : []),
+        ],
+        permissions: (role) => group.statements.forEach((st) => role.addToPrincipalPolicy(st)),
+        acknowledgements: group.acknowledgements,
+        notificationTopic: this.notificationTopic,
+        probe: {
+          protocol: this.blue.https ? 'https' : 'http',
+          host: facts.liveHost,
+          port: this.blue.https ? 443 : 80,
+          path: facts.healthCheckPath,
+          what: "the pair's live URL",
+        },
+      },
+      options,
+    );
   }
 
   /**

@@ -110,6 +110,8 @@ export interface GroupExperimentsInput {
   readonly faultDuration: Duration;
   /** What a lost zone stops (for the descriptions): `the instances`. */
   readonly what: string;
+  /** Whether the CPU stress experiment is used (its SSM permissions are granted only then). */
+  readonly cpuStress: boolean;
 }
 
 /** The experiments and the role's statements of a group of instances behind a load balancer. */
@@ -192,20 +194,28 @@ export function groupExperiments(input: GroupExperimentsInput): GroupExperiments
         resources: [ec2Arns(stack, 'instance')],
         conditions: condition('aws:ResourceTag'),
       }),
-      new iam.PolicyStatement({
-        sid: 'StressInstancesOfThisGroup',
-        actions: ['ssm:SendCommand'],
-        resources: [ec2Arns(stack, 'instance')],
-        conditions: condition('ssm:resourceTag'),
-      }),
-      new iam.PolicyStatement({
-        sid: 'WithTheCpuStressDocument',
-        actions: ['ssm:SendCommand'],
-        resources: [cpuStressDocument(stack)],
-      }),
+      ...(input.cpuStress
+        ? [
+            new iam.PolicyStatement({
+              sid: 'StressInstancesOfThisGroup',
+              actions: ['ssm:SendCommand'],
+              resources: [ec2Arns(stack, 'instance')],
+              conditions: condition('ssm:resourceTag'),
+            }),
+            new iam.PolicyStatement({
+              sid: 'WithTheCpuStressDocument',
+              actions: ['ssm:SendCommand'],
+              resources: [cpuStressDocument(stack)],
+            }),
+          ]
+        : []),
       new iam.PolicyStatement({
         sid: 'ResolveAndFollowUp',
-        actions: ['ec2:DescribeInstances', 'ec2:DescribeSubnets', 'ssm:ListCommands', 'ssm:CancelCommand'],
+        actions: [
+          'ec2:DescribeInstances',
+          'ec2:DescribeSubnets',
+          ...(input.cpuStress ? ['ssm:ListCommands', 'ssm:CancelCommand'] : []),
+        ],
         resources: ['*'],
       }),
       ebsKeyGrant(stack),

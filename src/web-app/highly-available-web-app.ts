@@ -783,6 +783,7 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
       vpc: this.vpc,
       faultDuration: options.faultDuration ?? Duration.minutes(5),
       what: 'the instances',
+      cpuStress: true,
     });
     const budget = Duration.seconds(30);
     const https = this.probeSettings.https;
