@@ -31,6 +31,7 @@ import {
   SourceBundle,
   ElasticIpFailoverInstance,
   FailoverStrategy,
+  HealthProbe,
   HighlyAvailableWebApp,
   IDetachableDatabase,
   StandbyState,
@@ -75,6 +76,9 @@ export class DataStack extends Stack {
     // TLS only, KMS-encrypted rotated credentials.
     this.database = new DetachableDatabase(this, 'Database', { vpc: this.vpc, databaseName: props.databaseName });
     this.database.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
+    // Fault-injection experiments (nothing runs on deployment): start the verifier with
+    // {"experiment": "RebootWithFailover"} to measure the Multi-AZ failover.
+    this.database.addResilienceExperiments();
     new CfnOutput(this, 'DatabaseEndpoint', { value: this.database.endpointAddress });
     new CfnOutput(this, 'DatabaseSecretArn', { value: this.database.secret.secretArn });
   }
@@ -123,6 +127,7 @@ export class WebTierStack extends Stack {
     // The web tier's alarms notify its topic; its dashboard shows them beside its metrics (the
     // database's is in the data stack, so that no metric crosses the stacks).
     this.webApp.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
+    this.webApp.addResilienceExperiments();
     new CfnOutput(this, 'Url', { value: this.webApp.url });
   }
 }
@@ -267,6 +272,8 @@ export class LicenceServerStack extends Stack {
     // The construct's operator alarms (failures, dead letters, time to recovery, both unhealthy)
     // notify its topic; the dashboard shows them with the recovery times.
     this.server.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
+    // StopPrimary and CpuStress, verified through the Elastic IP on the service's port.
+    this.server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
     new CfnOutput(this, 'PublicIp', { value: this.server.publicIp });
     new CfnOutput(this, 'NotificationTopic', { value: this.server.notificationTopic.topicArn });
   }
@@ -303,6 +310,9 @@ export class FileServerStack extends Stack {
       }),
     });
     server.connections.allowFrom(ec2.Peer.ipv4('198.51.100.0/24'), ec2.Port.tcp(80), 'Office clients');
+    // TerminateInstance and ZoneLost1/2; the service answers the office only, so no verifier
+    // (which probes from outside the VPC): watch TimeToRecovery and the data volume instead.
+    server.addResilienceExperiments({ verifier: false });
     new CfnOutput(this, 'PublicIp', { value: server.publicIp });
   }
 }
@@ -358,6 +368,7 @@ export class ShopProdStack extends Stack {
       cutover: Cutover.cnameSwap({ healthCheckPath: '/' }),
     });
     pair.addToDashboard(new cloudwatch.Dashboard(this, 'Operations'));
+    pair.addResilienceExperiments();
     new CfnOutput(this, 'LiveUrl', { value: pair.liveUrl });
     new CfnOutput(this, 'IdleUrl', { value: pair.idleEnvironment.url });
   }

@@ -527,7 +527,7 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    * With `FailoverStrategy.autoScalingGroup()`:
    *
    * - `TerminateInstance`: terminates the group's instance; the replacement gets the Elastic IP and
-   *   the data volume. Budget: 12 minutes with a data volume, 7 without.
+   *   the data volume. Budget: 10 minutes with a data volume, 7 without.
    * - `ZoneLost1`, `ZoneLost2`...: one per Availability Zone of the group, in the order of its
    *   subnets: stops the instance if it is in that zone and cuts the zone's subnet off (a network
    *   ACL that denies all traffic) for `faultDuration`. Run the one of the zone the instance is in

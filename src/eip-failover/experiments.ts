@@ -111,7 +111,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
       },
       actions: { Terminate: { actionId: 'aws:ec2:terminate-instances', targets: { Instances: 'Instance' } } },
       stopConditions: stops,
-      budget: input.facts.dataVolume ? Duration.minutes(12) : Duration.minutes(7),
+      budget: input.facts.dataVolume ? Duration.minutes(10) : Duration.minutes(7),
     });
     input.subnets.forEach((subnet, i) => {
       experiments.push({

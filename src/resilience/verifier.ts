@@ -1,6 +1,8 @@
 import { Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as fis from 'aws-cdk-lib/aws-fis';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
@@ -15,9 +17,10 @@ import {
   VerifierProbeProtocol,
 } from './contract';
 import { VerifierFunction } from './verifier-function';
-import { acknowledge, nagArn } from '../common/acknowledge';
+import { acknowledge, nagArn, skipCheckov } from '../common/acknowledge';
 import { createHandlerFunction, HANDLER_LOG_RETENTION } from '../common/handler-function';
 import { logsEncryptionKey } from '../common/logs-key';
+import { ManagedPolicyRole } from '../common/managed-policy-role';
 
 // Internal: the verifier of a construct's resilience experiments, a state machine that starts an
 // experiment, probes the service every few seconds through a function, and reports. Not exported
@@ -97,6 +100,8 @@ export function createVerifier(
     description: `Probes ${probe.what} once for the resilience verifier of ${options.subject}`,
     roleDescription: `The verifier probe of ${options.subject}: writes its own logs only`,
     timeout: Duration.seconds(10),
+    // One round at a time: a construct's verifier runs one experiment at a time.
+    reservedConcurrentExecutions: 1,
     vpc: probe.vpc && securityGroup ? { ...probe.vpc, securityGroups: [securityGroup] } : undefined,
     environment: {
       PROTOCOL: probe.protocol,
@@ -106,6 +111,15 @@ export function createVerifier(
       TIMEOUT_MS: String(PROBE_TIMEOUT.toMilliseconds()),
     } satisfies VerifierEnvironment,
   });
+
+  const fnResource = fn.node.defaultChild as lambda.CfnFunction;
+  const synchronous =
+    'The state machine invokes the verifier probe synchronously (a task that waits for its answer), and Lambda sends only asynchronous invocations to a dead-letter queue: a failed invocation fails the task, which its retries and the execution history record.';
+  acknowledge(
+    fnResource,
+    ...['NIST.800.53.R5', 'HIPAA.Security'].map((pack) => ({ id: `${pack}-LambdaDLQ`, reason: synchronous })),
+  );
+  skipCheckov(fnResource, { id: 'CKV_AWS_116', comment: synchronous });
 
   // Which template, budget and wait the input's experiment name stands for.
   const unknown = new sfn.Fail(scope, 'UnknownExperiment', {
@@ -223,7 +237,13 @@ export function createVerifier(
   start.next(init).next(wait);
 
   const longest = Math.max(...options.experiments.map((e) => e.faultDuration.toMinutes()));
+  // Its permissions in a managed policy of its own, as every role of the library.
+  const role = new ManagedPolicyRole(scope, 'VerifierRole', {
+    assumedBy: new iam.ServicePrincipal('states.amazonaws.com'),
+    description: `The resilience verifier of ${options.subject}: starts and reads its experiments, invokes its probe, publishes MeasuredRecoveryTime and notifies the topic`,
+  });
   const machine = new sfn.StateMachine(scope, 'Verifier', {
+    role,
     comment: `Runs a resilience experiment of ${options.subject} and measures its recovery`,
     definitionBody: sfn.DefinitionBody.fromChainable(choose),
     // The fault, the wait for the recovery and a margin.

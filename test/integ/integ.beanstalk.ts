@@ -28,6 +28,8 @@ const pair = new BeanstalkEnvironmentPair(stack, 'Pair', {
   cutover: Cutover.cnameSwap(),
   environmentVariables: { STAGE: 'integ' },
 });
+// The experiments and their verifier (nothing runs on deployment).
+pair.addResilienceExperiments();
 
 const integ = new IntegTest(app, 'BeanstalkEnvironmentPairTest', {
   testCases: [stack],

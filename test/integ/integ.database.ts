@@ -28,6 +28,8 @@ const db = new DetachableDatabase(dataStack, 'Db', {
   deletionProtection: false,
   removalPolicy: RemovalPolicy.DESTROY,
 });
+// The experiment and its verifier (nothing runs on deployment).
+db.addResilienceExperiments();
 
 const appStack = new Stack(app, 'DetachableDatabaseIntegApp', { env });
 const appSecurityGroup = new ec2.SecurityGroup(appStack, 'AppSecurityGroup', {

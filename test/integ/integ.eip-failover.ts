@@ -1,7 +1,7 @@
 import { ExpectedResult, IntegTest } from '@aws-cdk/integ-tests-alpha';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import { ElasticIpFailoverInstance, FailoverStrategy } from '../../src';
+import { ElasticIpFailoverInstance, FailoverStrategy, HealthProbe } from '../../src';
 import { STRICT_VALIDATION_CONTEXT } from '../support/checked-app';
 import { publicOnlyVpc } from '../support/vpc';
 
@@ -24,6 +24,8 @@ const server = new ElasticIpFailoverInstance(stack, 'Server', {
   strategy: FailoverStrategy.standbyInstance({ terminationProtection: false }),
 });
 server.allowFromInternet(ec2.Port.tcp(80), 'HTTP from the integration test');
+// The experiments and their verifier (nothing runs on deployment).
+server.addResilienceExperiments({ probe: HealthProbe.http() });
 
 const integ = new IntegTest(app, 'ElasticIpFailoverInstanceTest', {
   testCases: [stack],

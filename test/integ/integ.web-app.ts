@@ -10,6 +10,8 @@ const stack = new Stack(app, 'HaWebAppInteg', { env: { region: 'eu-west-1' } });
 const userData = ec2.UserData.forLinux();
 userData.addCommands('dnf install -y nginx', 'echo ok > /usr/share/nginx/html/health', 'systemctl enable --now nginx');
 const webApp = new HighlyAvailableWebApp(stack, 'Web', { userData, healthCheckPath: '/health' });
+// The experiments and their verifier (nothing runs on deployment).
+webApp.addResilienceExperiments();
 
 const integ = new IntegTest(app, 'HighlyAvailableWebAppTest', {
   testCases: [stack],

@@ -112,7 +112,8 @@ describe('the verifier state machine', () => {
     const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
     expect(machine.Properties.LoggingConfiguration.Level).toBe('ALL');
     expect(machine.Properties.TracingConfiguration).toEqual({ Enabled: true });
-    const statements = Object.values(template.findResources('AWS::IAM::Policy'))
+    // In the managed policy of the verifier's role, as every role of the library.
+    const statements = Object.values(template.findResources('AWS::IAM::ManagedPolicy'))
       .flatMap((p: any) => p.Properties.PolicyDocument.Statement)
       .filter((s: any) => [s.Action].flat().includes('fis:startExperiment'));
     expect(statements).toHaveLength(1);
