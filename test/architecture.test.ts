@@ -114,11 +114,12 @@ describe('module dependencies of src/', () => {
   });
 
   test('the eip-failover options and the contract modules are leaves (options imports only the backup plan, the health probe and the experiment options it names, which never reach back)', () => {
-    expect(graph.get('eip-failover/options')!.filter((t) => graph.has(t)).sort()).toEqual([
-      'eip-failover/data-volume-backup-plan',
-      'eip-failover/health-probe',
-      'resilience/options',
-    ]);
+    expect(
+      graph
+        .get('eip-failover/options')!
+        .filter((t) => graph.has(t))
+        .sort(),
+    ).toEqual(['eip-failover/data-volume-backup-plan', 'eip-failover/health-probe', 'resilience/options']);
     expect(graph.get('resilience/options')!.filter((t) => graph.has(t))).toEqual([]);
     expect(graph.get('resilience/contract')).toEqual([]);
     expect([...reachable('eip-failover/data-volume-backup-plan')]).not.toContain('eip-failover/options');

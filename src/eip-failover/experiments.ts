@@ -10,7 +10,14 @@ import type { HealthProbe } from './health-probe';
 import { ec2Arn, ec2NagArn } from './naming';
 import { nagArn } from '../common/acknowledge';
 import { ExperimentSpec, isoMinutes, ResilienceExperimentsSpec } from '../resilience/experiment-spec';
-import { cpuStress, cpuStressDocument, disruptConnectivityStatements, subnetArn } from '../resilience/faults';
+import {
+  cpuStress,
+  cpuStressDocument,
+  disruptConnectivityStatements,
+  ebsKeyGrant,
+  subnetArn,
+  zoneLostActions,
+} from '../resilience/faults';
 
 // Internal: the resilience experiments of ElasticIpFailoverInstance, per strategy. Not exported
 // from the package.
@@ -126,19 +133,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
           },
           Subnet: { resourceType: 'aws:ec2:subnet', resourceArns: [subnetArn(stack, subnet)], selectionMode: 'ALL' },
         },
-        actions: {
-          Stop: {
-            actionId: 'aws:ec2:stop-instances',
-            // The group replaces the stopped instance, so it may be gone when the fault ends.
-            parameters: { startInstancesAfterDuration: duration, completeIfInstancesTerminated: 'true' },
-            targets: { Instances: 'Instance' },
-          },
-          Disrupt: {
-            actionId: 'aws:network:disrupt-connectivity',
-            parameters: { duration, scope: 'all' },
-            targets: { Subnets: 'Subnet' },
-          },
-        },
+        actions: zoneLostActions(input.faultDuration, 'Instance', 'Subnet'),
         stopConditions: stops,
         budget: input.facts.dataVolume ? Duration.minutes(20) : Duration.minutes(7),
       });
@@ -161,17 +156,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
       resources: ['*'],
     }),
     // Restarting a stopped instance with encrypted volumes needs a grant on their key, for EC2.
-    new iam.PolicyStatement({
-      sid: 'LetEc2UseTheVolumesKey',
-      actions: ['kms:CreateGrant'],
-      resources: [
-        input.ebsEncryptionKey?.keyArn ?? stack.formatArn({ service: 'kms', resource: 'key', resourceName: '*' }),
-      ],
-      conditions: {
-        StringLike: { 'kms:ViaService': `ec2.${stack.region}.amazonaws.com` },
-        Bool: { 'kms:GrantIsForAWSResource': 'true' },
-      },
-    }),
+    ebsKeyGrant(stack, input.ebsEncryptionKey?.keyArn),
   );
   if (!input.groupName) {
     statements.push(

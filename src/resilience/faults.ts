@@ -137,7 +137,6 @@ export interface ExperimentParts {
  */
 export function groupExperiments(input: GroupExperimentsInput): GroupExperiments {
   const { stack } = input;
-  const duration = isoMinutes(input.faultDuration);
   const running = [{ path: 'State.Name', values: ['running'] }];
   const tagged = (filters = running) => ({
     resourceType: 'aws:ec2:instance',
@@ -168,19 +167,7 @@ export function groupExperiments(input: GroupExperimentsInput): GroupExperiments
           selectionMode: 'ALL',
         },
       },
-      actions: {
-        Stop: {
-          actionId: 'aws:ec2:stop-instances',
-          // The group replaces stopped instances, so they may be gone when the fault ends.
-          parameters: { startInstancesAfterDuration: duration, completeIfInstancesTerminated: 'true' },
-          targets: { Instances: 'Instances' },
-        },
-        Disrupt: {
-          actionId: 'aws:network:disrupt-connectivity',
-          parameters: { duration, scope: 'all' },
-          targets: { Subnets: 'Subnets' },
-        },
-      },
+      actions: zoneLostActions(input.faultDuration, 'Instances', 'Subnets'),
     })),
     cpuStress: {
       description: `Loads every CPU of one instance of ${input.path} to 100% for the fault duration (AWSFIS-Run-CPU-Stress), to exercise the scaling and the alarms`,
@@ -237,6 +224,31 @@ export function groupExperiments(input: GroupExperimentsInput): GroupExperiments
           "kms:CreateGrant is allowed only through EC2 and for AWS resources (kms:ViaService, kms:GrantIsForAWSResource), so that EC2 can start an instance stopped by an experiment with its encrypted volumes: their key is the account's EBS default key, unknown here.",
       },
     ],
+  };
+}
+
+/**
+ * A lost zone: its instances stopped (started again after `duration`, unless their group replaced
+ * them meanwhile) and its subnets cut off (a network ACL denying all traffic) for `duration`.
+ */
+export function zoneLostActions(
+  duration: Duration,
+  instancesTarget: string,
+  subnetsTarget: string,
+): Record<string, fis.CfnExperimentTemplate.ExperimentTemplateActionProperty> {
+  const iso = isoMinutes(duration);
+  return {
+    Stop: {
+      actionId: 'aws:ec2:stop-instances',
+      // The group replaces stopped instances, so they may be gone when the fault ends.
+      parameters: { startInstancesAfterDuration: iso, completeIfInstancesTerminated: 'true' },
+      targets: { Instances: instancesTarget },
+    },
+    Disrupt: {
+      actionId: 'aws:network:disrupt-connectivity',
+      parameters: { duration: iso, scope: 'all' },
+      targets: { Subnets: subnetsTarget },
+    },
   };
 }
 
