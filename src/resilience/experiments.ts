@@ -27,6 +27,19 @@ import { ManagedPolicyRole } from '../common/managed-policy-role';
  * <id>`, or start the verifier, which measures the recovery too.
  *
  * Created by `addResilienceExperiments()` of each construct.
+ *
+ * @example
+ * declare const vpc: ec2.IVpc;
+ *
+ * const server = new patterns.ElasticIpFailoverInstance(this, 'Api', { vpc });
+ * server.allowFromInternet(ec2.Port.tcp(443), 'HTTPS');
+ * const experiments = server.addResilienceExperiments({
+ *   probe: patterns.HealthProbe.tcp(443),
+ *   faultDuration: Duration.minutes(3),
+ * });
+ * // Start it with: aws stepfunctions start-execution --state-machine-arn <arn> --input '{"experiment": "StopPrimary"}'
+ * new CfnOutput(this, 'Verifier', { value: experiments.verifier!.stateMachineArn });
+ * new CfnOutput(this, 'StopPrimaryTemplate', { value: experiments.experimentTemplate('StopPrimary').attrId });
  */
 export class ResilienceExperiments extends Construct {
   /**
