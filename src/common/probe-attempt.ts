@@ -20,6 +20,30 @@ export interface AttemptTarget {
   readonly timeoutMs: number;
 }
 
+const PROTOCOLS: readonly string[] = ['http', 'https', 'tcp'];
+
+/**
+ * The protocol and port a probe's environment names, checked; `who` names the probe in the error
+ * (`The health probe`). Throws when a `required` variable is missing or either is wrong.
+ */
+export function probeEndpoint(
+  who: string,
+  env: Partial<Record<string, string>>,
+  required: readonly string[],
+): { readonly protocol: ProbeProtocol; readonly port: number } {
+  for (const name of required) {
+    if (!env[name]) throw new Error(`${who} needs ${name} in its environment`);
+  }
+  if (!PROTOCOLS.includes(env.PROTOCOL!)) {
+    throw new Error(`${who}'s PROTOCOL must be http, https or tcp, not ${env.PROTOCOL}`);
+  }
+  const port = Number(env.PORT);
+  if (!Number.isInteger(port) || port < 1 || port > 65535) {
+    throw new Error(`${who}'s PORT must be a port number from 1 to 65535, not ${env.PORT}`);
+  }
+  return { protocol: env.PROTOCOL as ProbeProtocol, port };
+}
+
 /** What one attempt saw: an HTTP status, a TCP connection, or an error (code or message). */
 export interface AttemptResult {
   readonly status?: number;

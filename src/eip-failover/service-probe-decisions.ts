@@ -2,7 +2,7 @@
 // environment says, what one attempt's answer means and what a run concluded. Imports only types
 // and the shared probe attempt, so the bundled handler can import it. Not exported from the package.
 import type { HealthProbeEnvironment, HealthProbeProtocol } from './contract';
-import type { AttemptOutcome } from '../common/probe-attempt';
+import { AttemptOutcome, probeEndpoint } from '../common/probe-attempt';
 
 /** The probe's settings, read from its environment. */
 export interface ProbeConfig {
@@ -18,8 +18,6 @@ export interface ProbeConfig {
   readonly startupGraceMs: number;
 }
 
-const PROTOCOLS: readonly string[] = ['http', 'https', 'tcp'];
-
 function positive(value: string | undefined, fallback: number): number {
   const n = Number(value);
   return value !== undefined && value !== '' && Number.isFinite(n) && n > 0 ? n : fallback;
@@ -27,20 +25,11 @@ function positive(value: string | undefined, fallback: number): number {
 
 /** The settings, with defaults (3 attempts 5 s apart, 5 s each); throws naming what is missing or wrong. */
 export function probeConfig(env: Partial<Record<keyof HealthProbeEnvironment, string>>): ProbeConfig {
-  for (const name of ['ALLOCATION_ID', 'PUBLIC_IP', 'PROTOCOL', 'PORT'] as const) {
-    if (!env[name]) throw new Error(`The health probe needs ${name} in its environment`);
-  }
-  if (!PROTOCOLS.includes(env.PROTOCOL!)) {
-    throw new Error(`The health probe's PROTOCOL must be http, https or tcp, not ${env.PROTOCOL}`);
-  }
-  const port = Number(env.PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`The health probe's PORT must be a port number from 1 to 65535, not ${env.PORT}`);
-  }
+  const { protocol, port } = probeEndpoint('The health probe', env, ['ALLOCATION_ID', 'PUBLIC_IP', 'PROTOCOL', 'PORT']);
   return {
     allocationId: env.ALLOCATION_ID!,
     publicIp: env.PUBLIC_IP!,
-    protocol: env.PROTOCOL as HealthProbeProtocol,
+    protocol,
     port,
     path: env.PATH || '/',
     timeoutMs: positive(env.TIMEOUT_MS, 5000),

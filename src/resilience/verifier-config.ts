@@ -1,26 +1,15 @@
 // Internal: the verifier probe's settings, read from its environment, and the experiment's times
-// as the state machine passes them (pure). Imports only types, so the bundled handler can import
-// it. Not exported from the package.
-import type { VerifierEnvironment, VerifierProbeProtocol } from './contract';
-import type { AttemptTarget } from '../common/probe-attempt';
-
-const PROTOCOLS: readonly string[] = ['http', 'https', 'tcp'];
+// as the state machine passes them (pure). Imports only types and the shared probe endpoint check,
+// so the bundled handler can import it. Not exported from the package.
+import type { VerifierEnvironment } from './contract';
+import { AttemptTarget, probeEndpoint } from '../common/probe-attempt';
 
 /** Where the verifier probes; throws naming what is missing or wrong. */
 export function verifierTarget(env: Partial<Record<keyof VerifierEnvironment, string>>): AttemptTarget {
-  for (const name of ['PROTOCOL', 'HOST', 'PORT'] as const) {
-    if (!env[name]) throw new Error(`The verifier probe needs ${name} in its environment`);
-  }
-  if (!PROTOCOLS.includes(env.PROTOCOL!)) {
-    throw new Error(`The verifier probe's PROTOCOL must be http, https or tcp, not ${env.PROTOCOL}`);
-  }
-  const port = Number(env.PORT);
-  if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    throw new Error(`The verifier probe's PORT must be a port number from 1 to 65535, not ${env.PORT}`);
-  }
+  const { protocol, port } = probeEndpoint('The verifier probe', env, ['PROTOCOL', 'HOST', 'PORT']);
   const timeoutMs = Number(env.TIMEOUT_MS);
   return {
-    protocol: env.PROTOCOL as VerifierProbeProtocol,
+    protocol,
     host: env.HOST!,
     port,
     path: env.PATH || '/',
