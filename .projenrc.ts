@@ -75,6 +75,8 @@ const project = new awscdk.AwsCdkConstructLibrary({
     '@aws-sdk/client-elastic-beanstalk',
     '@aws-sdk/client-cloudwatch',
     '@aws-sdk/client-cloudformation',
+    // The verifier's data marker (Run Command on the instance that holds the data volume).
+    '@aws-sdk/client-ssm',
     '@types/aws-lambda',
     // The SDK clients' retry strategy with a configurable backoff (bundled into the handlers).
     '@smithy/core@^3.41.1',

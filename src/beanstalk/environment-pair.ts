@@ -26,10 +26,11 @@ import { createBeanstalkVpc } from './vpc';
 import { checkBeanstalkVpc } from './vpc-checks';
 import { acknowledge } from '../common/acknowledge';
 import { createHandlerFunction } from '../common/handler-function';
+import { addDashboardSection } from '../common/monitoring';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { MAX_STOP_CONDITIONS, validateResilienceOptions } from '../resilience/experiment-spec';
-import { ResilienceExperiments } from '../resilience/experiments';
+import { measuredRecoveryRows, ResilienceExperiments } from '../resilience/experiments';
 import { groupExperiments } from '../resilience/faults';
 import { ResilienceExperimentOptions } from '../resilience/options';
 
@@ -425,13 +426,19 @@ export class BeanstalkEnvironmentPair extends Construct implements ec2.IConnecta
 
   /**
    * Adds both environments' sections to a dashboard, the live one first, each titled with its
-   * slot (`<pair> blue (live)`, `<pair> green (idle)`).
+   * slot (`<pair> blue (live)`, `<pair> green (idle)`), then, when `addResilienceExperiments()`
+   * was called before, the recovery times its verifier measured (`MeasuredRecoveryTime` per
+   * experiment, with a line at each budget).
    */
   public addToDashboard(dashboard: cloudwatch.Dashboard): void {
     const name = (slot: Slot) => (slot === Slot.GREEN ? 'green' : 'blue');
     const idleSlot = this.liveSlot === Slot.GREEN ? Slot.BLUE : Slot.GREEN;
     this.liveEnvironment._addToDashboard(dashboard, `${this.node.path} ${name(this.liveSlot)} (live)`);
     this.idleEnvironment._addToDashboard(dashboard, `${this.node.path} ${name(idleSlot)} (idle)`);
+    const measured = measuredRecoveryRows(this);
+    if (measured.length > 0) {
+      addDashboardSection(dashboard, `${this.node.path} resilience experiments`, [], measured);
+    }
   }
 
   /**

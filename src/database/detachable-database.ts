@@ -22,7 +22,7 @@ import { ConstructAlarms, addDashboardSection } from '../common/monitoring';
 import { createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { MAX_STOP_CONDITIONS, validateResilienceOptions } from '../resilience/experiment-spec';
-import { ResilienceExperiments } from '../resilience/experiments';
+import { measuredRecoveryRows, ResilienceExperiments } from '../resilience/experiments';
 import { ResilienceExperimentOptions } from '../resilience/options';
 
 /**
@@ -766,14 +766,14 @@ export class DetachableDatabase extends Construct implements IDetachableDatabase
    * Adds the database's section to a dashboard: the state of its alarms, then CPU, connections and
    * free memory, then free storage and read and write latency, each graph with its alarm's
    * threshold.
+   * The recovery times the resilience verifier measured follow, when `addResilienceExperiments()`
+   * was called before (`MeasuredRecoveryTime` per experiment, with a line at each budget).
    */
   public addToDashboard(dashboard: cloudwatch.Dashboard): void {
-    addDashboardSection(
-      dashboard,
-      `Database ${this.node.path}`,
-      this.alarms,
-      databaseDashboardRows(this.metrics, (setting) => this.constructAlarms?.get(setting)),
-    );
+    addDashboardSection(dashboard, `Database ${this.node.path}`, this.alarms, [
+      ...databaseDashboardRows(this.metrics, (setting) => this.constructAlarms?.get(setting)),
+      ...measuredRecoveryRows(this),
+    ]);
   }
 
   /**

@@ -65,4 +65,6 @@ export interface StrategyExperimentFacts {
   readonly healthProbe?: HealthProbe;
   readonly standbyStopped: boolean;
   readonly dataVolume: boolean;
+  /** Where the data volume is mounted (with a data volume). */
+  readonly dataVolumeMountPath?: string;
 }

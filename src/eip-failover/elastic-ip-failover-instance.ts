@@ -27,7 +27,7 @@ import { addDashboardSection } from '../common/monitoring';
 import { admitServiceLinkedPublishers, createEncryptedTopic } from '../common/notification-topic';
 import { PropsValidator } from '../common/validation';
 import { validateResilienceOptions } from '../resilience/experiment-spec';
-import { ResilienceExperiments } from '../resilience/experiments';
+import { measuredRecoveryRows, ResilienceExperiments } from '../resilience/experiments';
 
 /**
  * The operator alarms of an {@link ElasticIpFailoverInstance}, each sent to its notification topic
@@ -538,6 +538,10 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
    * act on no other instance. The operator alarms on the failover itself (function errors, dead
    * letters, time to recovery, abandoned launches) are the stop conditions. The verifier reaches
    * the service through the Elastic IP with `options.probe`, or the strategy's `healthProbe`.
+   * With a data volume it also writes a marker to the volume before `TerminateInstance` and
+   * `ZoneLost<n>` (Run Command on the instance holding the Elastic IP; not written: the experiment
+   * does not start) and reads it on the replacement after the recovery: a marker missing or
+   * different fails the run as `data-lost`.
    *
    * @param options the fault's duration, more stop conditions, the budget, the verifier's probe
    */
@@ -582,20 +586,20 @@ export class ElasticIpFailoverInstance extends Construct implements ec2.IConnect
   /**
    * Adds this pair's section to a dashboard: the state of its operator alarms, its recovery times
    * and its function's failures.
+   * The recovery times the resilience verifier measured follow, when `addResilienceExperiments()`
+   * was called before (`MeasuredRecoveryTime` per experiment, with a line at each budget).
    *
    * @param dashboard the dashboard to add to
    */
   public addToDashboard(dashboard: cloudwatch.Dashboard): void {
-    addDashboardSection(
-      dashboard,
-      `Elastic IP failover ${this.node.path}`,
-      this.operatorAlarms,
-      dashboardRows(this.metrics, {
+    addDashboardSection(dashboard, `Elastic IP failover ${this.node.path}`, this.operatorAlarms, [
+      ...dashboardRows(this.metrics, {
         hasFunction: this.failoverFunction !== undefined,
         hasDeadLetterQueue: this.deadLetterQueue !== undefined,
         strategy: this.strategy.name,
       }),
-    );
+      ...measuredRecoveryRows(this),
+    ]);
   }
 
   /**

@@ -119,6 +119,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
       actions: { Terminate: { actionId: 'aws:ec2:terminate-instances', targets: { Instances: 'Instance' } } },
       stopConditions: stops,
       budget: input.facts.dataVolume ? Duration.minutes(10) : Duration.minutes(7),
+      carriesData: input.facts.dataVolume,
     });
     input.subnets.forEach((subnet, i) => {
       experiments.push({
@@ -136,6 +137,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
         actions: zoneLostActions(input.faultDuration, 'Instance', 'Subnet'),
         stopConditions: stops,
         budget: input.facts.dataVolume ? Duration.minutes(20) : Duration.minutes(7),
+        carriesData: input.facts.dataVolume,
       });
     });
     statements.push(
@@ -199,6 +201,7 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
   }
 
   const probe = input.probe;
+  const mountPath = input.facts.dataVolumeMountPath;
   return {
     acknowledgements,
     constructName: 'ElasticIpFailoverInstance',
@@ -214,5 +217,15 @@ export function failoverExperiments(input: FailoverExperimentsInput): Resilience
           what: 'the service through the Elastic IP',
         }
       : undefined,
+    // The data volume moves with the instance: the verifier writes a marker to it before the
+    // experiment and reads it on the replacement after the recovery.
+    dataMarker:
+      input.groupName && mountPath
+        ? {
+            allocationId: input.allocationId,
+            mountPath,
+            instanceTag: { key: GROUP_NAME_TAG, value: input.groupName },
+          }
+        : undefined,
   };
 }

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import {
   bindAutoScalingGroup,
+  DEFAULT_MOUNT_PATH,
   DEFAULT_SNAPSHOT_INTERVAL,
   requirementsOfAutoScalingGroup,
   validateAutoScalingGroup,
@@ -230,6 +231,9 @@ class AutoScalingGroupStrategy extends FailoverStrategy {
       healthProbe: this.options.healthProbe,
       standbyStopped: false,
       dataVolume: this.options.dataVolume !== undefined,
+      dataVolumeMountPath: this.options.dataVolume
+        ? (this.options.dataVolume.mountPath ?? DEFAULT_MOUNT_PATH)
+        : undefined,
     };
   }
 

@@ -71,7 +71,13 @@ export interface Measurement {
 
 /** The verdicts a run can end with. */
 export type VerifierResult =
-  'passed' | 'recovered-late' | 'not-recovered' | 'stopped-by-stop-condition' | 'experiment-failed';
+  | 'passed'
+  | 'recovered-late'
+  | 'not-recovered'
+  | 'stopped-by-stop-condition'
+  | 'experiment-failed'
+  | 'data-lost'
+  | 'data-unchecked';
 
 /** What the probe function returns each round. */
 export interface VerifierProbeOutput {
@@ -87,4 +93,67 @@ export interface VerifierProbeOutput {
   readonly timeToRecoverSeconds?: number;
   /** One line for the notification and the execution's output. */
   readonly summary?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The data-volume marker (an Elastic IP failover group with a data volume)
+
+/** The file the verifier writes its marker to, at the root of the data volume. */
+export const DATA_MARKER_FILE = '.cdk-ha-patterns-resilience-marker';
+
+/** The data marker function's environment (all values strings). */
+export interface DataMarkerEnvironment {
+  /** The Elastic IP whose holder has the data volume mounted. */
+  readonly ALLOCATION_ID: string;
+  /** Where the data volume is mounted on the instance. */
+  readonly MOUNT_PATH: string;
+  /** How long one invocation waits for a holder, for Systems Manager to reach it and for the command, in seconds. */
+  readonly WAIT_SECONDS: string;
+  /** The pause between two reads of the holder or the command, in milliseconds. */
+  readonly POLL_MS: string;
+}
+
+/** What the state machine passes to the data marker function. */
+export interface DataMarkerInput {
+  /** `write` before the experiment starts, `check` once the service recovered. */
+  readonly action: 'write' | 'check';
+  /** For `check`: the marker `write` returned. */
+  readonly marker?: string;
+  /** For `check`: the probe's verdict, which the check completes. */
+  readonly probe?: VerifierProbeOutput;
+}
+
+/** How a write or a check of the marker ended. */
+export type DataMarkerStatus =
+  /** Written and read back on the holder, before the experiment. */
+  | 'written'
+  /** Not written (the volume is not mounted, the command failed): the experiment is not started. */
+  | 'not-written'
+  /** Read on the holder after the recovery, as it was written. */
+  | 'found'
+  /** No marker on the holder's data volume, or no data volume mounted there. */
+  | 'missing'
+  /** A marker on the holder's data volume, but not the one written. */
+  | 'different'
+  /** No holder, or Systems Manager could not run the command on it in time. */
+  | 'unreachable';
+
+/** What one write or check found. */
+export interface DataMarkerResult {
+  readonly status: DataMarkerStatus;
+  /** The instance that held the Elastic IP, when one did. */
+  readonly instanceId?: string;
+  /** One line for the report. */
+  readonly detail: string;
+}
+
+/** What the function returns for `write`. */
+export interface DataMarkerWriteOutput extends DataMarkerResult {
+  /** The marker written (for `check`). */
+  readonly marker: string;
+}
+
+/** What the function returns for `check`: the probe's verdict, completed with the marker's. */
+export interface DataMarkerCheckOutput extends VerifierProbeOutput {
+  readonly dataMarker: DataMarkerResult;
 }

@@ -5,7 +5,7 @@ import type * as fis from 'aws-cdk-lib/aws-fis';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { ResilienceExperimentOptions } from './options';
-import type { VerifierProbeSpec } from './verifier';
+import type { VerifierDataMarkerSpec, VerifierProbeSpec } from './verifier';
 import { PropsValidator } from '../common/validation';
 
 // Internal: what a construct gives to ResilienceExperiments, and the rules its options follow. Not
@@ -23,6 +23,8 @@ export interface ExperimentSpec {
   readonly stopConditions: cloudwatch.IAlarm[];
   /** The README's recovery time for this experiment: the verifier's default budget. */
   readonly budget: Duration;
+  /** The service's data volume moves: the verifier checks its marker survived (with `dataMarker`). */
+  readonly carriesData?: boolean;
 }
 
 /** What a construct gives to {@link ResilienceExperiments} (internal). */
@@ -36,6 +38,8 @@ export interface ResilienceExperimentsSpec {
   readonly notificationTopic?: sns.ITopic;
   /** How the verifier reaches the service; none: no verifier. */
   readonly probe?: VerifierProbeSpec;
+  /** Where the verifier writes and reads its data-volume marker; none: no data volume. */
+  readonly dataMarker?: VerifierDataMarkerSpec;
   /** cdk-nag acknowledgements of the experiment role's policy, for the construct's own statements. */
   readonly acknowledgements?: Acknowledgment[];
 }

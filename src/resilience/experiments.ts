@@ -18,6 +18,7 @@ import { acknowledge, nagArn } from '../common/acknowledge';
 import { HANDLER_LOG_RETENTION } from '../common/handler-function';
 import { logsEncryptionKey } from '../common/logs-key';
 import { ManagedPolicyRole } from '../common/managed-policy-role';
+import { DASHBOARD_WIDTH } from '../common/monitoring';
 
 /**
  * The fault-injection experiments of one construct: AWS FIS experiment templates that target only
@@ -72,6 +73,8 @@ export class ResilienceExperiments extends Construct {
 
   private readonly templates: Map<string, fis.CfnExperimentTemplate>;
   private readonly subject: string;
+  /** The verifier's budget of each experiment. */
+  private readonly budgets = new Map<string, Duration>();
 
   private constructor(scope: Construct, spec: ResilienceExperimentsSpec, options: ResilienceExperimentOptions) {
     super(scope, 'ResilienceExperiments');
@@ -155,17 +158,20 @@ export class ResilienceExperiments extends Construct {
 
     if (spec.acknowledgements) acknowledge(role, ...spec.acknowledgements);
 
+    for (const e of spec.experiments) this.budgets.set(e.name, options.recoveryBudget ?? e.budget);
     if ((options.verifier ?? true) && spec.probe) {
       this.verifier = createVerifier(this, {
         subject: this.subject,
         experiments: spec.experiments.map((e) => ({
           name: e.name,
           template: this.templates.get(e.name)!,
-          budget: options.recoveryBudget ?? e.budget,
+          budget: this.budgets.get(e.name)!,
           faultDuration: duration,
+          carriesData: e.carriesData,
         })),
         probe: spec.probe,
         notificationTopic: spec.notificationTopic,
+        dataMarker: spec.dataMarker,
       });
     }
   }
@@ -204,4 +210,44 @@ export class ResilienceExperiments extends Construct {
       ...props,
     });
   }
+
+  /**
+   * The dashboard row of the verifier's measurements: `MeasuredRecoveryTime` of every experiment,
+   * with a line at each budget; none without a verifier (nothing publishes the metric).
+   *
+   * @internal
+   */
+  public _dashboardRows(): cloudwatch.IWidget[][] {
+    if (!this.verifier) return [];
+    const byBudget = new Map<number, string[]>();
+    for (const [name, budget] of this.budgets) {
+      byBudget.set(budget.toSeconds(), [...(byBudget.get(budget.toSeconds()) ?? []), name]);
+    }
+    return [
+      [
+        new cloudwatch.GraphWidget({
+          title: 'Measured recovery time (s), one point per verifier run',
+          left: this.experimentNames.map((name) => this.metricMeasuredRecoveryTime(name, { label: name })),
+          leftAnnotations: [...byBudget].map(([value, names]) => ({
+            value,
+            label: `Budget of ${names.join(', ')}`,
+            color: cloudwatch.Color.RED,
+          })),
+          leftYAxis: { min: 0, showUnits: false },
+          width: DASHBOARD_WIDTH,
+          height: 6,
+        }),
+      ],
+    ];
+  }
+}
+
+/**
+ * The dashboard rows of the resilience verifier of `scope` (a construct of this library), when its
+ * `addResilienceExperiments()` was called: a construct's dashboard section shows the recovery
+ * times measured beside its own metrics.
+ */
+export function measuredRecoveryRows(scope: Construct): cloudwatch.IWidget[][] {
+  const experiments = scope.node.tryFindChild('ResilienceExperiments');
+  return experiments instanceof ResilienceExperiments ? experiments._dashboardRows() : [];
 }

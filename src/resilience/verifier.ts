@@ -13,9 +13,11 @@ import {
   EXPERIMENT_DIMENSION,
   MEASURED_RECOVERY_TIME_METRIC,
   VERIFIER_METRIC_NAMESPACE,
+  DataMarkerEnvironment,
   VerifierEnvironment,
   VerifierProbeProtocol,
 } from './contract';
+import { DataMarkerFunction } from './data-marker-function';
 import { VerifierFunction } from './verifier-function';
 import { acknowledge, nagArn, skipCheckov } from '../common/acknowledge';
 import { createHandlerFunction, HANDLER_LOG_RETENTION } from '../common/handler-function';
@@ -51,7 +53,22 @@ export interface VerifiedExperiment {
   readonly template: fis.CfnExperimentTemplate;
   readonly budget: Duration;
   readonly faultDuration: Duration;
+  /** The verifier writes the data marker before it and checks it after the recovery. */
+  readonly carriesData?: boolean;
 }
+
+/** Where the data-volume marker is written and read (internal). */
+export interface VerifierDataMarkerSpec {
+  /** The Elastic IP whose holder has the data volume mounted. */
+  readonly allocationId: string;
+  /** Where the data volume is mounted. */
+  readonly mountPath: string;
+  /** The tag the holder carries (the group's name): Run Command is allowed on instances with it only. */
+  readonly instanceTag: { readonly key: string; readonly value: string };
+}
+
+/** How long one write or check of the data marker waits for the holder and its command. */
+export const DATA_MARKER_WAIT = Duration.minutes(4);
 
 /** The pause between two probes. */
 export const PROBE_INTERVAL = Duration.seconds(5);
@@ -79,6 +96,8 @@ export function createVerifier(
     readonly experiments: VerifiedExperiment[];
     readonly probe: VerifierProbeSpec;
     readonly notificationTopic?: sns.ITopic;
+    /** For the experiments that carry data: where the marker is written and read. */
+    readonly dataMarker?: VerifierDataMarkerSpec;
   },
 ): sfn.StateMachine {
   const stack = Stack.of(scope);
@@ -143,6 +162,7 @@ export function createVerifier(
     resultSelector: { 'Id.$': '$.Experiment.Id' },
     resultPath: '$.started',
   });
+  const marker = options.dataMarker ? dataMarkerSteps(scope, options.subject, options.dataMarker, start) : undefined;
   for (const experiment of options.experiments) {
     choose.when(
       sfn.Condition.stringEquals('$.experiment', experiment.name),
@@ -152,9 +172,10 @@ export function createVerifier(
           run: {
             templateId: experiment.template.attrId,
             budgetSeconds: experiment.budget.toSeconds(),
+            ...(marker ? { carriesData: experiment.carriesData === true } : {}),
           },
         },
-      }).next(start),
+      }).next(marker && experiment.carriesData ? marker.write : start),
     );
   }
   choose.otherwise(unknown);
@@ -185,6 +206,7 @@ export function createVerifier(
     resultPath: '$.probe',
     retryOnServiceExceptions: true,
   });
+  retryWhenThrottled(probeOnce);
 
   const publish = tasks.CallAwsService.jsonPath(scope, 'PublishMeasuredRecoveryTime', {
     service: 'cloudwatch',
@@ -226,13 +248,23 @@ export function createVerifier(
     .when(sfn.Condition.numberGreaterThanEquals('$.probe.timeToRecoverSeconds', 0), publish.next(report))
     .otherwise(report);
 
+  // With a data marker: once the service recovered, is the marker on the new holder's volume?
+  const over: sfn.IChainable = marker
+    ? new sfn.Choice(scope, 'CheckTheData')
+        .when(
+          sfn.Condition.and(
+            sfn.Condition.booleanEquals('$.run.carriesData', true),
+            sfn.Condition.numberGreaterThanEquals('$.probe.timeToRecoverSeconds', 0),
+          ),
+          marker.check.next(recovered),
+        )
+        .otherwise(recovered)
+    : recovered;
   wait
     .next(read)
     .next(probeOnce)
     .next(
-      new sfn.Choice(scope, 'RunOver')
-        .when(sfn.Condition.booleanEquals('$.probe.done', true), recovered)
-        .otherwise(wait),
+      new sfn.Choice(scope, 'RunOver').when(sfn.Condition.booleanEquals('$.probe.done', true), over).otherwise(wait),
     );
   start.next(init).next(wait);
 
@@ -246,8 +278,10 @@ export function createVerifier(
     role,
     comment: `Runs a resilience experiment of ${options.subject} and measures its recovery`,
     definitionBody: sfn.DefinitionBody.fromChainable(choose),
-    // The fault, the wait for the recovery and a margin.
-    timeout: Duration.minutes(longest + RECOVERY_WAIT.toMinutes() + 15),
+    // The fault, the wait for the recovery, the marker's write and check, and a margin.
+    timeout: Duration.minutes(
+      longest + RECOVERY_WAIT.toMinutes() + (marker ? 2 * DATA_MARKER_WAIT.toMinutes() : 0) + 15,
+    ),
     tracingEnabled: true,
     logs: {
       destination: new logs.LogGroup(scope, 'VerifierLogs', {
@@ -272,5 +306,133 @@ export function createVerifier(
     id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(fn.node.defaultChild as never)}.Arn>:*]`,
     reason: 'aws-cdk-lib grants lambda:InvokeFunction on the probe function and its versions (:*); nothing else.',
   });
+  if (marker) {
+    acknowledge(machine.role, {
+      id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(marker.fn.node.defaultChild as never)}.Arn>:*]`,
+      reason:
+        'aws-cdk-lib grants lambda:InvokeFunction on the data marker function and its versions (:*); nothing else.',
+    });
+  }
   return machine;
+}
+
+/**
+ * Retries an invocation Lambda throttled (the functions take one invocation at a time: a second
+ * execution of the verifier, or a retry while the first invocation ends): 2, 4, 8, 16 and 32 s
+ * later, then the execution fails with the error.
+ */
+function retryWhenThrottled(task: tasks.LambdaInvoke): void {
+  task.addRetry({
+    errors: ['Lambda.TooManyRequestsException'],
+    interval: Duration.seconds(2),
+    backoffRate: 2,
+    maxAttempts: 5,
+  });
+}
+
+/**
+ * The data marker's function and its two steps: `write` (before the experiment: a fresh marker on
+ * the holder's data volume, or the run fails before anything is disrupted) and `check` (after the
+ * recovery: the probe's verdict completed with the marker found on the new holder, or not).
+ */
+function dataMarkerSteps(
+  scope: Construct,
+  subject: string,
+  spec: VerifierDataMarkerSpec,
+  start: sfn.IChainable,
+): { fn: lambda.Function; write: sfn.IChainable; check: tasks.LambdaInvoke } {
+  const stack = Stack.of(scope);
+  const { fn } = createHandlerFunction(scope, DataMarkerFunction, {
+    name: 'VerifierDataMarker',
+    functionId: 'VerifierDataMarkerFunction',
+    calls: 'the EC2 API (the Elastic IP) and Systems Manager (Run Command)',
+    description: `Writes and reads the data-volume marker for the resilience verifier of ${subject}`,
+    roleDescription: `The verifier data marker of ${subject}: runs its marker commands on the instances of this group only`,
+    // The wait, a command's own time and a margin.
+    timeout: DATA_MARKER_WAIT.plus(Duration.seconds(50)),
+    reservedConcurrentExecutions: 1,
+    environment: {
+      ALLOCATION_ID: spec.allocationId,
+      MOUNT_PATH: spec.mountPath,
+      WAIT_SECONDS: String(DATA_MARKER_WAIT.toSeconds()),
+      POLL_MS: '5000',
+    } satisfies DataMarkerEnvironment,
+    permissions: (role) => {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'FindTheHolderAndReadItsCommands',
+          actions: ['ec2:DescribeAddresses', 'ssm:GetCommandInvocation'],
+          resources: ['*'],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'RunCommandsOnTheInstancesOfThisGroup',
+          actions: ['ssm:SendCommand'],
+          resources: [stack.formatArn({ service: 'ec2', resource: 'instance', resourceName: '*' })],
+          conditions: { StringEquals: { [`ssm:resourceTag/${spec.instanceTag.key}`]: spec.instanceTag.value } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'WithTheShellScriptDocument',
+          actions: ['ssm:SendCommand'],
+          resources: [
+            stack.formatArn({ service: 'ssm', account: '', resource: 'document', resourceName: 'AWS-RunShellScript' }),
+          ],
+        }),
+      );
+      acknowledge(
+        role,
+        {
+          id: 'AwsSolutions-IAM5[Resource::*]',
+          reason:
+            'ec2:DescribeAddresses and ssm:GetCommandInvocation support no resource-level permissions: the function reads which instance holds the Elastic IP and the result of its own command; it changes nothing with them.',
+        },
+        {
+          id: `AwsSolutions-IAM5[Resource::${nagArn(stack, 'ec2', 'instance/*')}]`,
+          reason: `The group's instance ids are known only at run time: ssm:SendCommand requires the tag ${spec.instanceTag.key} = this group (ssm:resourceTag), with the document AWS-RunShellScript only.`,
+        },
+      );
+    },
+  });
+  const fnResource = fn.node.defaultChild as lambda.CfnFunction;
+  const synchronous =
+    'The state machine invokes the data marker function synchronously (a task that waits for its answer), and Lambda sends only asynchronous invocations to a dead-letter queue: a failed invocation fails the task, which its retries and the execution history record.';
+  acknowledge(
+    fnResource,
+    ...['NIST.800.53.R5', 'HIPAA.Security'].map((pack) => ({ id: `${pack}-LambdaDLQ`, reason: synchronous })),
+  );
+  skipCheckov(fnResource, { id: 'CKV_AWS_116', comment: synchronous });
+
+  const write = new tasks.LambdaInvoke(scope, 'WriteTheDataMarker', {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({ action: 'write' }),
+    payloadResponseOnly: true,
+    resultPath: '$.marker',
+    retryOnServiceExceptions: true,
+  });
+  retryWhenThrottled(write);
+  const notWritten = new sfn.Fail(scope, 'DataMarkerNotWritten', {
+    error: 'DataMarkerNotWritten',
+    causePath: '$.marker.detail',
+  });
+  write.next(
+    new sfn.Choice(scope, 'DataMarkerWritten')
+      .when(sfn.Condition.stringEquals('$.marker.status', 'written'), start)
+      .otherwise(notWritten),
+  );
+  const check = new tasks.LambdaInvoke(scope, 'CheckTheDataMarker', {
+    lambdaFunction: fn,
+    payload: sfn.TaskInput.fromObject({
+      action: 'check',
+      marker: sfn.JsonPath.stringAt('$.marker.marker'),
+      probe: sfn.JsonPath.objectAt('$.probe'),
+    }),
+    payloadResponseOnly: true,
+    resultPath: '$.probe',
+    retryOnServiceExceptions: true,
+  });
+  retryWhenThrottled(check);
+  return { fn, write, check };
 }

@@ -30,7 +30,7 @@ import {
 import { PropsValidator } from '../common/validation';
 import { createFlowLoggedVpc } from '../common/vpc';
 import { validateResilienceOptions } from '../resilience/experiment-spec';
-import { ResilienceExperiments } from '../resilience/experiments';
+import { measuredRecoveryRows, ResilienceExperiments } from '../resilience/experiments';
 import { groupExperiments } from '../resilience/faults';
 import { ResilienceExperimentOptions } from '../resilience/options';
 
@@ -815,9 +815,14 @@ export class HighlyAvailableWebApp extends Construct implements ec2.IConnectable
    * Adds the application's section to a dashboard: its alarms' state, requests beside the 5xx
    * rate, the p99 response time, healthy hosts per zone beside the unhealthy ones, and the group's
    * size against its maximum.
+   * The recovery times the resilience verifier measured follow, when `addResilienceExperiments()`
+   * was called before (`MeasuredRecoveryTime` per experiment, with a line at each budget).
    */
   public addToDashboard(dashboard: cloudwatch.Dashboard): void {
-    addDashboardSection(dashboard, this.node.path, this.alarms, webAppDashboardRows(this.metrics, this.zones));
+    addDashboardSection(dashboard, this.node.path, this.alarms, [
+      ...webAppDashboardRows(this.metrics, this.zones),
+      ...measuredRecoveryRows(this),
+    ]);
   }
 
   /**

@@ -52,7 +52,8 @@ export function buildEnvironment(props: Partial<BeanstalkEnvironmentProps> = {},
   return { stack, application, environment, template, resource, settings: settingsOf(resource) };
 }
 
-export function buildPair(props: Partial<BeanstalkEnvironmentPairProps> = {}, stack?: Stack) {
+/** A pair with one source bundle for both slots, blue live, not synthesized yet (add to it before the one synthesis). */
+export function newPair(props: Partial<BeanstalkEnvironmentPairProps> = {}, stack?: Stack) {
   stack ??= new Stack(new App(), 'Stack', { env: ENV });
   const pair = new BeanstalkEnvironmentPair(stack, 'Pair', {
     platform: BeanstalkPlatform.latest(BRANCH),
@@ -61,8 +62,12 @@ export function buildPair(props: Partial<BeanstalkEnvironmentPairProps> = {}, st
     live: Slot.BLUE,
     ...props,
   });
-  const template = Template.fromStack(stack);
-  return { stack, pair, template };
+  return { stack, pair };
+}
+
+export function buildPair(props: Partial<BeanstalkEnvironmentPairProps> = {}, stack?: Stack) {
+  const built = newPair(props, stack);
+  return { ...built, template: Template.fromStack(built.stack) };
 }
 
 export function settingsOfEnv(template: Template, stack: Stack, env: BeanstalkEnvironment): Settings {

@@ -8,20 +8,8 @@ import {
   Slot,
   SourceBundle,
 } from '../../src';
-import { BRANCH, BUNDLE, ENV } from '../beanstalk/support';
+import { ENV, newPair } from '../beanstalk/support';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
-
-/** A pair, not synthesized yet (experiments are added before the one synthesis). */
-function buildPair(props: Partial<BeanstalkEnvironmentPairProps>, stack: Stack) {
-  const pair = new BeanstalkEnvironmentPair(stack, 'Pair', {
-    platform: BeanstalkPlatform.latest(BRANCH),
-    blue: { sourceBundle: SourceBundle.fromAsset(BUNDLE) },
-    green: { sourceBundle: SourceBundle.fromAsset(BUNDLE) },
-    live: Slot.BLUE,
-    ...props,
-  });
-  return { pair };
-}
 
 function templatesOf(template: Template): Record<string, any> {
   const out: Record<string, any> = {};
@@ -34,7 +22,7 @@ function templatesOf(template: Template): Record<string, any> {
 describe('BeanstalkEnvironmentPair resilience experiments', () => {
   test('on the live slot: TerminateInstance and one ZoneLost per zone, by the environment-name tag', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const { pair } = buildPair({ live: Slot.GREEN, preset: EnvironmentPreset.highAvailability() }, stack);
+    const { pair } = newPair({ live: Slot.GREEN, preset: EnvironmentPreset.highAvailability() }, stack);
     const experiments = pair.addResilienceExperiments();
     const template = Template.fromStack(stack);
     expect(experiments.experimentNames).toEqual(['TerminateInstance', 'ZoneLost1', 'ZoneLost2']);
@@ -53,7 +41,7 @@ describe('BeanstalkEnvironmentPair resilience experiments', () => {
 
   test('the verifier requests the health check path at the live CNAME', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const { pair } = buildPair({ healthCheckPath: '/health' }, stack);
+    const { pair } = newPair({ healthCheckPath: '/health' }, stack);
     pair.addResilienceExperiments();
     const probe = Object.values(Template.fromStack(stack).findResources('AWS::Lambda::Function')).find(
       (f: any) => f.Properties.Environment?.Variables?.HOST !== undefined,
@@ -68,14 +56,14 @@ describe('BeanstalkEnvironmentPair resilience experiments', () => {
 
   test('single instance: TerminateInstance only, with a 5-minute budget', () => {
     const stack = new Stack(new App(), 'Stack', { env: ENV });
-    const { pair } = buildPair({ preset: EnvironmentPreset.singleInstance() }, stack);
+    const { pair } = newPair({ preset: EnvironmentPreset.singleInstance() }, stack);
     expect(pair.addResilienceExperiments().experimentNames).toEqual(['TerminateInstance']);
     expect(JSON.stringify(Template.fromStack(stack).toJSON())).toContain('\\"budgetSeconds\\":300');
   });
 
   test('zero cdk-nag and CloudFormation Validate findings', () => {
     const app = newCheckedApp();
-    const { pair } = buildPair({}, new Stack(app, 'Stack', { env: ENV }));
+    const { pair } = newPair({}, new Stack(app, 'Stack', { env: ENV }));
     pair.addResilienceExperiments();
     expectNoFindings(app);
   });

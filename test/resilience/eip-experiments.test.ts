@@ -2,6 +2,7 @@ import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ElasticIpFailoverInstance, FailoverStrategy, HealthProbe, StandbyState, Size } from './imports';
+import { definition } from './state-machine';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
 import { publicOnlyVpc } from '../support/vpc';
 
@@ -183,6 +184,106 @@ describe('ElasticIpFailoverInstance resilience experiments, Auto Scaling strateg
     const swap = statements.find((s) => s.Sid === 'SwapTheNetworkAclOfTheseSubnets');
     expect(swap.Resource).toHaveLength(3);
     expect(JSON.stringify(statements)).not.toContain('ssm:SendCommand');
+  });
+
+  test('with a data volume the verifier writes a marker before the experiment and checks it on the replacement after the recovery', () => {
+    const { stack, server } = build(withVolume());
+    server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
+    const template = Template.fromStack(stack);
+    const def = definition(template);
+    for (const name of ['TerminateInstance', 'ZoneLost1', 'ZoneLost2']) {
+      expect(def.States[`Select${name}`].Parameters.run.carriesData).toBe(true);
+      expect(def.States[`Select${name}`].Next).toBe('WriteTheDataMarker');
+    }
+    expect(def.States.WriteTheDataMarker).toMatchObject({
+      Parameters: { action: 'write' },
+      ResultPath: '$.marker',
+      Next: 'DataMarkerWritten',
+    });
+    // No marker, no experiment: nothing is disrupted when the marker cannot be written.
+    expect(def.States.DataMarkerWritten).toMatchObject({
+      Choices: [{ Variable: '$.marker.status', StringEquals: 'written', Next: 'StartExperiment' }],
+      Default: 'DataMarkerNotWritten',
+    });
+    expect(def.States.DataMarkerNotWritten).toEqual({
+      Type: 'Fail',
+      Error: 'DataMarkerNotWritten',
+      CausePath: '$.marker.detail',
+    });
+    expect(def.States.RunOver.Choices[0].Next).toBe('CheckTheData');
+    expect(def.States.CheckTheData).toEqual({
+      Type: 'Choice',
+      Choices: [
+        {
+          And: [
+            { Variable: '$.run.carriesData', BooleanEquals: true },
+            { Variable: '$.probe.timeToRecoverSeconds', NumericGreaterThanEquals: 0 },
+          ],
+          Next: 'CheckTheDataMarker',
+        },
+      ],
+      Default: 'Recovered',
+    });
+    expect(def.States.CheckTheDataMarker).toMatchObject({
+      Parameters: { action: 'check', 'marker.$': '$.marker.marker', 'probe.$': '$.probe' },
+      ResultPath: '$.probe',
+      Next: 'Recovered',
+    });
+    for (const task of ['WriteTheDataMarker', 'CheckTheDataMarker']) {
+      expect(def.States[task].Retry).toContainEqual(
+        expect.objectContaining({ ErrorEquals: ['Lambda.TooManyRequestsException'] }),
+      );
+    }
+    // Waits 4 minutes for the holder and its command, in a function that may run 4 min 50 s.
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Writes and reads the data-volume marker'),
+      Timeout: 290,
+      ReservedConcurrentExecutions: 1,
+      Environment: {
+        Variables: Match.objectLike({
+          ALLOCATION_ID: stack.resolve(server.allocationId),
+          MOUNT_PATH: '/data',
+          WAIT_SECONDS: '240',
+        }),
+      },
+    });
+  });
+
+  test("the marker function may run commands only on this group's instances, with AWS-RunShellScript only", () => {
+    const { stack, server } = build(withVolume());
+    server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
+    const template = Template.fromStack(stack);
+    const policy = Object.values(template.findResources('AWS::IAM::ManagedPolicy')).find((p: any) =>
+      JSON.stringify(p.Properties.Roles ?? '').includes('VerifierDataMarkerRole'),
+    ) as any;
+    const statements: any[] = policy.Properties.PolicyDocument.Statement;
+    const groupName = stack.resolve(server.autoScalingGroup!.autoScalingGroupName);
+    expect(statements.find((s) => s.Sid === 'RunCommandsOnTheInstancesOfThisGroup')).toEqual({
+      Sid: 'RunCommandsOnTheInstancesOfThisGroup',
+      Effect: 'Allow',
+      Action: 'ssm:SendCommand',
+      Resource: { 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ec2:eu-west-1:111111111111:instance/*']] },
+      Condition: { StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': groupName } },
+    });
+    expect(statements.find((s) => s.Sid === 'WithTheShellScriptDocument').Resource).toEqual({
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':ssm:eu-west-1::document/AWS-RunShellScript']],
+    });
+    expect(statements.find((s) => s.Sid === 'FindTheHolderAndReadItsCommands')).toMatchObject({
+      Action: ['ec2:DescribeAddresses', 'ssm:GetCommandInvocation'],
+      Resource: '*',
+    });
+  });
+
+  test('without a data volume there is no marker: no function, no marker steps', () => {
+    const { stack, server } = build(FailoverStrategy.autoScalingGroup());
+    server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
+    const template = Template.fromStack(stack);
+    const def = definition(template);
+    expect(def.States.SelectTerminateInstance.Next).toBe('StartExperiment');
+    expect(def.States.SelectTerminateInstance.Parameters.run).not.toHaveProperty('carriesData');
+    expect(Object.keys(def.States)).not.toEqual(expect.arrayContaining(['WriteTheDataMarker']));
+    expect(Object.keys(def.States)).not.toContain('CheckTheData');
+    expect(JSON.stringify(template.findResources('AWS::Lambda::Function'))).not.toContain('data-volume marker');
   });
 
   test('zero cdk-nag and CloudFormation Validate findings', () => {

@@ -1,22 +1,10 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import { definition } from './state-machine';
 import { DetachableDatabase } from '../../src';
 import { databaseVpc } from '../support/vpc';
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
-
-/** The state machine's definition, with every reference replaced by `<LogicalId>` or `<LogicalId.Attr>`. */
-function definition(template: Template): any {
-  const [machine] = Object.values(template.findResources('AWS::StepFunctions::StateMachine')) as any[];
-  const body = machine.Properties.DefinitionString;
-  const parts: unknown[] = typeof body === 'string' ? [body] : body['Fn::Join'][1];
-  const text = parts
-    .map((p: any) =>
-      typeof p === 'string' ? p : p.Ref ? `<${p.Ref}>` : p['Fn::GetAtt'] ? `<${p['Fn::GetAtt'].join('.')}>` : '<?>',
-    )
-    .join('');
-  return JSON.parse(text);
-}
 
 function build() {
   const stack = new Stack(new App(), 'Stack', { env: ENV });
@@ -70,6 +58,13 @@ describe('the verifier state machine', () => {
     });
     expect(def.States.RunOver.Choices).toEqual([{ Variable: '$.probe.done', BooleanEquals: true, Next: 'Recovered' }]);
     expect(def.States.RunOver.Default).toBe('WaitBetweenProbes');
+    // A throttled invocation (the probe takes one at a time) is retried, as Lambda's own faults are.
+    expect(def.States.ProbeTheService.Retry).toContainEqual({
+      ErrorEquals: ['Lambda.TooManyRequestsException'],
+      IntervalSeconds: 2,
+      MaxAttempts: 5,
+      BackoffRate: 2,
+    });
   });
 
   test('the report: MeasuredRecoveryTime when it recovered, the topic told, then success or failure with the summary', () => {
