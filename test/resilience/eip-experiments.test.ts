@@ -3,7 +3,8 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { ElasticIpFailoverInstance, FailoverStrategy, HealthProbe, StandbyState, Size } from './imports';
 import { definition } from './state-machine';
-import { expectNoFindings, newCheckedApp } from '../support/checked-app';
+import { expectNoFindings, formatFindings, newCheckedApp, synthFindings } from '../support/checked-app';
+import { newComplianceApp } from '../support/compliance';
 import { publicOnlyVpc } from '../support/vpc';
 
 const ENV = { account: '111111111111', region: 'eu-west-1' };
@@ -291,6 +292,16 @@ describe('ElasticIpFailoverInstance resilience experiments, Auto Scaling strateg
     const { server } = build(withVolume(), app);
     server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
     expectNoFindings(app);
+  });
+
+  test('with the data marker: no finding on the construct under the NIST 800-53 R5, HIPAA Security and PCI DSS packs either', () => {
+    const app = newComplianceApp();
+    const { server } = build(withVolume(), app);
+    server.addResilienceExperiments({ probe: HealthProbe.tcp(443) });
+    // (The test VPC's own findings are not the construct's.)
+    const all = synthFindings(app);
+    expect(all.some((f) => f.path.startsWith('Stack/Vpc/'))).toBe(true);
+    expect(formatFindings(all.filter((f) => f.path.startsWith('Stack/Server/')))).toBe('');
   });
 
   test('a bad probe fails naming it', () => {
