@@ -16,6 +16,7 @@ import {
   runHealthy,
 } from '../../src/eip-failover/service-probe-decisions';
 import { handler } from '../../src/eip-failover/service-probe.lambda';
+import { closedPort, closeServers, listen } from '../support/sockets';
 
 const ec2Mock = mockClient(EC2Client);
 const HOLDER = 'i-0holder00000000000';
@@ -94,25 +95,6 @@ describe('service probe decisions', () => {
   });
 });
 
-/** A server on 127.0.0.1 at a free port; closed after the test. */
-const servers: { close(): void }[] = [];
-function listen(server: net.Server): Promise<number> {
-  servers.push({ close: () => server.close() });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
-  );
-}
-
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
-  );
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
-
 /** Answers each request with the next status of `statuses` (the last repeats). */
 function httpServer(statuses: number[]): { server: http.Server; requests: string[] } {
   const requests: string[] = [];
@@ -167,7 +149,7 @@ beforeEach(() => {
 
 afterEach(() => {
   jest.restoreAllMocks();
-  for (const s of servers.splice(0)) s.close();
+  closeServers();
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
 });

@@ -3,22 +3,7 @@ import * as net from 'net';
 import { Measurement, VerifierProbeInput } from '../../src/resilience/contract';
 import { epochMs, verifierTarget } from '../../src/resilience/verifier-config';
 import { handler } from '../../src/resilience/verifier.lambda';
-
-const servers: { close(): void }[] = [];
-function listen(server: net.Server): Promise<number> {
-  servers.push({ close: () => server.close() });
-  return new Promise((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
-  );
-}
-async function closedPort(): Promise<number> {
-  const server = net.createServer();
-  const port = await new Promise<number>((resolve) =>
-    server.listen(0, '127.0.0.1', () => resolve((server.address() as net.AddressInfo).port)),
-  );
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { closedPort, closeServers, listen } from '../support/sockets';
 
 const saved = { ...process.env };
 function configure(protocol: string, port: number): void {
@@ -49,7 +34,7 @@ function input(measurement: Measurement, status: string, ended = false): Verifie
 beforeEach(() => jest.spyOn(console, 'log').mockImplementation(() => undefined));
 afterEach(() => {
   jest.restoreAllMocks();
-  for (const s of servers.splice(0)) s.close();
+  closeServers();
   for (const key of Object.keys(process.env)) if (!(key in saved)) delete process.env[key];
   Object.assign(process.env, saved);
 });
