@@ -7,6 +7,7 @@ import {
   DetachableDatabase,
   ElasticIpFailoverInstance,
   FailoverStrategy,
+  HealthProbe,
   HighlyAvailableWebApp,
   Slot,
   SourceBundle,
@@ -43,12 +44,15 @@ export const UNITS: Record<string, (app: App) => void> = {
   },
   'failover-asg': (app) => {
     const stack = new Stack(app, 'ConsumerAsg', { env: ENV });
-    new ElasticIpFailoverInstance(stack, 'Server', {
+    const server = new ElasticIpFailoverInstance(stack, 'Server', {
       vpc: publicOnlyVpc(stack),
       strategy: FailoverStrategy.autoScalingGroup({
         dataVolume: { size: Size.gibibytes(20), mountPath: '/srv/data', snapshotInterval: Duration.hours(1) },
       }),
     });
+    // The experiments and their verifier (with the data marker): a struct and a class of the
+    // library as a method's argument.
+    server.addResilienceExperiments({ probe: HealthProbe.tcp(443), faultDuration: Duration.minutes(3) });
   },
   'beanstalk-pair': (app) => {
     const stack = new Stack(app, 'ConsumerBeanstalk', { env: ENV });

@@ -70,7 +70,7 @@ var units = []unit{
 	}},
 	{"failover-asg", "ElasticIpFailoverInstance autoScalingGroup + dataVolume", func(app awscdk.App, _ string) {
 		stack := awscdk.NewStack(app, jsii.String("ConsumerAsg"), &awscdk.StackProps{Env: env})
-		cdkhapatterns.NewElasticIpFailoverInstance(stack, jsii.String("Server"), &cdkhapatterns.ElasticIpFailoverInstanceProps{
+		server := cdkhapatterns.NewElasticIpFailoverInstance(stack, jsii.String("Server"), &cdkhapatterns.ElasticIpFailoverInstanceProps{
 			Vpc: publicVpc(stack),
 			Strategy: cdkhapatterns.FailoverStrategy_AutoScalingGroup(&cdkhapatterns.AutoScalingGroupOptions{
 				DataVolume: &cdkhapatterns.DataVolumeOptions{
@@ -79,6 +79,10 @@ var units = []unit{
 					SnapshotInterval: awscdk.Duration_Hours(jsii.Number(1)),
 				},
 			}),
+		})
+		server.AddResilienceExperiments(&cdkhapatterns.ElasticIpFailoverExperimentOptions{
+			Probe:         cdkhapatterns.HealthProbe_Tcp(jsii.Number(443), nil),
+			FaultDuration: awscdk.Duration_Minutes(jsii.Number(3)),
 		})
 	}},
 	{"beanstalk-pair", "BeanstalkEnvironmentPair", func(app awscdk.App, bundleDir string) {

@@ -25,6 +25,7 @@ from cdk_ha_patterns import (
     ElasticIpFailoverInstance,
     EnvironmentSlotOptions,
     FailoverStrategy,
+    HealthProbe,
     HighlyAvailableWebApp,
     Slot,
     SourceBundle,
@@ -84,12 +85,13 @@ def failover_standby(app: App, bundle: str) -> None:
 
 def failover_asg(app: App, bundle: str) -> None:
     stack = Stack(app, "ConsumerAsg", env=ENV)
-    ElasticIpFailoverInstance(stack, "Server",
+    server = ElasticIpFailoverInstance(stack, "Server",
         vpc=public_vpc(stack),
         strategy=FailoverStrategy.auto_scaling_group(
             data_volume=DataVolumeOptions(size=Size.gibibytes(20), mount_path="/srv/data", snapshot_interval=Duration.hours(1)),
         ),
     )
+    server.add_resilience_experiments(probe=HealthProbe.tcp(443), fault_duration=Duration.minutes(3))
 
 
 def beanstalk_pair(app: App, bundle: str) -> None:

@@ -5,9 +5,11 @@ import io.github.cdkhapatterns.BeanstalkEnvironmentPair;
 import io.github.cdkhapatterns.BeanstalkPlatform;
 import io.github.cdkhapatterns.DataVolumeOptions;
 import io.github.cdkhapatterns.DetachableDatabase;
+import io.github.cdkhapatterns.ElasticIpFailoverExperimentOptions;
 import io.github.cdkhapatterns.ElasticIpFailoverInstance;
 import io.github.cdkhapatterns.EnvironmentSlotOptions;
 import io.github.cdkhapatterns.FailoverStrategy;
+import io.github.cdkhapatterns.HealthProbe;
 import io.github.cdkhapatterns.HighlyAvailableWebApp;
 import io.github.cdkhapatterns.Slot;
 import io.github.cdkhapatterns.SourceBundle;
@@ -93,7 +95,7 @@ public final class ConsumerApp {
             }),
             new Unit("failover-asg", "ElasticIpFailoverInstance autoScalingGroup + dataVolume", app -> {
                 Stack stack = new Stack(app, "ConsumerAsg", StackProps.builder().env(ENV).build());
-                ElasticIpFailoverInstance.Builder.create(stack, "Server")
+                ElasticIpFailoverInstance server = ElasticIpFailoverInstance.Builder.create(stack, "Server")
                     .vpc(publicVpc(stack))
                     .strategy(FailoverStrategy.autoScalingGroup(AutoScalingGroupOptions.builder()
                         .dataVolume(DataVolumeOptions.builder()
@@ -103,6 +105,10 @@ public final class ConsumerApp {
                             .build())
                         .build()))
                     .build();
+                server.addResilienceExperiments(ElasticIpFailoverExperimentOptions.builder()
+                    .probe(HealthProbe.tcp(443))
+                    .faultDuration(Duration.minutes(3))
+                    .build());
             }),
             new Unit("beanstalk-pair", "BeanstalkEnvironmentPair", app -> {
                 Stack stack = new Stack(app, "ConsumerBeanstalk", StackProps.builder().env(ENV).build());
