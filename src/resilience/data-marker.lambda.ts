@@ -9,7 +9,8 @@
  * It writes one small file and reads it; it deletes nothing. Waiting is part of the job: right
  * after a recovery the new holder may not be registered with Systems Manager yet, so the function
  * retries until WAIT_SECONDS have passed and then reports `unreachable`, never a false `found`.
- * The decisions are in data-marker-decisions.ts; this module calls the EC2 and SSM APIs.
+ * The decisions are in data-marker-decisions.ts; this module calls the EC2 and SSM APIs. Imports
+ * only the SDK, Node's built-ins and its own folder (handlers reach no other construct folder).
  */
 import { randomUUID } from 'crypto';
 import { DescribeAddressesCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -30,10 +31,16 @@ import {
   writeCommands,
   writeOutcome,
 } from './data-marker-decisions';
-import { environment, numberFrom, retryingClientConfig } from '../eip-failover/handler-support';
 
-const ec2 = new EC2Client(retryingClientConfig());
-const ssm = new SSMClient(retryingClientConfig());
+// The SDK's standard retry strategy (throttling and transient errors, 3 attempts) for each call;
+// the function's own loop waits for what takes longer (a holder, Systems Manager, the command).
+const ec2 = new EC2Client({});
+const ssm = new SSMClient({});
+
+/** A number from the environment, or `fallback` when it is unset or empty. */
+function numberFrom(value: string | undefined, fallback: number): number {
+  return value ? Number(value) : fallback;
+}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -45,7 +52,7 @@ interface Settings {
 }
 
 function settings(): Settings {
-  const env = environment<DataMarkerEnvironment>();
+  const env = process.env as Partial<Record<keyof DataMarkerEnvironment, string>>;
   if (!env.ALLOCATION_ID) throw new Error('The data marker needs ALLOCATION_ID (the Elastic IP allocation id)');
   markerPath(env.MOUNT_PATH ?? '');
   return {

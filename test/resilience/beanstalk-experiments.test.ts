@@ -1,13 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import {
-  BeanstalkEnvironmentPair,
-  BeanstalkEnvironmentPairProps,
-  BeanstalkPlatform,
-  EnvironmentPreset,
-  Slot,
-  SourceBundle,
-} from '../../src';
+import { EnvironmentPreset, Slot } from '../../src';
 import { ENV, newPair } from '../beanstalk/support';
 import { expectNoFindings, newCheckedApp } from '../support/checked-app';
 

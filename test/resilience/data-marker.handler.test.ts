@@ -125,7 +125,6 @@ beforeEach(() => {
     MOUNT_PATH: '/data',
     WAIT_SECONDS: '2',
     POLL_MS: '1',
-    MAX_RETRIES: '0',
   });
   jest.spyOn(console, 'log').mockImplementation(() => undefined);
   account = new FakeAccount();
