@@ -131,14 +131,7 @@ export function createVerifier(
     } satisfies VerifierEnvironment,
   });
 
-  const fnResource = fn.node.defaultChild as lambda.CfnFunction;
-  const synchronous =
-    'The state machine invokes the verifier probe synchronously (a task that waits for its answer), and Lambda sends only asynchronous invocations to a dead-letter queue: a failed invocation fails the task, which its retries and the execution history record.';
-  acknowledge(
-    fnResource,
-    ...['NIST.800.53.R5', 'HIPAA.Security'].map((pack) => ({ id: `${pack}-LambdaDLQ`, reason: synchronous })),
-  );
-  skipCheckov(fnResource, { id: 'CKV_AWS_116', comment: synchronous });
+  acknowledgeInvokedSynchronously(fn, 'verifier probe');
 
   // Which template, budget and wait the input's experiment name stands for.
   const unknown = new sfn.Fail(scope, 'UnknownExperiment', {
@@ -317,6 +310,20 @@ export function createVerifier(
 }
 
 /**
+ * The dead-letter queue findings of a function the state machine only invokes synchronously
+ * (NIST and HIPAA LambdaDLQ, checkov CKV_AWS_116), acknowledged with why none applies.
+ */
+function acknowledgeInvokedSynchronously(fn: lambda.Function, what: string): void {
+  const fnResource = fn.node.defaultChild as lambda.CfnFunction;
+  const synchronous = `The state machine invokes the ${what} synchronously (a task that waits for its answer), and Lambda sends only asynchronous invocations to a dead-letter queue: a failed invocation fails the task, which its retries and the execution history record.`;
+  acknowledge(
+    fnResource,
+    ...['NIST.800.53.R5', 'HIPAA.Security'].map((pack) => ({ id: `${pack}-LambdaDLQ`, reason: synchronous })),
+  );
+  skipCheckov(fnResource, { id: 'CKV_AWS_116', comment: synchronous });
+}
+
+/**
  * Retries an invocation Lambda throttled (the functions take one invocation at a time: a second
  * execution of the verifier, or a retry while the first invocation ends): 2, 4, 8, 16 and 32 s
  * later, then the execution fails with the error.
@@ -396,14 +403,7 @@ function dataMarkerSteps(
       );
     },
   });
-  const fnResource = fn.node.defaultChild as lambda.CfnFunction;
-  const synchronous =
-    'The state machine invokes the data marker function synchronously (a task that waits for its answer), and Lambda sends only asynchronous invocations to a dead-letter queue: a failed invocation fails the task, which its retries and the execution history record.';
-  acknowledge(
-    fnResource,
-    ...['NIST.800.53.R5', 'HIPAA.Security'].map((pack) => ({ id: `${pack}-LambdaDLQ`, reason: synchronous })),
-  );
-  skipCheckov(fnResource, { id: 'CKV_AWS_116', comment: synchronous });
+  acknowledgeInvokedSynchronously(fn, 'data marker function');
 
   const write = new tasks.LambdaInvoke(scope, 'WriteTheDataMarker', {
     lambdaFunction: fn,
